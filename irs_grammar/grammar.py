@@ -1,0 +1,76 @@
+"""The grammar files and what is derived from them.
+
+`grammar/*.lark` is the specification. Everything here is read from it: the
+Lark parser, and the terminal patterns that the serializer and the fast path
+use. Nothing is built at import time; each piece is built once, on first use.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark
+
+INQUIRY_GRAMMAR = "inquiry.lark"
+
+
+def grammar_text(name: str = INQUIRY_GRAMMAR) -> str:
+    """The text of a grammar file, as shipped in the package.
+
+    A wheel carries the files inside the package (`irs_grammar/grammar/`); a
+    source checkout has them in the top-level `grammar/` folder only.
+    """
+    shipped = resources.files(__package__).joinpath("grammar").joinpath(name)
+    if shipped.is_file():
+        return shipped.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent.parent / "grammar" / name).read_text(encoding="utf-8")
+
+
+def grammar_path(name: str = INQUIRY_GRAMMAR) -> str:
+    """Where the grammar file is read from (for error messages and tools)."""
+    shipped = resources.files(__package__).joinpath("grammar").joinpath(name)
+    if shipped.is_file():
+        return str(shipped)
+    return str(Path(__file__).resolve().parent.parent / "grammar" / name)
+
+
+def build_parser(name: str = INQUIRY_GRAMMAR, *, strict: bool = False) -> Lark:
+    """A fresh LALR parser with the contextual lexer for one grammar file."""
+    return Lark(
+        grammar_text(name),
+        parser="lalr",
+        lexer="contextual",
+        strict=strict,
+        maybe_placeholders=False,
+    )
+
+
+@cache
+def inquiry_parser() -> Lark:
+    """The shared inquiry parser, built on first use."""
+    return build_parser(INQUIRY_GRAMMAR)
+
+
+@cache
+def terminal_pattern(name: str, grammar: str = INQUIRY_GRAMMAR) -> str:
+    """The regular expression of one terminal, as the lexer uses it."""
+    parser = inquiry_parser() if grammar == INQUIRY_GRAMMAR else build_parser(grammar)
+    for terminal in parser.terminals:
+        if terminal.name == name:
+            return terminal.pattern.to_regexp()
+    raise KeyError(f"{grammar} has no terminal {name}")
+
+
+@cache
+def terminal_re(name: str, grammar: str = INQUIRY_GRAMMAR) -> re.Pattern[str]:
+    """The compiled regular expression of one terminal."""
+    return re.compile(terminal_pattern(name, grammar))
+
+
+@cache
+def timestamp_re() -> re.Pattern[str]:
+    """`TIME DATE` with the two parts as groups, from the grammar's terminals."""
+    return re.compile(f"({terminal_pattern('TIME')}) ({terminal_pattern('DATE')})")

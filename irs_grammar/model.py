@@ -1,0 +1,247 @@
+"""`InquiryResponse`: one inquiry reply as an immutable, typed value.
+
+`fields` is the truth: every wire key and raw value, in wire order. The typed
+attributes are views of it, so nothing on the wire is lost or reordered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from .grammar import timestamp_re
+from .timestamp import TimestampError, format_timestamp, read_timestamp
+
+# Wire keys of the documented fields, and their documented names.
+PRICE = "PRICE"
+CUSTNUM = "CUSTNUM"
+CUSTNAME = "CUSTNAME"
+POWERCAPACITY = "POWERCAPACITY"
+REASON = "REASON"
+DOCUMENTED_NAMES: dict[str, str] = {
+    PRICE: "PRICE",
+    CUSTNUM: "CUSTOMER_NUMBER",
+    CUSTNAME: "CUSTOMER_NAME",
+    POWERCAPACITY: "POWER_CAPACITY",
+    REASON: "REASON",
+}
+PRODUCT_CODE = "PRODUCT_CODE"
+CURRENT_TIMESTAMP = "CURRENT_TIMESTAMP"
+WIRE_KEYS: dict[str, str] = {name: key for key, name in DOCUMENTED_NAMES.items()}
+
+# Names that to_dict() gives to something other than an unknown wire key of
+# the same spelling; such a wire key would be ambiguous in a dict.
+_RESERVED_NAMES = (frozenset(DOCUMENTED_NAMES.values()) - frozenset(DOCUMENTED_NAMES)) | {
+    PRODUCT_CODE,
+    CURRENT_TIMESTAMP,
+}
+
+# Klikoo appends its own error code to the reason ("... Err:5110").
+_ERROR_CODE = re.compile(r"Err:([0-9]+)")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class InquiryResponse:
+    """A reply of the IRS inquiry endpoint.
+
+    >>> import irs_grammar as irs
+    >>> r = irs.parse("R#PLN20. PRICE: 20546. CUSTNUM: 01105691111. @12:32:55.821005 12/11/2024")
+    >>> r.product_code, r.price, r.customer_number, r.ok
+    ('PLN20', 20546, '01105691111', True)
+    >>> r.fields
+    (('PRICE', '20546'), ('CUSTNUM', '01105691111'))
+    """
+
+    product_code: str
+    fields: tuple[tuple[str, str], ...]
+    timestamp: datetime
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.product_code, str):
+            raise TypeError(f"{PRODUCT_CODE} must be a str, not {type(self.product_code).__name__}")
+        if not isinstance(self.timestamp, datetime):
+            raise TypeError(f"{CURRENT_TIMESTAMP} must be a datetime, not {type(self.timestamp).__name__}")
+        if not isinstance(self.fields, tuple) or not all(_is_pair(f) for f in self.fields):
+            object.__setattr__(self, "fields", _pairs(self.fields))
+
+    # -- typed views of `fields` -------------------------------------------
+
+    def get(self, key: str) -> str | None:
+        """The raw value of the first field with this wire key, or None."""
+        for k, v in self.fields:
+            if k == key:
+                return v
+        return None
+
+    @property
+    def price(self) -> int | None:
+        """PRICE as an integer (ASCII digits on the wire), or None when absent."""
+        raw = self.get(PRICE)
+        if raw is None:
+            return None
+        if not _ASCII_DIGITS.fullmatch(raw):
+            raise ValueError(f"{PRICE}: {raw!r} is not ASCII digits")
+        return int(raw)
+
+    @property
+    def customer_number(self) -> str | None:
+        """CUSTNUM, the destination or customer id, as sent."""
+        return self.get(CUSTNUM)
+
+    @property
+    def customer_name(self) -> str | None:
+        """CUSTNAME, as sent (often partly masked: `C**tomer Na**`)."""
+        return self.get(CUSTNAME)
+
+    @property
+    def power_capacity(self) -> str | None:
+        """POWERCAPACITY, the PLN tariff and power class (`R1/2200VA`)."""
+        return self.get(POWERCAPACITY)
+
+    @property
+    def reason(self) -> str | None:
+        """REASON, present only on a failed inquiry."""
+        return self.get(REASON)
+
+    @property
+    def error_code(self) -> str | None:
+        """The digits of the last `Err:NNNN` in REASON (Klikoo's own code), or None."""
+        reason = self.reason
+        if reason is None:
+            return None
+        codes = _ERROR_CODE.findall(reason)
+        return codes[-1] if codes else None
+
+    @property
+    def ok(self) -> bool:
+        """True for a successful inquiry: the reply has no REASON."""
+        return self.get(REASON) is None
+
+    # -- building -----------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        timestamp: datetime,
+        product_code: str = "",
+        price: int | None = None,
+        customer_number: str | None = None,
+        customer_name: str | None = None,
+        power_capacity: str | None = None,
+        reason: str | None = None,
+        extra: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+    ) -> InquiryResponse:
+        """A reply from typed values, in the canonical field order.
+
+        The order is PRICE, CUSTNUM, CUSTNAME, POWERCAPACITY, then `extra`
+        (unknown keys, in the order given), then REASON, which is always last.
+
+        >>> from datetime import datetime
+        >>> r = InquiryResponse.build(product_code="DN1", price=1178, customer_number="0817345544",
+        ...                           timestamp=datetime(2024, 11, 29, 10, 54, 14, 776182))
+        >>> r.fields
+        (('PRICE', '1178'), ('CUSTNUM', '0817345544'))
+        """
+        fields: list[tuple[str, str]] = []
+        if price is not None:
+            if isinstance(price, bool) or not isinstance(price, int):
+                raise TypeError(f"{PRICE} must be an int, not {type(price).__name__}")
+            if price < 0:
+                raise ValueError(f"{PRICE} must not be negative")
+            fields.append((PRICE, str(price)))
+        for key, value in (
+            (CUSTNUM, customer_number),
+            (CUSTNAME, customer_name),
+            (POWERCAPACITY, power_capacity),
+        ):
+            if value is not None:
+                fields.append((key, value))
+        for key, value in extra.items() if isinstance(extra, Mapping) else extra:
+            if key in DOCUMENTED_NAMES:
+                raise ValueError(f"{key}: a documented field; pass it by its own argument, not in extra")
+            fields.append((key, value))
+        if reason is not None:
+            fields.append((REASON, reason))
+        return cls(product_code, tuple(fields), timestamp)
+
+    # -- dictionaries with the documented names -------------------------------
+
+    def to_dict(self) -> dict[str, str]:
+        """The reply under the documented names, values as on the wire.
+
+        PRODUCT_CODE first, the fields in wire order (unknown keys under their
+        own name), CURRENT_TIMESTAMP last. A reply a dict cannot hold without
+        loss (a repeated key, or an unknown key spelled like a documented name
+        such as CUSTOMER_NAME) raises ValueError naming the key.
+
+        >>> import irs_grammar as irs
+        >>> d = irs.parse("R#DN1. PRICE: 1178. CUSTNAME: DNID nX. @10:54:14.776182 29/11/2024").to_dict()
+        >>> list(d)
+        ['PRODUCT_CODE', 'PRICE', 'CUSTOMER_NAME', 'CURRENT_TIMESTAMP']
+        >>> d["CUSTOMER_NAME"], d["CURRENT_TIMESTAMP"]
+        ('DNID nX', '10:54:14.776182 29/11/2024')
+        """
+        out: dict[str, str] = {PRODUCT_CODE: self.product_code}
+        for key, value in self.fields:
+            if key in _RESERVED_NAMES:
+                raise ValueError(
+                    f"{key}: an unknown key spelled like a documented name; a dict would mix them up"
+                )
+            name = DOCUMENTED_NAMES.get(key, key)
+            if name in out:
+                raise ValueError(f"{key}: repeated in the reply; a dict holds one value per name")
+            out[name] = value
+        out[CURRENT_TIMESTAMP] = format_timestamp(self.timestamp)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, str], *, tz: tzinfo | None = None) -> InquiryResponse:
+        """The inverse of to_dict(): `from_dict(r.to_dict()) == r`.
+
+        PRODUCT_CODE and CURRENT_TIMESTAMP (`HH:MM:SS.ffffff DD/MM/YYYY`) are
+        required; every other name becomes a field, in the dict's order.
+        `tz` names the zone of the timestamp (naive when None).
+        """
+        for required in (PRODUCT_CODE, CURRENT_TIMESTAMP):
+            if required not in data:
+                raise ValueError(f"{required}: missing")
+        for name, value in data.items():
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+        raw_time = data[CURRENT_TIMESTAMP]
+        match = timestamp_re().fullmatch(raw_time)
+        if not match:
+            raise ValueError(f"{CURRENT_TIMESTAMP}: {raw_time!r} is not 'HH:MM:SS.ffffff DD/MM/YYYY'")
+        try:
+            moment = read_timestamp(match[1], match[2], tz)
+        except TimestampError as e:
+            raise ValueError(f"{CURRENT_TIMESTAMP}: {e.message}") from None
+        fields: list[tuple[str, str]] = []
+        for name, value in data.items():
+            if name in (PRODUCT_CODE, CURRENT_TIMESTAMP):
+                continue
+            if name in DOCUMENTED_NAMES and DOCUMENTED_NAMES[name] != name:
+                raise ValueError(f"{name}: a wire key; use its documented name {DOCUMENTED_NAMES[name]}")
+            fields.append((WIRE_KEYS.get(name, name), value))
+        return cls(data[PRODUCT_CODE], tuple(fields), moment)
+
+
+def _is_pair(item: object) -> bool:
+    return type(item) is tuple and len(item) == 2 and isinstance(item[0], str) and isinstance(item[1], str)
+
+
+def _pairs(fields: Iterable[object]) -> tuple[tuple[str, str], ...]:
+    """`fields` as a tuple of (key, value) string pairs, or TypeError."""
+    out: list[tuple[str, str]] = []
+    for item in fields:
+        if isinstance(item, str) or not isinstance(item, Iterable):
+            raise TypeError(f"each field must be a (key, value) pair, not {item!r}")
+        pair = tuple(item)
+        if len(pair) != 2 or not all(isinstance(part, str) for part in pair):
+            raise TypeError(f"each field must be a (key, value) pair of str, not {item!r}")
+        out.append((pair[0], pair[1]))
+    return tuple(out)

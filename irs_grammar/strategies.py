@@ -1,0 +1,190 @@
+"""Hypothesis strategies for replies, wire lines and near-miss invalid lines.
+
+Needs the `hypothesis` extra (`pip install 'irs-grammar[hypothesis]'`).
+
+>>> from hypothesis import given
+>>> import irs_grammar as irs
+>>> from irs_grammar import strategies
+>>> @given(strategies.response_lines())
+... def test_round_trip(line):
+...     assert irs.serialize(irs.parse(line)) == line.rstrip("\\r\\n")
+>>> test_round_trip()
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.extra.lark import from_lark
+except ImportError as missing:  # pragma: no cover - exercised without the extra
+    raise ImportError(
+        "irs_grammar.strategies needs Hypothesis: pip install 'irs-grammar[hypothesis]'"
+    ) from missing
+
+from .errors import ParseError, SerializeError
+from .grammar import inquiry_parser
+from .model import CUSTNAME, CUSTNUM, POWERCAPACITY, PRICE, REASON, InquiryResponse
+from .parser import parse
+from .serializer import serialize
+from .timestamp import format_timestamp
+
+__all__ = [
+    "field_values",
+    "grammar_lines",
+    "invalid_lines",
+    "response_lines",
+    "responses",
+    "timestamps",
+    "wire_keys",
+]
+
+# The characters that make this format hard, drawn often on purpose.
+_HARD_PIECES = [
+    ".",
+    ". ",
+    "..",
+    ":",
+    ": ",
+    " ",
+    "@",
+    ". @",
+    "*",
+    "/",
+    "-",
+    "Err:",
+    "é",
+    "Ç",
+    "王",
+    "🙂",
+    "\t",
+]
+_KEY_LIKE = ["A", "X", "PRICE", "CUSTNUM", "REASON", "KEY_1", "Z9"]
+
+
+def timestamps() -> st.SearchStrategy[datetime]:
+    """Naive moments from year 1 to 9999, leap days and edges included."""
+    return st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59, 999999))
+
+
+def wire_keys() -> st.SearchStrategy[str]:
+    """Field names: mostly the documented ones, often unknown ones."""
+    return st.one_of(
+        st.sampled_from([PRICE, CUSTNUM, CUSTNAME, POWERCAPACITY]),
+        st.from_regex(r"[A-Z][A-Z0-9_]{0,11}", fullmatch=True),
+    )
+
+
+def field_values() -> st.SearchStrategy[str]:
+    """Raw values without line breaks, rich in `.`, `. `, `:`, `@`, non-ASCII text.
+
+    Some hold `. KEY: `: those are only valid as the REASON.
+    """
+    piece = st.one_of(
+        st.sampled_from(_HARD_PIECES),
+        st.sampled_from(_KEY_LIKE).map(lambda k: f". {k}: "),
+        st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=["Cs"]), max_size=4),
+        st.from_regex(r"[A-Z0-9 ]{1,8}", fullmatch=True),
+    )
+    return st.lists(piece, max_size=8).map("".join)
+
+
+def _serializable(reply: InquiryResponse) -> bool:
+    try:
+        serialize(reply)
+    except SerializeError:
+        return False
+    return True
+
+
+@st.composite
+def responses(
+    draw: st.DrawFn,
+    *,
+    ok: bool | None = None,
+    with_unknown_keys: bool = True,
+) -> InquiryResponse:
+    """Replies that serialize: success and failure, known and unknown keys.
+
+    `ok=True` gives replies without REASON, `ok=False` replies with one.
+    """
+    product = draw(st.one_of(st.just(""), st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True)))
+    keys = wire_keys() if with_unknown_keys else st.sampled_from([PRICE, CUSTNUM, CUSTNAME, POWERCAPACITY])
+    fields: list[tuple[str, str]] = []
+    for key in draw(st.lists(keys, max_size=6)):
+        if key == PRICE:
+            value = str(draw(st.integers(min_value=0, max_value=10**12)))
+            value = draw(st.sampled_from([value, "0" + value]))
+        else:
+            value = draw(field_values())
+        fields.append((key, value))
+    has_reason = draw(st.booleans()) if ok is None else not ok
+    if has_reason:
+        fields.append((REASON, draw(st.one_of(field_values(), st.just("Biller throws exception. Err:5110")))))
+    moment = draw(timestamps())
+    # A drawn value may hold ". KEY: " (or be otherwise unwritable); whether a
+    # field can be written does not depend on its neighbours, so drop just it.
+    fields = [f for f in fields if _serializable(InquiryResponse("", (f,), moment))]
+    reply = InquiryResponse(product, tuple(fields), moment)
+    return reply
+
+
+def response_lines(*, line_endings: bool = True) -> st.SearchStrategy[str]:
+    """Valid wire lines, sometimes ending in `\\n` or `\\r\\n`."""
+    endings = st.sampled_from(["", "\n", "\r\n"]) if line_endings else st.just("")
+    return st.tuples(responses().map(serialize), endings).map("".join)
+
+
+def grammar_lines() -> st.SearchStrategy[str]:
+    """Lines generated from the grammar itself (hypothesis.extra.lark).
+
+    Every grammar-shaped line; TIME and DATE are drawn as real moments so that
+    most lines are valid. Generation ignores the contextual lexer, so a line
+    may read differently from how it was built: that is what the round-trip
+    property checks.
+    """
+    explicit: dict[str, st.SearchStrategy[Any]] = {
+        "TIME": st.times().map(lambda t: format_timestamp(datetime.combine(date(2000, 1, 1), t))[:15]),
+        "DATE": st.dates().map(lambda d: format_timestamp(datetime.combine(d, time()))[16:]),
+    }
+    return from_lark(inquiry_parser(), explicit=explicit)
+
+
+def _mutations(line: str) -> st.SearchStrategy[str]:
+    position = st.integers(min_value=0, max_value=len(line))
+    char = st.one_of(
+        st.sampled_from([".", " ", ":", "@", "\n", "\r", "#", "R", "A", "0", "9", "/", "２", "٢", "é"]),
+        st.characters(blacklist_categories=["Cs"]),
+    )
+    insert = st.tuples(position, char).map(lambda p: line[: p[0]] + p[1] + line[p[0] :])
+    if not line:
+        return insert
+    index = st.integers(min_value=0, max_value=len(line) - 1)
+    delete = index.map(lambda i: line[:i] + line[i + 1 :])
+    replace = st.tuples(index, char).map(lambda p: line[: p[0]] + p[1] + line[p[0] + 1 :])
+    cut = index.map(lambda i: line[:i])
+    return st.one_of(insert, delete, replace, cut)
+
+
+def near_misses() -> st.SearchStrategy[str]:
+    """Valid lines with one character inserted, deleted or replaced, or cut short.
+
+    Some are still valid (a character added inside a value): use
+    invalid_lines() for lines that must be refused.
+    """
+    return response_lines().flatmap(_mutations)
+
+
+def _is_refused(line: str) -> bool:
+    try:
+        parse(line)
+    except ParseError:
+        return True
+    return False
+
+
+def invalid_lines() -> st.SearchStrategy[str]:
+    """Lines parse() must refuse, mostly near misses of valid lines."""
+    return near_misses().filter(_is_refused)

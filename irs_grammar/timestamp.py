@@ -1,0 +1,57 @@
+"""The reply timestamp, `HH:MM:SS.ffffff DD/MM/YYYY`: reading and writing it.
+
+The grammar fixes its shape (ASCII digits in fixed places); this module checks
+what a grammar cannot: that it names a real moment.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, tzinfo
+
+# Offsets of each part inside "HH:MM:SS.ffffff DD/MM/YYYY".
+_HOUR, _MINUTE, _SECOND, _DAY, _MONTH, _YEAR = 0, 3, 6, 16, 19, 22
+
+
+class TimestampError(ValueError):
+    """A timestamp of the right shape that names no real moment."""
+
+    def __init__(self, offset: int, message: str) -> None:
+        super().__init__(message)
+        self.offset = offset  # where the bad part starts, in "TIME DATE"
+        self.message = message
+
+
+def read_timestamp(time: str, date: str, tz: tzinfo | None = None) -> datetime:
+    """The moment named by a grammar-checked TIME and DATE.
+
+    The caller guarantees the shape (the grammar's TIME and DATE terminals),
+    so every part is ASCII digits. Raises TimestampError naming the bad part.
+    """
+    hour, minute, second = int(time[0:2]), int(time[3:5]), int(time[6:8])
+    microsecond = int(time[9:15])
+    day, month, year = int(date[0:2]), int(date[3:5]), int(date[6:10])
+    if hour > 23:
+        raise TimestampError(_HOUR, f"hour {time[0:2]} is not 00 to 23")
+    if minute > 59:
+        raise TimestampError(_MINUTE, f"minute {time[3:5]} is not 00 to 59")
+    if second > 59:
+        raise TimestampError(_SECOND, f"second {time[6:8]} is not 00 to 59")
+    if year < 1:
+        raise TimestampError(_YEAR, "year 0000 does not exist")
+    if not 1 <= month <= 12:
+        raise TimestampError(_MONTH, f"month {date[3:5]} is not 01 to 12")
+    if not 1 <= day <= calendar.monthrange(year, month)[1]:
+        raise TimestampError(_DAY, f"day {date[0:2]} does not exist in {date[3:10]}")
+    return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=tz)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """`HH:MM:SS.ffffff DD/MM/YYYY`, every part zero-padded (years below 1000 too).
+
+    The wall-clock time is written as it is; a zone, if any, is not on the wire.
+    """
+    return (
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d} "
+        f"{moment.day:02d}/{moment.month:02d}/{moment.year:04d}"
+    )

@@ -1,0 +1,14 @@
+"""Test settings: Hypothesis profiles (CI runs the default, `HYPOTHESIS_PROFILE=long` digs deeper)."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+# No deadline: the first example of a run builds the Lark parser.
+settings.register_profile("default", deadline=None, max_examples=200)
+settings.register_profile(
+    "long", deadline=None, max_examples=5000, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

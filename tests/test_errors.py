@@ -1,0 +1,70 @@
+"""ParseError: what it carries and how it shows itself."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+import irs_grammar as irs
+
+
+def error_of(line: str) -> irs.ParseError:
+    with pytest.raises(irs.ParseError) as caught:
+        irs.parse(line)
+    return caught.value
+
+
+def test_is_a_value_error_with_a_caret_under_the_column() -> None:
+    error = error_of("R#PLN20. PRICE: 20546x. @12:00:00.000000 01/01/2025")
+    assert isinstance(error, ValueError)
+    assert error.column == 22
+    assert error.expected == ('". "',)
+    text, caret = str(error).splitlines()[1:]
+    assert text.index("x") == caret.index("^")
+
+
+def test_says_what_was_expected_in_readable_words() -> None:
+    error = error_of("R#A. abc")
+    assert set(error.expected) == {"a field name", '"@" and the timestamp'}
+    assert error.message == "expected \"@\" and the timestamp or a field name, found 'a'"
+
+
+def test_long_lines_are_trimmed_around_the_column() -> None:
+    line = "R#A. CUSTNAME: " + "x" * 5000 + "\n" + "y" * 5000
+    error = error_of(line)
+    shown, caret = str(error).splitlines()[1:]
+    assert len(shown) < 120
+    assert shown.startswith("  …")
+    assert shown.endswith("…")
+    assert shown[caret.index("^") :].startswith("\\n")
+
+
+def test_with_line_places_it_in_a_file() -> None:
+    error = error_of("R#A").with_line(7)
+    assert error.line == 7
+    assert str(error).startswith("line 7, column 4:")
+
+
+def test_survives_pickling() -> None:
+    error = error_of("R#A. PRICE: x. @12:00:00.000000 01/01/2025")
+    again = pickle.loads(pickle.dumps(error))
+    assert (again.message, again.column, again.expected, again.field) == (
+        error.message,
+        error.column,
+        error.expected,
+        error.field,
+    )
+
+
+def test_non_str_input_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        irs.parse(b"R#A. @12:00:00.000000 01/01/2025")  # type: ignore[arg-type]
+
+
+def test_excerpt_keeps_printable_unicode_and_escapes_control_characters() -> None:
+    error = error_of("R#A. CUSTNAME: 王小明\tX\nY. @12:00:00.000000 01/01/2025")
+    shown, caret = str(error).splitlines()[1:]
+    assert "王小明\\tX\\nY" in shown
+    # 王小明 takes six terminal cells, \t two: the caret stands under the \n.
+    assert caret.index("^") == 2 + len("R#A. CUSTNAME: ") + 6 + 2 + 1

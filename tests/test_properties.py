@@ -1,0 +1,135 @@
+"""Properties of parse() and serialize(), over generated replies and lines.
+
+Generators come from irs_grammar.strategies (the same ones other suites get)
+and from the grammar itself (hypothesis.extra.lark).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hypothesis import assume, example, given
+from hypothesis import strategies as st
+from lark.reconstruct import Reconstructor
+
+import irs_grammar as irs
+from irs_grammar import strategies
+from irs_grammar.grammar import inquiry_parser
+
+
+def without_line_end(line: str) -> str:
+    return line[:-2] if line.endswith("\r\n") else line.removesuffix("\n")
+
+
+def parse_or_none(line: str) -> irs.InquiryResponse | None:
+    """The reply, or None for a ParseError. Any other exception fails the test."""
+    try:
+        return irs.parse(line)
+    except irs.ParseError as error:
+        assert 1 <= error.column <= len(line) + 1
+        assert error.expected
+        assert str(error)
+        return None
+
+
+# -- round trips ---------------------------------------------------------------
+
+
+@given(strategies.response_lines())
+def test_serialize_of_parse_gives_back_the_line(line: str) -> None:
+    assert irs.serialize(irs.parse(line)) == without_line_end(line)
+
+
+@given(strategies.responses())
+def test_parse_of_serialize_gives_back_the_reply(reply: irs.InquiryResponse) -> None:
+    assert irs.parse(irs.serialize(reply)) == reply
+
+
+@given(strategies.responses())
+def test_from_dict_inverts_to_dict(reply: irs.InquiryResponse) -> None:
+    try:
+        record = reply.to_dict()
+    except ValueError:
+        keys = [k for k, _ in reply.fields]
+        # Only a repeated key or a key spelled like a documented name is refused.
+        assert len(set(keys)) < len(keys) or {"CUSTOMER_NUMBER", "CUSTOMER_NAME", "POWER_CAPACITY"} & set(
+            keys
+        )
+        return
+    assert irs.InquiryResponse.from_dict(record) == reply
+
+
+@given(strategies.grammar_lines())
+def test_lines_generated_from_the_grammar_round_trip(line: str) -> None:
+    reply = parse_or_none(line)
+    if reply is not None:
+        assert irs.serialize(reply) == without_line_end(line)
+
+
+# -- the serializer never writes what the parser reads differently ----------------
+
+_any_value = st.text(st.sampled_from(list(". :@AZ\nR#é0\r")), max_size=12)
+
+
+@given(
+    st.text(st.sampled_from(list("AZaz09_- .é")), max_size=5),
+    st.lists(
+        st.tuples(st.sampled_from(["PRICE", "CUSTNAME", "REASON", "X", "x", "A B", ""]), _any_value),
+        max_size=4,
+    ),
+    strategies.timestamps(),
+)
+@example("A", [("CUSTNAME", "a. X: b")], datetime(2024, 1, 1))
+@example("A", [("PRICE", "12")], datetime(2024, 1, 1))
+def test_serialize_writes_only_what_reads_back_the_same(
+    product: str, fields: list[tuple[str, str]], moment: datetime
+) -> None:
+    reply = irs.InquiryResponse(product, tuple(fields), moment)
+    try:
+        line = irs.serialize(reply)
+    except irs.SerializeError as error:
+        assert error.field
+        return
+    assert irs.parse(line) == reply
+
+
+@given(strategies.response_lines(line_endings=False))
+def test_serializer_agrees_with_larks_reconstructor(line: str) -> None:
+    # An independent oracle: Lark rebuilds the text from the parse tree.
+    parser = inquiry_parser()
+    assert Reconstructor(parser).reconstruct(parser.parse(line)) == irs.serialize(irs.parse(line))
+
+
+# -- totality: a reply or a ParseError, nothing else ----------------------------------
+
+
+@given(st.text())
+def test_any_text_gives_a_reply_or_a_parse_error(text: str) -> None:
+    reply = parse_or_none(text)
+    if reply is not None:
+        assert irs.serialize(reply) == without_line_end(text)
+
+
+@given(st.text(st.sampled_from(list("R#. :@0123456789/AZ\n\r")), max_size=60))
+def test_text_of_the_formats_own_characters_gives_a_reply_or_a_parse_error(text: str) -> None:
+    reply = parse_or_none(text)
+    if reply is not None:
+        assert irs.serialize(reply) == without_line_end(text)
+
+
+@given(strategies.near_misses())
+def test_near_misses_give_a_reply_or_a_parse_error_and_accepted_ones_round_trip(line: str) -> None:
+    reply = parse_or_none(line)
+    if reply is not None:
+        assert irs.serialize(reply) == without_line_end(line)
+
+
+@given(strategies.invalid_lines())
+def test_invalid_lines_are_refused_with_a_column(line: str) -> None:
+    assert parse_or_none(line) is None
+
+
+@given(strategies.response_lines(line_endings=False), st.sampled_from(["\n\n", "\r", " ", "x", "\r\r\n"]))
+def test_nothing_but_one_line_break_may_follow_the_date(line: str, tail: str) -> None:
+    assume(not line.endswith("\n"))
+    assert parse_or_none(line + tail) is None

@@ -1,0 +1,70 @@
+"""The built wheel carries the grammar and works on its own, away from the source tree."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from pathlib import Path
+
+import lark
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_installs_into_a_clean_venv_and_parses_the_corpus(tmp_path: Path) -> None:
+    # Build without network: the test extra brings hatchling into this environment.
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-w",
+            str(dist),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = dist.glob("irs_grammar-*.whl")
+    assert "irs_grammar/grammar/inquiry.lark" in zipfile.ZipFile(wheel).namelist()
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    # Install by unpacking (a wheel is a zip laid out for site-packages), and
+    # give the clean venv this environment's lark: nothing else of ours.
+    zipfile.ZipFile(wheel).extractall(purelib)
+    shutil.copytree(Path(lark.__file__).parent, Path(purelib) / "lark")
+    assert sysconfig.get_paths()["purelib"] != purelib
+
+    corpus = ROOT / "corpus" / "inquiry" / "documented.log"
+    script = (
+        "import sys, irs_grammar, irs_grammar.grammar as g\n"
+        "assert irs_grammar.__file__.startswith(sys.argv[2]), irs_grammar.__file__\n"
+        "assert g.grammar_path().startswith(sys.argv[2]), g.grammar_path()\n"
+        "lines = open(sys.argv[1], encoding='utf-8').read().splitlines()\n"
+        "print(sum(irs_grammar.serialize(irs_grammar.parse(l)) == l for l in lines))\n"
+    )
+    result = subprocess.run(
+        [str(python), "-I", "-c", script, str(corpus), purelib],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.strip() == "7"
