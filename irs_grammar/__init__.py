@@ -13,9 +13,12 @@ True
 from .errors import ParseError, SerializeError
 from .model import InquiryResponse
 from .parser import parse
+from .request import METHOD, InquiryRequest
 from .serializer import serialize
 
 __all__ = [
+    "METHOD",
+    "InquiryRequest",
     "InquiryResponse",
     "ParseError",
     "SerializeError",

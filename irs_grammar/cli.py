@@ -1,4 +1,4 @@
-"""The command line: `irs-grammar parse ...`.
+"""The command line: `irs-grammar parse ...`, `irs-grammar url ...`.
 
 Every failure is one line on standard error and an exit status:
 0 all valid, 1 some line invalid, 2 usage or I/O error. Never a traceback.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TextIO
@@ -15,6 +16,7 @@ from typing import TextIO
 from .errors import ParseError
 from .lines import STDIN, decode_lines, is_blank, open_log
 from .parser import parse
+from .request import InquiryRequest
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -67,6 +69,44 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return EXIT_OK if all_valid else EXIT_INVALID
 
 
+# Credentials come from the environment: a command line is visible to other users.
+CREDENTIAL_VARIABLES = {
+    "client_id": "IRS_CLIENT_ID",
+    "client_secret": "IRS_CLIENT_SECRET",
+    "idrs": "IRS_IDRS",
+    "pin": "IRS_PIN",
+}
+
+
+def cmd_url(args: argparse.Namespace) -> int:
+    credentials: dict[str, str] = {}
+    for name, variable in CREDENTIAL_VARIABLES.items():
+        value = os.environ.get(variable)
+        if value is None:
+            raise UsageError(f"{variable} is not set (the {name} of the request)")
+        credentials[name] = value
+    extra = {"ref_id": args.ref_id} if args.ref_id is not None else {}
+    try:
+        request = InquiryRequest(
+            **credentials,
+            product_code=args.product,
+            to=args.to,
+            amount=args.amount,
+            selling_price=args.selling_price,
+            **extra,
+        )
+        print(request.redacted(args.base) if args.redacted else request.to_url(args.base))
+    except ValueError as e:  # the messages name the field, never a secret's value
+        raise UsageError(str(e)) from None
+    return EXIT_OK
+
+
+def _natural(text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return int(text)
+
+
 def build_argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="irs-grammar",
@@ -86,6 +126,21 @@ def build_argument_parser() -> argparse.ArgumentParser:
         help="a reply (starting R#), a log file (.gz too), or - for stdin",
     )
     parse_cmd.set_defaults(run=cmd_parse)
+
+    url_cmd = commands.add_parser(
+        "url",
+        help="print the inquiry request URL",
+        description="Print the inquiry request URL (HTTP POST). The credentials come from the "
+        "environment: " + ", ".join(CREDENTIAL_VARIABLES.values()) + ".",
+    )
+    url_cmd.add_argument("--base", required=True, help="e.g. https://host/klikoo-b2b")
+    url_cmd.add_argument("--product", required=True, help="product code, e.g. PLN20")
+    url_cmd.add_argument("--to", required=True, help="destination number")
+    url_cmd.add_argument("--amount", required=True, type=_natural)
+    url_cmd.add_argument("--selling-price", required=True, type=_natural)
+    url_cmd.add_argument("--ref-id", help="your reference (default: a new UUID4)")
+    url_cmd.add_argument("--redacted", action="store_true", help="mask client_secret and pin (for logs)")
+    url_cmd.set_defaults(run=cmd_url)
     return parser
 
 

@@ -1,0 +1,288 @@
+"""InquiryRequest: the documented URL, checks, reading back, and secrets kept secret."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import irs_grammar as irs
+from irs_grammar import InquiryRequest
+
+SECRET, PIN = "gvxzqypljtoukfanckakaa9z0md4x5aj", "123456"
+BASE = "https://b2b.example/klikoo-b2b"
+
+
+def ovo(**changes: Any) -> InquiryRequest:
+    """The seed document's "Sample Request OVO", with a fixed ref_id."""
+    values: dict[str, Any] = {
+        "client_id": "c17229eb-3d2b-4576-8f5d-c2e716da764b",
+        "client_secret": SECRET,
+        "idrs": "<IDRS>",
+        "pin": PIN,
+        "product_code": "OVO10",
+        "ref_id": "b3e0f17a-453f-493c-862f-4cc6f651da52",
+        "to": "081000000001",
+        "amount": 100000,
+        "selling_price": 2000,
+    }
+    values.update(changes)
+    return InquiryRequest(**values)
+
+
+# The seed's OVO sample, {{B2B}} and {{$guid}} filled in.
+OVO_URL = (
+    "https://b2b.example/klikoo-b2b/v1/irs/inquiry?client_id=c17229eb-3d2b-4576-8f5d-c2e716da764b"
+    "&client_secret=gvxzqypljtoukfanckakaa9z0md4x5aj&idrs=%3CIDRS%3E&pin=123456&product_code=OVO10"
+    "&ref_id=b3e0f17a-453f-493c-862f-4cc6f651da52&to=081000000001&amount=100000&selling_price=2000"
+)
+
+
+def test_the_documented_ovo_sample_url() -> None:
+    assert ovo().to_url(BASE) == OVO_URL
+    assert ovo().to_url(BASE + "/") == OVO_URL
+
+
+def test_params_in_documented_order_and_the_method() -> None:
+    assert [name for name, _ in ovo().params()] == [
+        "client_id",
+        "client_secret",
+        "idrs",
+        "pin",
+        "product_code",
+        "ref_id",
+        "to",
+        "amount",
+        "selling_price",
+    ]
+    assert ovo().params()[-2:] == [("amount", "100000"), ("selling_price", "2000")]
+    assert irs.METHOD == "POST"
+
+
+def test_ref_id_defaults_to_a_fresh_uuid4() -> None:
+    first, second = (
+        InquiryRequest("id", SECRET, "", PIN, "PLN20", "0817345544", 20500, 21000) for _ in range(2)
+    )
+    assert first.ref_id != second.ref_id
+    assert uuid.UUID(first.ref_id).version == 4
+
+
+def test_reads_its_own_url_back() -> None:
+    assert InquiryRequest.from_url(OVO_URL) == ovo()
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        (OVO_URL.replace("&pin=123456", ""), "pin: missing"),
+        (OVO_URL + "&to=1", "to: repeated"),
+        (OVO_URL + "&callback=x", "unknown parameter callback"),
+        (OVO_URL.replace("/v1/irs/inquiry", "/v1/irs/buy"), "path must end with /v1/irs/inquiry"),
+        (OVO_URL.replace("amount=100000", "amount=1e5"), "amount: must be a whole number"),
+        (OVO_URL + "#frag", "fragment"),
+        (OVO_URL.replace("ftp", "https").replace("https", "ftp", 1), "base_url"),
+        (OVO_URL.replace("to=081000000001", "to=%FF"), "to: its percent-encoding is not UTF-8"),
+    ],
+)
+def test_from_url_refuses_naming_the_parameter(url: str, named: str) -> None:
+    with pytest.raises(ValueError, match=named) as caught:
+        InquiryRequest.from_url(url)
+    assert SECRET not in str(caught.value)
+    assert PIN not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "b2b.example",
+        "ftp://b2b.example",
+        "https://",
+        "https://b2b.example/x?y=1",
+        "https://b2b.example/#top",
+        "https://user:pass@b2b.example",
+        "https://b2b example",
+        "https://b2b.example/\n",
+    ],
+)
+def test_a_base_that_is_not_http_host_path_is_refused(base: str) -> None:
+    with pytest.raises(ValueError, match="base_url"):
+        ovo().to_url(base)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("client_id", "", "client_id: must not be empty"),
+        ("client_secret", "", "client_secret: must not be empty"),
+        ("pin", "", "pin: must not be empty"),
+        ("product_code", "", "product_code: must not be empty"),
+        ("to", "", "to: must not be empty"),
+        ("ref_id", "", "ref_id: must not be empty"),
+        ("to", "0817\n345544", "to: holds a line break"),
+        ("idrs", "a\x00b", "idrs: holds a line break or a control character"),
+        ("client_secret", SECRET + "\r\n", "client_secret: holds a line break"),
+        ("pin", PIN + "\u2028", "pin: holds a line break"),
+        ("amount", -1, "amount: must not be negative"),
+        ("selling_price", -5, "selling_price: must not be negative"),
+    ],
+)
+def test_checks_name_the_field_and_never_show_a_secret(field: str, value: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as caught:
+        ovo(**{field: value})
+    assert SECRET not in str(caught.value)
+    assert PIN not in str(caught.value)
+
+
+@pytest.mark.parametrize(("field", "value"), [("amount", 1.5), ("amount", "100"), ("selling_price", True)])
+def test_amounts_must_be_ints(field: str, value: object) -> None:
+    with pytest.raises(TypeError, match=field):
+        ovo(**{field: value})
+
+
+def test_idrs_may_be_empty() -> None:
+    assert ovo(idrs="").params()[2] == ("idrs", "")
+
+
+def test_a_hostile_destination_cannot_add_or_change_a_parameter() -> None:
+    # The seed's own field table shows "0817345544&selling_price=21000" as an example of `to`.
+    request = ovo(to="0817345544&selling_price=1")
+    query = parse_qsl(urlsplit(request.to_url(BASE)).query, keep_blank_values=True)
+    assert dict(query)["selling_price"] == "2000"
+    assert dict(query)["to"] == "0817345544&selling_price=1"
+    assert len(query) == 9
+
+
+def test_repr_str_and_logs_never_show_a_secret(caplog: pytest.LogCaptureFixture) -> None:
+    request = ovo()
+    for shown in (repr(request), str(request), f"{request}", f"{request!r}"):
+        assert SECRET not in shown
+        assert PIN not in shown
+        assert "client_secret=***" in shown
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("reseller").info("sending %s / %r / %s", request, request, [request])
+    assert caplog.text
+    assert SECRET not in caplog.text
+    assert PIN not in caplog.text
+
+
+def test_redacted_url_masks_both_secrets() -> None:
+    redacted = ovo().redacted(BASE)
+    assert redacted == OVO_URL.replace(SECRET, "***").replace("pin=123456", "pin=***")
+
+
+# -- properties --------------------------------------------------------------------
+
+printable = st.text(st.characters(blacklist_categories=["Cc", "Cs", "Zl", "Zp"]), min_size=1, max_size=20)
+hostile = st.one_of(
+    printable,
+    st.text(st.sampled_from(list("&=#%+? /;@:é")), min_size=1, max_size=10),
+    st.sampled_from(["0817345544&selling_price=1", "%26pin%3D0", "a+b", "#", "%", "=&="]),
+)
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> InquiryRequest:
+    return InquiryRequest(
+        client_id=draw(hostile),
+        client_secret=draw(hostile),
+        idrs=draw(st.one_of(st.just(""), hostile)),
+        pin=draw(hostile),
+        product_code=draw(hostile),
+        ref_id=draw(hostile),
+        to=draw(hostile),
+        amount=draw(st.integers(min_value=0, max_value=10**15)),
+        selling_price=draw(st.integers(min_value=0, max_value=10**15)),
+    )
+
+
+@given(requests())
+def test_from_url_of_to_url_gives_back_the_request(request: InquiryRequest) -> None:
+    assert InquiryRequest.from_url(request.to_url(BASE)) == request
+
+
+@given(requests())
+def test_no_value_changes_the_set_of_parameters(request: InquiryRequest) -> None:
+    query = parse_qsl(urlsplit(request.to_url(BASE)).query, keep_blank_values=True, strict_parsing=True)
+    assert query == request.params()
+
+
+@given(requests())
+def test_repr_masks_the_secrets_whatever_they_hold(request: InquiryRequest) -> None:
+    shown = repr(request)
+    assert "client_secret=***, " in shown
+    assert "pin=***, " in shown
+    assert repr(request.client_secret) not in shown.replace(repr(request.client_id), "").replace(
+        repr(request.idrs), ""
+    ).replace(repr(request.product_code), "").replace(repr(request.to), "").replace(repr(request.ref_id), "")
+
+
+# -- the command line ----------------------------------------------------------------
+
+CREDENTIALS = {
+    "IRS_CLIENT_ID": "c17229eb-3d2b-4576-8f5d-c2e716da764b",
+    "IRS_CLIENT_SECRET": SECRET,
+    "IRS_IDRS": "<IDRS>",
+    "IRS_PIN": PIN,
+}
+URL_ARGS = [
+    "url",
+    "--base",
+    BASE,
+    "--product",
+    "OVO10",
+    "--to",
+    "081000000001",
+    "--amount",
+    "100000",
+    "--selling-price",
+    "2000",
+    "--ref-id",
+    "b3e0f17a-453f-493c-862f-4cc6f651da52",
+]
+
+
+def run_url(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("IRS_")}
+    return subprocess.run(
+        [sys.executable, "-m", "irs_grammar", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_cli_prints_the_url_with_credentials_from_the_environment() -> None:
+    result = run_url(URL_ARGS, CREDENTIALS)
+    assert (result.returncode, result.stdout, result.stderr) == (0, OVO_URL + "\n", "")
+    redacted = run_url([*URL_ARGS, "--redacted"], CREDENTIALS)
+    assert redacted.stdout == ovo().redacted(BASE) + "\n"
+
+
+@pytest.mark.parametrize("missing", sorted(CREDENTIALS))
+def test_cli_names_a_missing_variable_in_one_line_and_exits_2(missing: str) -> None:
+    result = run_url(URL_ARGS, {k: v for k, v in CREDENTIALS.items() if k != missing})
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"irs-grammar: {missing} is not set (the ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_cli_bad_values_are_one_line_without_secrets() -> None:
+    env = {**CREDENTIALS, "IRS_PIN": PIN + "\n"}
+    result = run_url(URL_ARGS, env)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "irs-grammar: pin: holds a line break or a control character\n",
+    )
+    bad_base = run_url(["url", *URL_ARGS[1:2], "ftp://x", *URL_ARGS[3:]], CREDENTIALS)
+    assert bad_base.returncode == 2
+    assert SECRET not in bad_base.stderr
+    assert "Traceback" not in bad_base.stderr
