@@ -2,43 +2,42 @@
 
 `grammar/*.lark` is the specification. Everything here is read from it: the
 Lark parser, and the terminal patterns that the serializer and the fast path
-use. Nothing is built at import time; each piece is built once, on first use.
+use. Nothing is built, and Lark is not even imported, at import time: each piece
+is built once, on first use.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lark import Lark
+if TYPE_CHECKING:
+    from lark import Lark
 
 INQUIRY_GRAMMAR = "inquiry.lark"
 
 
-def grammar_text(name: str = INQUIRY_GRAMMAR) -> str:
-    """The text of a grammar file, as shipped in the package.
+def grammar_path(name: str = INQUIRY_GRAMMAR) -> Path:
+    """Where a grammar file is read from.
 
     A wheel carries the files inside the package (`irs_grammar/grammar/`); a
     source checkout has them in the top-level `grammar/` folder only.
     """
-    shipped = resources.files(__package__).joinpath("grammar").joinpath(name)
-    if shipped.is_file():
-        return shipped.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parent.parent / "grammar" / name).read_text(encoding="utf-8")
+    shipped = Path(__file__).resolve().parent / "grammar" / name
+    return shipped if shipped.is_file() else Path(__file__).resolve().parent.parent / "grammar" / name
 
 
-def grammar_path(name: str = INQUIRY_GRAMMAR) -> str:
-    """Where the grammar file is read from (for error messages and tools)."""
-    shipped = resources.files(__package__).joinpath("grammar").joinpath(name)
-    if shipped.is_file():
-        return str(shipped)
-    return str(Path(__file__).resolve().parent.parent / "grammar" / name)
+def grammar_text(name: str = INQUIRY_GRAMMAR) -> str:
+    """The text of a grammar file, as shipped in the package."""
+    return grammar_path(name).read_text(encoding="utf-8")
 
 
 def build_parser(name: str = INQUIRY_GRAMMAR, *, strict: bool = False) -> Lark:
     """A fresh LALR parser with the contextual lexer for one grammar file."""
+    from lark import Lark  # imported on first use: `import irs_grammar` stays cheap
+
     return Lark(
         grammar_text(name),
         parser="lalr",

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Self
 
 from .grammar import timestamp_re
 from .timestamp import TimestampError, format_timestamp, read_timestamp
@@ -66,6 +67,15 @@ class InquiryResponse:
             raise TypeError(f"{CURRENT_TIMESTAMP} must be a datetime, not {type(self.timestamp).__name__}")
         if not isinstance(self.fields, tuple) or not all(_is_pair(f) for f in self.fields):
             object.__setattr__(self, "fields", _pairs(self.fields))
+
+    @classmethod
+    def trusted(cls, product_code: str, fields: tuple[tuple[str, str], ...], timestamp: datetime) -> Self:
+        """A reply from parts the parser has already checked, without checking them again."""
+        reply = object.__new__(cls)
+        object.__setattr__(reply, "product_code", product_code)
+        object.__setattr__(reply, "fields", fields)
+        object.__setattr__(reply, "timestamp", timestamp)
+        return reply
 
     # -- typed views of `fields` -------------------------------------------
 

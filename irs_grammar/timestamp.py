@@ -51,7 +51,6 @@ def format_timestamp(moment: datetime) -> str:
 
     The wall-clock time is written as it is; a zone, if any, is not on the wire.
     """
-    return (
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d} "
-        f"{moment.day:02d}/{moment.month:02d}/{moment.year:04d}"
-    )
+    # isoformat pads every part, the year to four digits; a zone suffix is cut off.
+    iso = moment.isoformat(timespec="microseconds")
+    return f"{iso[11:26]} {iso[8:10]}/{iso[5:7]}/{iso[:4]}"

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lark import Lark
+from lark.load_grammar import load_grammar
 
 from irs_grammar.errors import READABLE_TERMINALS
 from irs_grammar.grammar import INQUIRY_GRAMMAR, build_parser, grammar_text, terminal_pattern
@@ -29,15 +35,53 @@ def test_every_terminal_has_a_readable_name() -> None:
     assert names - READABLE_TERMINALS.keys() == set()
 
 
+@cache
+def _pieces(*names: str) -> dict[str, str]:
+    """Patterns of terminals used only inside other terminals, as Lark builds them."""
+    grammar, _ = load_grammar(grammar_text(), INQUIRY_GRAMMAR, [], False)  # type: ignore[no-untyped-call]
+    terminals, _, _ = grammar.compile(["start"], set(names))
+    return {t.name: t.pattern.to_regexp() for t in terminals if t.name in names}
+
+
 def test_value_boundaries_restate_the_grammars_own_terminals() -> None:
-    # VALUE stops at ". KEY: " or at the final ". @TIME DATE"; its lookahead
-    # restates KEY, TIME, DATE and LINE_END, which must stay those terminals.
-    # (Lark hands patterns over with escapes such as \r already resolved.)
+    # A value stops at ". KEY: " or at the final ". @TIME DATE"; the lookaheads
+    # of _FIELD_DOT and _REASON_DOT restate KEY, TIME, DATE and LINE_END, which
+    # must stay those terminals. (Lark hands patterns over with escapes such
+    # as \r already resolved.)
     key, time, date, line_end = (terminal_pattern(t) for t in ("KEY", "TIME", "DATE", "LINE_END"))
     final = f" @{time} {date}(?:{line_end})?\\Z"
-    value_char = "[^.\r\n]"
-    assert terminal_pattern("VALUE") == f"(?:{value_char}|\\.(?! {key}|{final}))+"
-    assert terminal_pattern("REASON_VALUE") == f"(?:{value_char}|\\.(?!{final}))+"
+    pieces = _pieces("_FIELD_DOT", "_REASON_DOT", "_PLAIN")
+    assert pieces["_FIELD_DOT"] == f"\\.(?! {key}|{final})"
+    assert pieces["_REASON_DOT"] == f"\\.(?!{final})"
+    assert pieces["_PLAIN"] == "[^.\r\n]"
+
+
+@pytest.mark.parametrize(("terminal", "dot"), [("VALUE", "_FIELD_DOT"), ("REASON_VALUE", "_REASON_DOT")])
+def test_a_value_is_written_as_the_unrolled_possessive_loop_of_its_pieces(terminal: str, dot: str) -> None:
+    pieces = _pieces(dot, "_PLAIN")
+    plain, dot_piece = pieces["_PLAIN"], pieces[dot]
+    run = f"{plain}*+"
+    assert terminal_pattern(terminal) == f"(?:{plain}|{dot_piece}){run}(?:{dot_piece}{run})*+"
+
+
+_text_near_boundaries = st.lists(
+    st.sampled_from(
+        [".", ". ", " ", "a", "X", ": ", "PRICE", "@", "12:00:00.000000 01/01/2025", "\n", "\r\n"]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@pytest.mark.parametrize(("terminal", "dot"), [("VALUE", "_FIELD_DOT"), ("REASON_VALUE", "_REASON_DOT")])
+@given(text=_text_near_boundaries)
+def test_a_value_is_the_unrolled_loop_of_its_pieces(terminal: str, dot: str, text: str) -> None:
+    # Unrolled "(plain | dot)+": a first character, then plain runs each led by a dot.
+    pieces = _pieces(dot, "_PLAIN")
+    unrolled = re.compile(terminal_pattern(terminal))
+    rolled = re.compile(f"(?:{pieces['_PLAIN']}|{pieces[dot]})+")
+    for start in range(len(text)):
+        left, right = unrolled.match(text, start), rolled.match(text, start)
+        assert (left and left.group()) == (right and right.group())
 
 
 def test_a_value_excludes_exactly_the_line_end_characters() -> None:

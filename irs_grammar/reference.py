@@ -1,0 +1,166 @@
+"""The reference reader: the Lark parser built from the grammar, and its errors.
+
+parse() sends here every line its fast path does not take. The Lark parser
+finds where the line stops being a reply and says what could stand there;
+every failure, from the grammar or from the checks a grammar cannot make, is
+a ParseError that names the column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from datetime import datetime, tzinfo
+from functools import cache
+
+from lark import Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .errors import ParseError, readable
+from .fastpath import fast_reader, head_re
+from .grammar import inquiry_parser, terminal_pattern
+from .model import InquiryResponse
+from .timestamp import TimestampError, read_timestamp
+
+
+def parse_with_lark(line: str, *, tz: tzinfo | None = None) -> InquiryResponse:
+    """parse() through the Lark parser alone: the reference the fast path is proven against."""
+    if not isinstance(line, str):
+        raise TypeError(f"parse() takes a str, not {type(line).__name__}")
+    try:
+        tree = inquiry_parser().parse(line)
+    except UnexpectedInput as error:
+        raise _explain(line, error) from None
+    return _build(line, tree, tz)
+
+
+def refuse(line: str, tz: tzinfo | None) -> InquiryResponse:
+    """The ParseError for a line the fast path did not take, found by Lark.
+
+    The grammar is a flat sequence: after any complete field the parser is in
+    the same state. So the complete fields the fast path read at the start of
+    the line are cut out before Lark sees it, and Lark's positions are shifted
+    back; a megabyte of fields then costs one regex pass, not a token each.
+    """
+    head = head_re().match(line)
+    start, end = head.span("fields") if head else (0, 0)
+    skipped = end - start
+    try:
+        tree = inquiry_parser().parse(line[:start] + line[end:])
+    except UnexpectedInput as error:
+        raise _explain(line, error, start, skipped) from None
+    _read_moment(line, tree, tz, skipped)  # raises when the date is not a real one
+    # The fast path refused a line the grammar takes; the grammar decides.
+    return parse_with_lark(line, tz=tz)
+
+
+def _build(line: str, tree: Tree[Token], tz: tzinfo | None) -> InquiryResponse:
+    product = ""
+    fields: list[tuple[str, str]] = []
+    for child in tree.children:
+        if isinstance(child, Tree):
+            key, *value = child.children
+            fields.append((str(key)[:-2], str(value[0]) if value else ""))  # key token holds its ": "
+        elif child.type == "PRODUCT":
+            product = str(child)
+    return InquiryResponse.trusted(product, tuple(fields), _read_moment(line, tree, tz))
+
+
+def _read_moment(line: str, tree: Tree[Token], tz: tzinfo | None, shift: int = 0) -> datetime:
+    """The timestamp of a parsed line, or a ParseError at the part that is no real moment."""
+    time, date = (c for c in tree.children if isinstance(c, Token) and c.type in ("TIME", "DATE"))
+    try:
+        return read_timestamp(time, date, tz)
+    except TimestampError as e:
+        assert time.start_pos is not None
+        raise ParseError(
+            e.message,
+            text=line,
+            column=time.start_pos + shift + e.offset + 1,
+            expected=("a real date and time",),
+            field="CURRENT_TIMESTAMP",
+        ) from None
+
+
+def _explain(line: str, error: UnexpectedInput, cut_at: int = 0, cut: int = 0) -> ParseError:
+    """A ParseError at the column where the grammar stopped, saying what it expected.
+
+    Lark parsed `line` less `cut` characters at `cut_at` (see _refuse).
+    """
+    pos: int
+    expected: set[str] | frozenset[str]
+    if isinstance(error, UnexpectedCharacters):
+        pos, expected = error.pos_in_stream or 0, error.allowed
+    elif isinstance(error, UnexpectedToken):
+        token = error.token
+        at_end = token.type == "$END" or token.start_pos is None
+        pos = len(line) - cut if at_end else token.start_pos
+        expected = error.accepts or error.expected
+    elif isinstance(error, UnexpectedEOF):
+        pos, expected = len(line) - cut, set(error.expected)
+    else:  # pragma: no cover - Lark raises only the three above
+        pos, expected = 0, set()
+    if pos >= cut_at:
+        pos += cut
+    trailing = _text_after_final_timestamp(line, pos)
+    if trailing is not None:
+        return ParseError(
+            "text after the timestamp; a reply ends with its date",
+            text=line,
+            column=trailing + 1,
+            expected=readable({"$END"}),
+        )
+    names = readable(expected)
+    found = "the end of the line" if pos >= len(line) else repr(line[pos])
+    return ParseError(
+        f"expected {_one_of(names)}, found {found}",
+        text=line,
+        column=pos + 1,
+        expected=names,
+        field=_field_at(error),
+    )
+
+
+@cache
+def _final_timestamp_re() -> re.Pattern[str]:
+    return re.compile(rf"\. @{terminal_pattern('TIME')} {terminal_pattern('DATE')}")
+
+
+def _text_after_final_timestamp(line: str, pos: int) -> int | None:
+    """Where text starts after a complete reply, if that is what went wrong.
+
+    A value runs to the *final* `. @TIME DATE`, so text after the date makes
+    the grammar fail only at the end of the line, far from the cause. When the
+    line up to the last `. @TIME DATE` (and a line break) is itself a valid
+    reply, the text after it is the error.
+    """
+    last = deque(_final_timestamp_re().finditer(line), maxlen=1)
+    if not last:
+        return None
+    end = last[0].end()
+    end += next((len(brk) for brk in ("\r\n", "\n") if line.startswith(brk, end)), 0)
+    if end > pos or fast_reader()(line[:end], None) is None:
+        return None
+    return end
+
+
+_KEY_TERMINALS = frozenset({"KEY", "PRICE_KEY", "REASON_KEY"})
+
+
+def _field_at(error: UnexpectedInput) -> str | None:
+    """The wire key of the field the parser was inside when it stopped, if any."""
+    state = getattr(error, "state", None)
+    for item in reversed(getattr(state, "value_stack", None) or ()):
+        if not isinstance(item, Token) or item.type == "_SEP":
+            return None  # a finished field (a Tree) or a separator: between fields
+        if item.type in _KEY_TERMINALS:
+            return str(item)[:-2]
+    return None
+
+
+def _one_of(names: tuple[str, ...]) -> str:
+    if not names:
+        return "nothing more"
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " or " + names[-1]
