@@ -15,13 +15,17 @@ from .model import InquiryResponse
 from .parser import parse
 from .request import METHOD, InquiryRequest
 from .serializer import serialize
+from .validation import LineResult, Summary, validate
 
 __all__ = [
     "METHOD",
     "InquiryRequest",
     "InquiryResponse",
+    "LineResult",
     "ParseError",
     "SerializeError",
+    "Summary",
     "parse",
     "serialize",
+    "validate",
 ]

@@ -1,4 +1,4 @@
-"""The command line: `irs-grammar parse ...`, `irs-grammar url ...`.
+"""The command line: `irs-grammar parse ...`, `validate ...`, `url ...`.
 
 Every failure is one line on standard error and an exit status:
 0 all valid, 1 some line invalid, 2 usage or I/O error. Never a traceback.
@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
@@ -17,6 +18,7 @@ from .errors import ParseError
 from .lines import STDIN, decode_lines, is_blank, open_log
 from .parser import parse
 from .request import InquiryRequest
+from .validation import Summary, check_log
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -67,6 +69,92 @@ def cmd_parse(args: argparse.Namespace) -> int:
         except OSError as e:
             raise UsageError(f"{source}: {e.strerror or e}") from None
     return EXIT_OK if all_valid else EXIT_INVALID
+
+
+class Progress:
+    """Lines done and rate on standard error, only on a terminal.
+
+    Hand-made on purpose: the runtime dependency is lark alone, and a status
+    line redrawn four times a second needs nothing more.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = self.shown = time.monotonic()
+        self.lines = 0
+
+    def advance(self, path: str, lines: int) -> None:
+        self.lines += lines
+        now = time.monotonic()
+        if self.enabled and now - self.shown >= 0.25:
+            self.shown = now
+            rate = self.lines / max(now - self.start, 1e-9)
+            sys.stderr.write(f"\r{path}: {self.lines:,} lines, {rate:,.0f} lines/s\x1b[K")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+class ErrorSink:
+    """Writes invalid lines as text or into the JSON document, up to a limit; counts all."""
+
+    def __init__(self, json_format: bool, limit: int | None, out: TextIO) -> None:
+        self.json_format, self.limit, self.out = json_format, limit, out
+        self.count = 0
+        if json_format:
+            out.write('{"errors": [')
+
+    def add(self, path: str, line: int, column: int, message: str) -> None:
+        self.count += 1
+        if self.limit is not None and self.count > self.limit:
+            return
+        if self.json_format:
+            entry = {"path": path, "line": line, "column": column, "message": message}
+            self.out.write(("" if self.count == 1 else ", ") + json.dumps(entry, ensure_ascii=False))
+        else:
+            self.out.write(f"{path}:{line}:{column}: {message}\n")
+
+    def finish(self, summary: Summary) -> None:
+        shown = self.count if self.limit is None else min(self.count, self.limit)
+        if self.json_format:
+            rest = json.dumps({**summary.to_dict(), "errors_shown": shown}, ensure_ascii=False)
+            self.out.write("], " + rest[1:] + "\n")
+        else:
+            if shown < self.count:
+                self.out.write(f"... {self.count - shown} more invalid lines not shown (--max-errors)\n")
+            self.out.write(summary.text() + "\n")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    summary = Summary()
+    sink = ErrorSink(args.format == "json", args.max_errors, sys.stdout)
+    progress = Progress(sys.stderr.isatty() and not args.quiet)
+    io_failed = False
+    for path in args.paths:
+        label = "<stdin>" if path == STDIN else path
+        try:
+            for batch in check_log(path, extract=args.extract, jobs=args.jobs):
+                summary.merge(batch.summary)
+                for line, column, message in batch.errors:
+                    sink.add(label, line, column, message)
+                progress.advance(label, batch.summary.lines)
+        except (OSError, EOFError) as e:
+            progress.close()
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            print(f"irs-grammar: {path}: {reason}", file=sys.stderr)
+            io_failed = True
+    progress.close()
+    sink.finish(summary)
+    if io_failed:
+        return EXIT_USAGE
+    return EXIT_INVALID if summary.invalid else EXIT_OK
+
+
+def _default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 # Credentials come from the environment: a command line is visible to other users.
@@ -126,6 +214,24 @@ def build_argument_parser() -> argparse.ArgumentParser:
         help="a reply (starting R#), a log file (.gz too), or - for stdin",
     )
     parse_cmd.set_defaults(run=cmd_parse)
+
+    validate_cmd = commands.add_parser(
+        "validate",
+        help="check reply logs: PATH:LINE:COL for each invalid line, then a summary",
+        description="Check reply logs line by line. Each invalid line is printed as PATH:LINE:COL: message, "
+        "then a summary. Exit status: 0 all valid, 1 some invalid, 2 usage or I/O error.",
+    )
+    validate_cmd.add_argument("paths", nargs="+", metavar="PATH", help="log files (.gz too), or - for stdin")
+    validate_cmd.add_argument("--format", choices=("text", "json"), default="text", help="json: one document")
+    validate_cmd.add_argument(
+        "--extract", action="store_true", help="the reply starts at the first R# of a line"
+    )
+    validate_cmd.add_argument("--max-errors", type=_natural, metavar="N", help="print at most N errors")
+    validate_cmd.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    validate_cmd.add_argument(
+        "--jobs", type=_natural, default=_default_jobs(), metavar="N", help="processes (default: all cores)"
+    )
+    validate_cmd.set_defaults(run=cmd_validate)
 
     url_cmd = commands.add_parser(
         "url",

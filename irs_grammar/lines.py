@@ -32,29 +32,28 @@ def open_log(path: str) -> Iterator[BinaryIO]:
             yield stream
 
 
-def decode_lines(raw_lines: Iterable[bytes], first: int = 1) -> Iterator[tuple[int, str | ParseError]]:
-    """(line number, text) for each line, or a ParseError for one that is not UTF-8.
+def decode_line(number: int, raw: bytes) -> str | ParseError:
+    """The text of line `number` (line break kept), or a ParseError if it is not UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        shown = raw.decode("utf-8", errors="replace")
+        column = len(raw[: e.start].decode("utf-8", errors="replace")) + 1
+        return ParseError(
+            f"not valid UTF-8 (byte 0x{raw[e.start]:02x})",
+            text=shown,
+            column=column,
+            expected=("UTF-8 text",),
+            line=number,
+        )
 
-    The text keeps its line break; the parser accepts `\\n` and `\\r\\n`.
-    """
+
+def decode_lines(raw_lines: Iterable[bytes], first: int = 1) -> Iterator[tuple[int, str | ParseError]]:
+    """(line number, text or ParseError) for each raw line; see decode_line()."""
     for number, raw in enumerate(raw_lines, first):
-        try:
-            yield number, raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            shown = raw.decode("utf-8", errors="replace")
-            column = len(raw[: e.start].decode("utf-8", errors="replace")) + 1
-            yield (
-                number,
-                ParseError(
-                    f"not valid UTF-8 (byte 0x{raw[e.start]:02x})",
-                    text=shown,
-                    column=column,
-                    expected=("UTF-8 text",),
-                    line=number,
-                ),
-            )
+        yield number, decode_line(number, raw)
 
 
 def is_blank(text: str) -> bool:
-    """A line with nothing but its line break (or nothing at all)."""
-    return text in ("", "\n", "\r\n")
+    """A line with nothing but white space and its line break."""
+    return not text.strip()

@@ -1,0 +1,242 @@
+"""Checking reply logs: every line accounted for, lazily, in order.
+
+`validate()` is the library call: one LineResult per input line. The CLI
+(`irs-grammar validate`) uses check_batch() over batches of raw lines, which
+worker processes can share, and Summary to count what it saw.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from itertools import islice
+from typing import Any
+
+from .errors import ParseError
+from .fastpath import fast_reader
+from .lines import decode_line, is_blank, open_log
+from .model import InquiryResponse
+from .parser import parse
+
+REPLY_START = "R#"
+
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    """What one line of a log holds: a reply, an error, or nothing (blank)."""
+
+    number: int
+    reply: InquiryResponse | None = None
+    error: ParseError | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.reply is not None
+
+    @property
+    def blank(self) -> bool:
+        return self.reply is None and self.error is None
+
+
+def check_line(number: int, text: str, *, extract: bool = False, tz: tzinfo | None = None) -> LineResult:
+    """One line of a log. With `extract`, the reply starts at its first `R#`."""
+    if is_blank(text):
+        return LineResult(number)
+    start = text.find(REPLY_START) if extract else 0
+    if start < 0:
+        return LineResult(
+            number,
+            error=ParseError(
+                "no reply in this line (no 'R#')", text=text, column=1, expected=('"R#"',), line=number
+            ),
+        )
+    try:
+        return LineResult(number, reply=parse(text[start:] if start else text, tz=tz))
+    except ParseError as e:
+        return LineResult(
+            number,
+            error=ParseError(
+                e.message, text=text, column=e.column + start, expected=e.expected, line=number, field=e.field
+            ),
+        )
+
+
+def validate(
+    source: str | os.PathLike[str] | Iterable[str | bytes],
+    *,
+    extract: bool = False,
+    tz: tzinfo | None = None,
+) -> Iterator[LineResult]:
+    """One LineResult per line of a log, lazily and in order; line numbers from 1.
+
+    `source` is a path (`.gz` is read as it is, `-` is standard input) or an
+    iterable of lines, str or bytes (bytes lines that are not UTF-8 are
+    invalid lines, not a crash). Blank lines are reported as blank. With
+    `extract`, whatever stands before a line's first `R#` (a log prefix) is
+    ignored; columns still count from the start of the line.
+
+    >>> import irs_grammar as irs
+    >>> log = ["R#A. @12:00:00.000000 01/01/2025\\n", "\\n", "2025-01-01 INFO R#A. @12:00:00"]
+    >>> [(r.number, r.valid, r.blank) for r in irs.validate(log)]
+    [(1, True, False), (2, False, True), (3, False, False)]
+    >>> [r.error.column for r in irs.validate(log, extract=True) if r.error]
+    [23]
+    """
+    if isinstance(source, (str, os.PathLike)):
+        with open_log(os.fspath(source)) as stream:
+            yield from _results(stream, 1, extract, tz)
+    else:
+        yield from _results(source, 1, extract, tz)
+
+
+def _results(
+    lines: Iterable[str | bytes], first: int, extract: bool, tz: tzinfo | None
+) -> Iterator[LineResult]:
+    for number, line in enumerate(lines, first):
+        text = decode_line(number, line) if isinstance(line, bytes) else line
+        if isinstance(text, ParseError):
+            yield LineResult(number, error=text)
+        else:
+            yield check_line(number, text, extract=extract, tz=tz)
+
+
+# -- counting ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Summary:
+    """Counts over a log: lines, their kinds, and what the valid replies say."""
+
+    lines: int = 0
+    valid: int = 0
+    invalid: int = 0
+    blank: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    products: Counter[str] = field(default_factory=Counter)
+    error_codes: Counter[str] = field(default_factory=Counter)
+
+    def add(self, result: LineResult) -> None:
+        self.lines += 1
+        reply = result.reply
+        if reply is not None:
+            self.valid += 1
+            self.products[reply.product_code] += 1
+            if reply.ok:
+                self.succeeded += 1
+            else:
+                self.failed += 1
+                code = reply.error_code
+                if code is not None:
+                    self.error_codes[code] += 1
+        elif result.error is not None:
+            self.invalid += 1
+        else:
+            self.blank += 1
+
+    def merge(self, other: Summary) -> None:
+        self.lines += other.lines
+        self.valid += other.valid
+        self.invalid += other.invalid
+        self.blank += other.blank
+        self.succeeded += other.succeeded
+        self.failed += other.failed
+        self.products.update(other.products)
+        self.error_codes.update(other.error_codes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lines": self.lines,
+            "valid": self.valid,
+            "invalid": self.invalid,
+            "blank": self.blank,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "products": dict(self.products.most_common()),
+            "error_codes": dict(self.error_codes.most_common()),
+        }
+
+    def text(self) -> str:
+        lines = [
+            f"lines: {self.lines} (valid {self.valid}, invalid {self.invalid}, blank {self.blank})",
+            f"replies: {self.valid} (succeeded {self.succeeded}, failed {self.failed})",
+        ]
+        if self.products:
+            shown = ", ".join(f"{code or '(none)'} {n}" for code, n in self.products.most_common())
+            lines.append(f"by product: {shown}")
+        if self.error_codes:
+            lines.append(
+                "by error code: " + ", ".join(f"Err:{c} {n}" for c, n in self.error_codes.most_common())
+            )
+        return "\n".join(lines)
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What check_batch() found: counts, and each invalid line as (number, column, message)."""
+
+    summary: Summary
+    errors: list[tuple[int, int, str]]
+
+
+def check_batch(raw_lines: list[bytes], first: int, extract: bool) -> BatchResult:
+    """Check consecutive raw lines, the first being line `first`. Runs in worker processes too."""
+    summary = Summary()
+    errors: list[tuple[int, int, str]] = []
+    for result in _results(raw_lines, first, extract, None):
+        summary.add(result)
+        if result.error is not None:
+            errors.append((result.number, result.error.column, result.error.message))
+    return BatchResult(summary, errors)
+
+
+# -- whole logs, in batches, on several cores --------------------------------------
+
+BATCH_LINES = 20_000
+# Below this size a regular file is checked in this process: starting workers costs more.
+PARALLEL_FROM_BYTES = 4 << 20
+
+
+def check_log(path: str, *, extract: bool = False, jobs: int = 1) -> Iterator[BatchResult]:
+    """Check a log in batches of lines, in order, on up to `jobs` processes.
+
+    Raises OSError (EOFError for a truncated .gz) when the log cannot be read.
+    Memory stays flat: at most 2 x jobs batches are in flight at once.
+    """
+    with open_log(path) as stream:
+        batches = _batches(stream)
+        if jobs <= 1 or _is_small_file(path):
+            for first, batch in batches:
+                yield check_batch(batch, first, extract)
+            return
+        fast_reader()  # built once here, inherited by forked workers
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            window: deque[Future[BatchResult]] = deque()
+            for first, batch in batches:
+                window.append(pool.submit(check_batch, batch, first, extract))
+                if len(window) >= 2 * jobs:
+                    yield window.popleft().result()
+            while window:
+                yield window.popleft().result()
+
+
+def _batches(stream: Iterable[bytes]) -> Iterator[tuple[int, list[bytes]]]:
+    """(number of the first line, lines) for consecutive batches of BATCH_LINES lines."""
+    lines = iter(stream)
+    first = 1
+    while batch := list(islice(lines, BATCH_LINES)):
+        yield first, batch
+        first += len(batch)
+
+
+def _is_small_file(path: str) -> bool:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False  # standard input: its size is unknown
+    return stat.S_ISREG(info.st_mode) and not path.endswith(".gz") and info.st_size < PARALLEL_FROM_BYTES

@@ -1,0 +1,216 @@
+"""Log validation: the library call and `irs-grammar validate`."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import itertools
+import json
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import irs_grammar as irs
+from irs_grammar import cli
+from irs_grammar.validation import PARALLEL_FROM_BYTES
+from tests.corpus import CORPUS, load
+from tests.test_cli import run
+
+LOGS = CORPUS / "logs"
+
+
+def relative(path: Path) -> str:
+    return str(path.relative_to(CORPUS.parent))
+
+
+# -- golden logs, expected output written by hand ----------------------------------------
+
+
+def test_mixed_log_report_is_exactly_the_expected_one() -> None:
+    result = run("validate", "--quiet", relative(LOGS / "mixed.log"))
+    assert result.returncode == 1
+    assert result.stdout == (LOGS / "mixed.expected").read_text()
+    assert result.stderr == ""
+
+
+def test_extract_checks_replies_behind_a_log_prefix() -> None:
+    result = run("validate", "--extract", relative(LOGS / "prefixed.log"))
+    assert result.returncode == 1
+    assert result.stdout == (LOGS / "prefixed.expected").read_text()
+
+
+def test_without_extract_a_prefixed_line_is_invalid_at_column_1() -> None:
+    result = run("validate", relative(LOGS / "prefixed.log"))
+    assert result.stdout.splitlines()[0] == "corpus/logs/prefixed.log:1:1: expected \"R#\", found '2'"
+
+
+def test_all_valid_exits_0() -> None:
+    result = run("validate", relative(CORPUS / "inquiry/documented.log"))
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0] == "lines: 7 (valid 7, invalid 0, blank 0)"
+
+
+# -- sources -----------------------------------------------------------------------------
+
+
+def test_stdin_is_read_with_dash() -> None:
+    result = run("validate", "-", stdin=(LOGS / "mixed.log").read_bytes())
+    expected = (LOGS / "mixed.expected").read_text().replace("corpus/logs/mixed.log", "<stdin>")
+    assert (result.returncode, result.stdout) == (1, expected)
+
+
+def test_gzip_is_read_transparently(tmp_path: Path) -> None:
+    packed = tmp_path / "mixed.log.gz"
+    packed.write_bytes(gzip.compress((LOGS / "mixed.log").read_bytes()))
+    result = run("validate", str(packed))
+    expected = (LOGS / "mixed.expected").read_text().replace("corpus/logs/mixed.log", str(packed))
+    assert (result.returncode, result.stdout) == (1, expected)
+
+
+def test_several_paths_are_summed_up() -> None:
+    documented = relative(CORPUS / "inquiry/documented.log")
+    result = run("validate", documented, relative(LOGS / "mixed.log"))
+    assert "lines: 17 (valid 11, invalid 4, blank 2)" in result.stdout
+
+
+@pytest.mark.parametrize("target", ["/nonexistent.log", "/", "truncated.gz"])
+def test_io_errors_exit_2_in_one_line(target: str, tmp_path: Path) -> None:
+    if target == "truncated.gz":
+        target = str(tmp_path / target)
+        Path(target).write_bytes(gzip.compress(b"R#A. @12:00:00.000000 01/01/2025\n" * 100)[:40])
+    result = run("validate", target)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"irs-grammar: {target}: ")
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    for args in (["validate"], ["validate", "--format", "xml", "x"], ["validate", "--max-errors", "-1", "x"]):
+        result = run(*args)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+
+
+# -- options -----------------------------------------------------------------------------
+
+
+def test_max_errors_limits_printing_but_counts_all() -> None:
+    result = run("validate", "--max-errors", "1", relative(LOGS / "mixed.log"))
+    lines = result.stdout.splitlines()
+    assert lines[0] == "corpus/logs/mixed.log:4:19: expected \". \", found '.'"
+    assert lines[1] == "... 3 more invalid lines not shown (--max-errors)"
+    assert lines[2] == "lines: 10 (valid 4, invalid 4, blank 2)"
+
+
+def test_json_is_one_document_with_errors_and_summary() -> None:
+    result = run("validate", "--format", "json", "--max-errors", "3", relative(LOGS / "mixed.log"))
+    document = json.loads(result.stdout)
+    assert document["errors"][2] == {
+        "path": "corpus/logs/mixed.log",
+        "line": 6,
+        "column": 20,
+        "message": "not valid UTF-8 (byte 0xff)",
+    }
+    assert len(document["errors"]) == document["errors_shown"] == 3
+    assert (document["lines"], document["valid"], document["invalid"], document["blank"]) == (10, 4, 4, 2)
+    assert (document["succeeded"], document["failed"]) == (2, 2)
+    assert document["products"] == {"PLN20": 1, "": 1, "MAX5000": 1, "DNOPEN": 1}
+    assert document["error_codes"] == {"5110": 1, "77": 1}
+
+
+def test_jobs_split_a_large_log_and_report_the_same_in_line_order(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    good = [c["line"] for c in load("inquiry/documented.jsonl")]
+    bad = [
+        c["line"] for c in load("inquiry/invalid.jsonl") if "\n" not in c["line"] and "\r" not in c["line"]
+    ]
+    log = tmp_path / "big.log"
+    with open(log, "w", encoding="utf-8") as f:
+        written = 0
+        while written < PARALLEL_FROM_BYTES + 100_000:
+            line = rng.choice(bad) if rng.random() < 0.01 else rng.choice(good)
+            written += f.write(line + "\n")
+    one = run("validate", "--jobs", "1", str(log))
+    two = run("validate", "--jobs", "2", str(log))
+    assert one.returncode == two.returncode == 1
+    assert one.stdout == two.stdout
+    numbers = [int(line.split(":")[1]) for line in one.stdout.splitlines() if line.startswith(str(log))]
+    assert numbers == sorted(numbers)
+    assert len(numbers) > 100
+
+
+def test_progress_shows_lines_and_rate_only_when_enabled(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock = itertools.count(0.0, 1.0)
+    monkeypatch.setattr("irs_grammar.cli.time.monotonic", lambda: next(clock))
+    progress = cli.Progress(enabled=True)
+    progress.advance("big.log", 20_000)
+    progress.advance("big.log", 20_000)
+    progress.close()
+    err = capsys.readouterr().err
+    assert "\rbig.log: 20,000 lines, 20,000 lines/s" in err
+    assert "\rbig.log: 40,000 lines, 20,000 lines/s" in err
+    quiet = cli.Progress(enabled=False)
+    quiet.advance("big.log", 20_000)
+    assert capsys.readouterr().err == ""
+
+
+def test_piped_runs_print_nothing_on_stderr() -> None:
+    assert run("validate", relative(LOGS / "mixed.log")).stderr == ""
+
+
+# -- the library call ----------------------------------------------------------------------
+
+
+def test_validate_a_path_gives_one_result_per_line_with_line_set() -> None:
+    results = list(irs.validate(LOGS / "mixed.log"))
+    assert [r.number for r in results] == list(range(1, 11))
+    assert [r.blank for r in results].count(True) == 2
+    errors = [r.error for r in results if r.error is not None]
+    assert [(e.line, e.column) for e in errors] == [(4, 19), (5, 59), (6, 20), (9, 53)]
+    assert results[0].reply is not None
+    assert results[0].reply.customer_name == "BAHARRUDIN1"
+
+
+def test_validate_is_lazy() -> None:
+    def lines() -> object:
+        yield "R#A. @12:00:00.000000 01/01/2025"
+        raise AssertionError("read too far")
+
+    first = next(irs.validate(lines()))  # type: ignore[arg-type]
+    assert first.valid
+
+
+def test_validate_reads_a_stream_of_bytes() -> None:
+    stream = io.BytesIO((LOGS / "mixed.log").read_bytes())
+    assert sum(r.valid for r in irs.validate(stream)) == 4
+
+
+line_texts = st.one_of(
+    st.text(st.characters(blacklist_characters="\n"), max_size=30),
+    st.sampled_from(["", "\r", "  ", "R#A. @12:00:00.000000 01/01/2025", "R#A. @12:00:00.000000 30/02/2025"]),
+)
+raw_lines = st.one_of(line_texts.map(lambda s: s.encode("utf-8", "surrogatepass")), st.binary(max_size=20))
+
+
+@given(st.lists(st.one_of(line_texts, raw_lines), max_size=30), st.booleans())
+def test_every_line_is_accounted_for(lines: list[str | bytes], extract: bool) -> None:
+    results = list(irs.validate(lines, extract=extract))
+    assert [r.number for r in results] == list(range(1, len(lines) + 1))
+    for result in results:
+        assert (result.reply is not None) + (result.error is not None) + result.blank == 1
+        if result.error is not None:
+            assert result.error.line == result.number
+
+
+@given(st.lists(raw_lines, max_size=40))
+def test_the_summary_counts_every_line_of_a_file(lines: list[bytes]) -> None:
+    batch = irs.validation.check_batch([line + b"\n" for line in lines], 1, False)
+    summary = batch.summary
+    assert summary.lines == len(lines) == summary.valid + summary.invalid + summary.blank
+    assert summary.invalid == len(batch.errors)
