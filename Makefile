@@ -32,3 +32,6 @@ test: lint typecheck pytest
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py

@@ -56,4 +56,4 @@ def decode_lines(raw_lines: Iterable[bytes], first: int = 1) -> Iterator[tuple[i
 
 def is_blank(text: str) -> bool:
     """A line with nothing but white space and its line break."""
-    return not text.strip()
+    return not text or text.isspace()

@@ -8,6 +8,7 @@ exception but ParseError escapes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import tzinfo
 
 from .fastpath import fast_reader
@@ -27,11 +28,21 @@ def parse(line: str, *, tz: tzinfo | None = None) -> InquiryResponse:
     >>> r.ok, r.error_code, r.timestamp.isoformat()
     (False, '5110', '2024-11-12T12:32:08.889517')
     """
-    if not isinstance(line, str):
-        raise TypeError(f"parse() takes a str, not {type(line).__name__}")
-    reply = fast_reader()(line, tz)
+    reply = (_read_fast or _first_use())(line, tz) if type(line) is str else None
     if reply is not None:
         return reply
+    if not isinstance(line, str):
+        raise TypeError(f"parse() takes a str, not {type(line).__name__}")
     from .reference import refuse  # Lark is imported only when a line is refused
 
     return refuse(line, tz)
+
+
+# The fast reader, once built: parse() is on the hot path of every log check.
+_read_fast: Callable[[str, tzinfo | None], InquiryResponse | None] | None = None
+
+
+def _first_use() -> Callable[[str, tzinfo | None], InquiryResponse | None]:
+    global _read_fast
+    _read_fast = fast_reader()
+    return _read_fast

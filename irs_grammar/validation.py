@@ -15,7 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ParseError
 from .fastpath import fast_reader
@@ -26,8 +26,7 @@ from .parser import parse
 REPLY_START = "R#"
 
 
-@dataclass(frozen=True, slots=True)
-class LineResult:
+class LineResult(NamedTuple):
     """What one line of a log holds: a reply, an error, or nothing (blank)."""
 
     number: int
@@ -45,6 +44,9 @@ class LineResult:
 
 def check_line(number: int, text: str, *, extract: bool = False, tz: tzinfo | None = None) -> LineResult:
     """One line of a log. With `extract`, the reply starts at its first `R#`."""
+    reply = fast_reader()(text, tz)  # the common case first: a valid line, read at once
+    if reply is not None:
+        return LineResult(number, reply)
     if is_blank(text):
         return LineResult(number)
     start = text.find(REPLY_START) if extract else 0
@@ -56,7 +58,7 @@ def check_line(number: int, text: str, *, extract: bool = False, tz: tzinfo | No
             ),
         )
     try:
-        return LineResult(number, reply=parse(text[start:] if start else text, tz=tz))
+        return LineResult(number, parse(text[start:] if start else text, tz=tz))
     except ParseError as e:
         return LineResult(
             number,
@@ -188,7 +190,11 @@ def check_batch(raw_lines: list[bytes], first: int, extract: bool) -> BatchResul
     """Check consecutive raw lines, the first being line `first`. Runs in worker processes too."""
     summary = Summary()
     errors: list[tuple[int, int, str]] = []
-    for result in _results(raw_lines, first, extract, None):
+    try:  # the common case, decoded in one go; a batch with bad bytes goes line by line
+        lines: list[str] | list[bytes] = [raw.decode("utf-8") for raw in raw_lines]
+    except UnicodeDecodeError:
+        lines = raw_lines
+    for result in _results(lines, first, extract, None):
         summary.add(result)
         if result.error is not None:
             errors.append((result.number, result.error.column, result.error.message))
