@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench fuzz mutation clean
+
+FUZZ_SECONDS ?= 300
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +37,10 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
+
+# Long runs, not part of `make test`: coverage-guided fuzzing and mutation testing.
+fuzz: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[fuzz]'
+	$(BIN)/python tests/fuzz/seeds.py .fuzz-seeds
+	mkdir -p .fuzz-corpus
+	$(BIN)/python -m tests.fuzz.fuzz_parse -max_total_time=$(FUZZ_SECONDS) -max_len=4096 .fuzz-corpus .fuzz-seeds

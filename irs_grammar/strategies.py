@@ -28,13 +28,16 @@ from .errors import ParseError, SerializeError
 from .grammar import inquiry_parser
 from .model import CUSTNAME, CUSTNUM, POWERCAPACITY, PRICE, REASON, InquiryResponse
 from .parser import parse
+from .request import InquiryRequest
 from .serializer import serialize
 from .timestamp import format_timestamp
 
 __all__ = [
     "field_values",
     "grammar_lines",
+    "inquiry_requests",
     "invalid_lines",
+    "near_misses",
     "response_lines",
     "responses",
     "timestamps",
@@ -64,9 +67,26 @@ _HARD_PIECES = [
 _KEY_LIKE = ["A", "X", "PRICE", "CUSTNUM", "REASON", "KEY_1", "Z9"]
 
 
+_EDGE_MOMENTS = [
+    datetime(2024, 2, 29, 0, 0, 0, 0),  # a leap day at midnight
+    datetime(2000, 2, 29, 23, 59, 59, 999999),
+    datetime(2024, 12, 31, 23, 59, 59, 999999),
+    datetime(999, 1, 1, 12, 0, 0, 0),  # a year below 1000: zero-padded on the wire
+    datetime(1, 1, 1, 0, 0, 0, 0),
+    datetime(9999, 12, 31, 23, 59, 59, 999999),
+]
+
+
 def timestamps() -> st.SearchStrategy[datetime]:
-    """Naive moments from year 1 to 9999, leap days and edges included."""
-    return st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59, 999999))
+    """Naive moments from year 1 to 9999; leap days, midnights and years below 1000 often."""
+    leap_years = st.integers(1, 2499).map(lambda n: n * 4).filter(lambda y: y % 100 != 0 or y % 400 == 0)
+    leap_days = st.builds(lambda y, t: datetime.combine(date(y, 2, 29), t), leap_years, st.times())
+    return st.one_of(
+        st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59, 999999)),
+        st.sampled_from(_EDGE_MOMENTS),
+        leap_days,
+        st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(999, 12, 31)),
+    )
 
 
 def wire_keys() -> st.SearchStrategy[str]:
@@ -168,13 +188,31 @@ def _mutations(line: str) -> st.SearchStrategy[str]:
     return st.one_of(insert, delete, replace, cut)
 
 
+# Targeted near misses: (what is wrong, how to make it so).
+_BREAKS: list[tuple[str, Any]] = [
+    ("a separator without its space", lambda line: line.replace(". ", ".", 1)),
+    ("a separator without its dot", lambda line: line.replace(". ", " ", 1)),
+    ("a non-ASCII digit in the time", lambda line: line.replace("@", "@\u0661", 1)),
+    ("full-width digits in PRICE", lambda line: line.replace("PRICE: ", "PRICE: \uff12", 1)),
+    ("an impossible date", lambda line: line[:-10] + "30/02" + line[-5:]),
+    ("a stray line break", lambda line: line.replace(": ", ": \n", 1)),
+    ("text after the date", lambda line: line + " OK"),
+    ("a second line break at the end", lambda line: line + "\n\n"),
+    ("hour 24", lambda line: line[:-26] + "24" + line[-24:]),
+    ("no R#", lambda line: line[2:]),
+]
+
+
 def near_misses() -> st.SearchStrategy[str]:
     """Valid lines with one character inserted, deleted or replaced, or cut short.
 
     Some are still valid (a character added inside a value): use
     invalid_lines() for lines that must be refused.
     """
-    return response_lines().flatmap(_mutations)
+    targeted = st.tuples(response_lines(line_endings=False), st.sampled_from(_BREAKS)).map(
+        lambda pair: pair[1][1](pair[0])
+    )
+    return st.one_of(response_lines().flatmap(_mutations), targeted)
 
 
 def _is_refused(line: str) -> bool:
@@ -188,3 +226,29 @@ def _is_refused(line: str) -> bool:
 def invalid_lines() -> st.SearchStrategy[str]:
     """Lines parse() must refuse, mostly near misses of valid lines."""
     return near_misses().filter(_is_refused)
+
+
+# -- requests --------------------------------------------------------------------------
+
+_printable = st.text(st.characters(blacklist_categories=["Cc", "Cs", "Zl", "Zp"]), min_size=1, max_size=20)
+_hostile = st.one_of(
+    _printable,
+    st.text(st.sampled_from(list("&=#%+? /;@:é")), min_size=1, max_size=10),
+    st.sampled_from(["0817345544&selling_price=1", "%26pin%3D0", "a+b", "#", "%", "=&="]),
+)
+
+
+@st.composite
+def inquiry_requests(draw: st.DrawFn) -> InquiryRequest:
+    """Valid InquiryRequests whose texts hold what URLs find hard: `&`, `=`, `#`, `%`, `+`, non-ASCII."""
+    return InquiryRequest(
+        client_id=draw(_hostile),
+        client_secret=draw(_hostile),
+        idrs=draw(st.one_of(st.just(""), _hostile)),
+        pin=draw(_hostile),
+        product_code=draw(_hostile),
+        ref_id=draw(_hostile),
+        to=draw(_hostile),
+        amount=draw(st.integers(min_value=0, max_value=10**15)),
+        selling_price=draw(st.integers(min_value=0, max_value=10**15)),
+    )

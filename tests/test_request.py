@@ -12,10 +12,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 import irs_grammar as irs
-from irs_grammar import InquiryRequest
+from irs_grammar import InquiryRequest, strategies
 
 SECRET, PIN = "gvxzqypljtoukfanckakaa9z0md4x5aj", "123456"
 BASE = "https://b2b.example/klikoo-b2b"
@@ -180,41 +179,19 @@ def test_redacted_url_masks_both_secrets() -> None:
 
 # -- properties --------------------------------------------------------------------
 
-printable = st.text(st.characters(blacklist_categories=["Cc", "Cs", "Zl", "Zp"]), min_size=1, max_size=20)
-hostile = st.one_of(
-    printable,
-    st.text(st.sampled_from(list("&=#%+? /;@:é")), min_size=1, max_size=10),
-    st.sampled_from(["0817345544&selling_price=1", "%26pin%3D0", "a+b", "#", "%", "=&="]),
-)
 
-
-@st.composite
-def requests(draw: st.DrawFn) -> InquiryRequest:
-    return InquiryRequest(
-        client_id=draw(hostile),
-        client_secret=draw(hostile),
-        idrs=draw(st.one_of(st.just(""), hostile)),
-        pin=draw(hostile),
-        product_code=draw(hostile),
-        ref_id=draw(hostile),
-        to=draw(hostile),
-        amount=draw(st.integers(min_value=0, max_value=10**15)),
-        selling_price=draw(st.integers(min_value=0, max_value=10**15)),
-    )
-
-
-@given(requests())
+@given(strategies.inquiry_requests())
 def test_from_url_of_to_url_gives_back_the_request(request: InquiryRequest) -> None:
     assert InquiryRequest.from_url(request.to_url(BASE)) == request
 
 
-@given(requests())
+@given(strategies.inquiry_requests())
 def test_no_value_changes_the_set_of_parameters(request: InquiryRequest) -> None:
     query = parse_qsl(urlsplit(request.to_url(BASE)).query, keep_blank_values=True, strict_parsing=True)
     assert query == request.params()
 
 
-@given(requests())
+@given(strategies.inquiry_requests())
 def test_repr_masks_the_secrets_whatever_they_hold(request: InquiryRequest) -> None:
     shown = repr(request)
     assert "client_secret=***, " in shown

@@ -1,0 +1,100 @@
+"""irs_grammar.strategies: they reach the hard corners and shrink to small examples."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+from hypothesis import HealthCheck, Phase, find, given, settings
+
+import irs_grammar as irs
+from irs_grammar import strategies
+
+SEARCH = settings(max_examples=3000, database=None, suppress_health_check=list(HealthCheck))
+# Reaching a case only needs an example, not the smallest one.
+REACH = settings(SEARCH, phases=[Phase.generate])
+
+
+def values(line: str) -> list[str]:
+    return [value for _, value in irs.parse(line).fields]
+
+
+HARD_CASES: dict[str, Callable[[str], bool]] = {
+    "a value holding '.'": lambda line: any("." in v for v in values(line)),
+    "a value holding '. '": lambda line: any(". " in v for v in values(line)),
+    "a value holding ':'": lambda line: any(":" in v for v in values(line)),
+    "a value holding '@'": lambda line: any("@" in v for v in values(line)),
+    "a value ending in '.'": lambda line: any(v.endswith(".") for v in values(line)),
+    "a REASON holding '. XYZ: '": lambda line: bool(
+        re.search(r"\. [A-Z][A-Z0-9_]*: ", irs.parse(line).reason or "")
+    ),
+    "a non-ASCII value": lambda line: any(not v.isascii() for v in values(line)),
+    "an unknown key": lambda line: any(
+        k not in ("PRICE", "CUSTNUM", "CUSTNAME", "POWERCAPACITY", "REASON")
+        for k, _ in irs.parse(line).fields
+    ),
+    "a leap day": lambda line: irs.parse(line).timestamp.strftime("%d/%m") == "29/02",
+    "a year below 1000": lambda line: irs.parse(line).timestamp.year < 1000,
+    "a CRLF ending": lambda line: line.endswith("\r\n"),
+    "an LF ending": lambda line: line.endswith("\n") and not line.endswith("\r\n"),
+}
+
+
+@pytest.mark.parametrize("predicate", HARD_CASES.values(), ids=HARD_CASES.keys())
+def test_response_lines_reach_the_hard_cases(predicate: Callable[[str], bool]) -> None:
+    found = find(strategies.response_lines(), predicate, settings=REACH)
+    assert predicate(found)
+
+
+NEAR_MISSES: dict[str, Callable[[str], bool]] = {
+    "a non-ASCII digit": lambda line: any(c.isdigit() and not c.isascii() for c in line),
+    "an impossible date": lambda line: "30/02/" in line,
+    "a stray line break": lambda line: "\n" in line.rstrip("\n"),
+    "text after the date": lambda line: re.search(r"[0-9]{4}[^0-9\r\n]+$", line) is not None,
+    "a separator without its space": lambda line: re.search(r"\.[A-Z@]", line) is not None,
+}
+
+
+@pytest.mark.parametrize("predicate", NEAR_MISSES.values(), ids=NEAR_MISSES.keys())
+def test_invalid_lines_reach_the_near_misses(predicate: Callable[[str], bool]) -> None:
+    found = find(strategies.invalid_lines(), predicate, settings=REACH)
+    with pytest.raises(irs.ParseError):
+        irs.parse(found)
+
+
+def test_examples_shrink_to_small_readable_ones() -> None:
+    smallest_failure = find(strategies.response_lines(), lambda line: "REASON" in line, settings=SEARCH)
+    # Small and readable: no product, REASON alone, nothing unprintable.
+    assert smallest_failure.startswith("R#. REASON: ")
+    assert len(smallest_failure) <= 80
+    assert smallest_failure.isprintable()
+    smallest_invalid = find(strategies.invalid_lines(), lambda line: True, settings=SEARCH)
+    assert len(smallest_invalid) <= 45
+
+
+@given(strategies.responses(ok=True))
+def test_ok_true_gives_replies_without_reason(reply: irs.InquiryResponse) -> None:
+    assert reply.ok
+
+
+@given(strategies.responses(ok=False))
+def test_ok_false_gives_replies_with_a_reason(reply: irs.InquiryResponse) -> None:
+    assert not reply.ok
+    assert reply.fields[-1][0] == "REASON"
+
+
+@given(strategies.responses(with_unknown_keys=False))
+def test_known_keys_only_when_asked(reply: irs.InquiryResponse) -> None:
+    assert {k for k, _ in reply.fields} <= {"PRICE", "CUSTNUM", "CUSTNAME", "POWERCAPACITY", "REASON"}
+
+
+def test_without_hypothesis_the_import_error_says_what_to_install() -> None:
+    code = "import sys; sys.modules['hypothesis'] = None\nimport irs_grammar.strategies"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert "ImportError: irs_grammar.strategies needs Hypothesis: pip install 'irs-grammar[hypothesis]'" in (
+        result.stderr
+    )
