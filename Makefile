@@ -44,3 +44,9 @@ fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz/seeds.py .fuzz-seeds
 	mkdir -p .fuzz-corpus
 	$(BIN)/python -m tests.fuzz.fuzz_parse -max_total_time=$(FUZZ_SECONDS) -max_len=4096 .fuzz-corpus .fuzz-seeds
+
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[mutation]'
+	rm -rf mutants
+	HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children $(or $(JOBS),2)
+	$(BIN)/mutmut results

@@ -1,4 +1,4 @@
-"""irs-grammar: the plain-text replies of the Klikoo B2B IRS inquiry endpoint.
+"""irs-grammar: the plain-text replies of the Klikoo B2B IRS endpoints.
 
 >>> import irs_grammar as irs
 >>> line = ("R#OVO10. PRICE: 10100. CUSTNUM: 081000000001. CUSTNAME: C**tomer Na**. "
@@ -12,20 +12,28 @@ True
 
 from .errors import ParseError, SerializeError
 from .model import InquiryResponse
-from .parser import parse
-from .request import METHOD, InquiryRequest
+from .parser import parse, parse_reply, parse_transaction
+from .request import METHOD, BuyRequest, InquiryRequest
 from .serializer import serialize
+from .transaction import Balance, PlnToken, TransactionResponse, TransactionStatus
 from .validation import LineResult, Summary, validate
 
 __all__ = [
     "METHOD",
+    "Balance",
+    "BuyRequest",
     "InquiryRequest",
     "InquiryResponse",
     "LineResult",
     "ParseError",
+    "PlnToken",
     "SerializeError",
     "Summary",
+    "TransactionResponse",
+    "TransactionStatus",
     "parse",
+    "parse_reply",
+    "parse_transaction",
     "serialize",
     "validate",
 ]

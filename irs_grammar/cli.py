@@ -12,12 +12,12 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from .errors import ParseError
 from .lines import STDIN, decode_lines, is_blank, open_log
-from .parser import parse
-from .request import InquiryRequest
+from .parser import parse_reply
+from .request import BuyRequest, InquiryRequest, Request
 from .validation import Summary, check_log
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -43,7 +43,7 @@ def _print_replies(label: str, raw_lines: Iterable[bytes], out: TextIO) -> bool:
         if is_blank(text):
             continue
         try:
-            record = parse(text).to_dict()
+            record = parse_reply(text).to_dict()
         except ParseError as e:
             report(label, e.with_line(number), sys.stderr)
             all_valid = False
@@ -173,16 +173,24 @@ def cmd_url(args: argparse.Namespace) -> int:
         if value is None:
             raise UsageError(f"{variable} is not set (the {name} of the request)")
         credentials[name] = value
-    extra = {"ref_id": args.ref_id} if args.ref_id is not None else {}
+    parameters: dict[str, Any] = {
+        **credentials,
+        "product_code": args.product,
+        "to": args.to,
+        "amount": args.amount,
+    }
+    if args.ref_id is not None:
+        parameters["ref_id"] = args.ref_id
+    if args.buy:
+        if args.selling_price is not None:
+            raise UsageError("--selling-price is not a parameter of the buy request")
+    elif args.selling_price is None:
+        raise UsageError("--selling-price is required for the inquiry (or give --buy)")
+    else:
+        parameters["selling_price"] = args.selling_price
+    kind: type[Request] = BuyRequest if args.buy else InquiryRequest
     try:
-        request = InquiryRequest(
-            **credentials,
-            product_code=args.product,
-            to=args.to,
-            amount=args.amount,
-            selling_price=args.selling_price,
-            **extra,
-        )
+        request = kind(**parameters)
         print(request.redacted(args.base) if args.redacted else request.to_url(args.base))
     except ValueError as e:  # the messages name the field, never a secret's value
         raise UsageError(str(e)) from None
@@ -235,15 +243,16 @@ def build_argument_parser() -> argparse.ArgumentParser:
 
     url_cmd = commands.add_parser(
         "url",
-        help="print the inquiry request URL",
-        description="Print the inquiry request URL (HTTP POST). The credentials come from the "
+        help="print the inquiry (or, with --buy, the buy) request URL",
+        description="Print the inquiry or buy request URL (HTTP POST). The credentials come from the "
         "environment: " + ", ".join(CREDENTIAL_VARIABLES.values()) + ".",
     )
     url_cmd.add_argument("--base", required=True, help="e.g. https://host/klikoo-b2b")
     url_cmd.add_argument("--product", required=True, help="product code, e.g. PLN20")
     url_cmd.add_argument("--to", required=True, help="destination number")
     url_cmd.add_argument("--amount", required=True, type=_natural)
-    url_cmd.add_argument("--selling-price", required=True, type=_natural)
+    url_cmd.add_argument("--selling-price", type=_natural, help="the inquiry's selling price")
+    url_cmd.add_argument("--buy", action="store_true", help="the buy / check-status request instead")
     url_cmd.add_argument("--ref-id", help="your reference (default: a new UUID4)")
     url_cmd.add_argument("--redacted", action="store_true", help="mask client_secret and pin (for logs)")
     url_cmd.set_defaults(run=cmd_url)

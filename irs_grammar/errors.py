@@ -22,6 +22,17 @@ READABLE_TERMINALS: dict[str, str] = {
     "_SPACE": '" "',
     "DATE": "the date (DD/MM/YYYY)",
     "LINE_END": "the end of the line",
+    # the transaction grammar
+    "REF": "a reference (ASCII letters, digits, '_' and '-')",
+    "DEST": "a destination number",
+    "STATUS": "a status word (SUCCESS, FAILED, INPROGRESS, ...)",
+    "TRXID_KEY": '"TRXID: "',
+    "TRXID": 'a transaction id or "-"',
+    "BALANCE_KEY": '"SISA SALDO: "',
+    "AMOUNT": "an amount such as 97.411.793",
+    "_MINUS": '" - "',
+    "_EQUALS": '" = "',
+    "REFID_MARK": '"&refid="',
     "$END": "the end of the line",
 }
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from lark import Lark
 
 INQUIRY_GRAMMAR = "inquiry.lark"
+TRANSACTION_GRAMMAR = "transaction.lark"  # imports the shared pieces from inquiry.lark
 
 
 def grammar_path(name: str = INQUIRY_GRAMMAR) -> Path:
@@ -44,20 +45,30 @@ def build_parser(name: str = INQUIRY_GRAMMAR, *, strict: bool = False) -> Lark:
         lexer="contextual",
         strict=strict,
         maybe_placeholders=False,
+        import_paths=[str(grammar_path(name).parent)],
     )
 
 
 @cache
+def parser_for(name: str) -> Lark:
+    """The shared parser of one grammar file, built on first use."""
+    return build_parser(name)
+
+
 def inquiry_parser() -> Lark:
-    """The shared inquiry parser, built on first use."""
-    return build_parser(INQUIRY_GRAMMAR)
+    """The shared inquiry parser."""
+    return parser_for(INQUIRY_GRAMMAR)
+
+
+def transaction_parser() -> Lark:
+    """The shared transaction (buy reply) parser."""
+    return parser_for(TRANSACTION_GRAMMAR)
 
 
 @cache
 def terminal_pattern(name: str, grammar: str = INQUIRY_GRAMMAR) -> str:
     """The regular expression of one terminal, as the lexer uses it."""
-    parser = inquiry_parser() if grammar == INQUIRY_GRAMMAR else build_parser(grammar)
-    for terminal in parser.terminals:
+    for terminal in parser_for(grammar).terminals:
         if terminal.name == name:
             return terminal.pattern.to_regexp()
     raise KeyError(f"{grammar} has no terminal {name}")

@@ -66,7 +66,7 @@ class InquiryResponse:
         if not isinstance(self.timestamp, datetime):
             raise TypeError(f"{CURRENT_TIMESTAMP} must be a datetime, not {type(self.timestamp).__name__}")
         if not isinstance(self.fields, tuple) or not all(_is_pair(f) for f in self.fields):
-            object.__setattr__(self, "fields", _pairs(self.fields))
+            object.__setattr__(self, "fields", pairs(self.fields))
 
     @classmethod
     def trusted(cls, product_code: str, fields: tuple[tuple[str, str], ...], timestamp: datetime) -> Self:
@@ -244,7 +244,7 @@ def _is_pair(item: object) -> bool:
     return type(item) is tuple and len(item) == 2 and isinstance(item[0], str) and isinstance(item[1], str)
 
 
-def _pairs(fields: Iterable[object]) -> tuple[tuple[str, str], ...]:
+def pairs(fields: Iterable[object]) -> tuple[tuple[str, str], ...]:
     """`fields` as a tuple of (key, value) string pairs, or TypeError."""
     out: list[tuple[str, str]] = []
     for item in fields:

@@ -8,11 +8,15 @@ exception but ParseError escapes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import tzinfo
+from functools import cache
 
 from .fastpath import fast_reader
+from .grammar import TRANSACTION_GRAMMAR, terminal_pattern
 from .model import InquiryResponse
+from .transaction import TransactionResponse
 
 
 def parse(line: str, *, tz: tzinfo | None = None) -> InquiryResponse:
@@ -46,3 +50,44 @@ def _first_use() -> Callable[[str, tzinfo | None], InquiryResponse | None]:
     global _read_fast
     _read_fast = fast_reader()
     return _read_fast
+
+
+def parse_transaction(line: str, *, tz: tzinfo | None = None) -> TransactionResponse:
+    """Read one transaction reply of the buy / check-status endpoint.
+
+    Raises ParseError, and nothing else, on any text that is not one.
+
+    >>> import irs_grammar as irs
+    >>> r = irs.parse_transaction("R#00f7ade1 DNOPEN. 081111111111 INPROGRESS. TRXID: 14430673. "
+    ...                           "@15:42:50.308103 23/10/2024")
+    >>> r.pending, r.destination, r.transaction_id, r.balance
+    (True, '081111111111', '14430673', None)
+    """
+    from .reference import parse_transaction_with_lark
+
+    return parse_transaction_with_lark(line, tz=tz)
+
+
+def parse_reply(line: str, *, tz: tzinfo | None = None) -> InquiryResponse | TransactionResponse:
+    """Read either kind of reply: an inquiry (`R#PLN20. ...`) or a transaction (`R#ref PLN20...`).
+
+    A transaction reply has a space after the reference that follows `R#`;
+    an inquiry has `. ` after the product code. A line that is neither is
+    refused with the error of the kind it starts like.
+
+    >>> import irs_grammar as irs
+    >>> type(irs.parse_reply("R#DN1. PRICE: 1178. @10:54:14.776182 29/11/2024")).__name__
+    'InquiryResponse'
+    >>> type(irs.parse_reply("R#7 DN1 FAILED. TRXID: -. @10:54:14.776182 29/11/2024")).__name__
+    'TransactionResponse'
+    """
+    if type(line) is str and _transaction_start().match(line):
+        return parse_transaction(line, tz=tz)
+    return parse(line, tz=tz)
+
+
+@cache
+def _transaction_start() -> re.Pattern[str]:
+    """`R#`, a reference and a space: how a transaction reply begins (from its grammar)."""
+    mark, ref, space = (terminal_pattern(t, TRANSACTION_GRAMMAR) for t in ("_REPLY_MARK", "REF", "_SPACE"))
+    return re.compile(f"{mark}{ref}{space}")

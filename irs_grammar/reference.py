@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from functools import cache
 
@@ -18,9 +19,10 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from .errors import ParseError, readable
 from .fastpath import fast_reader, head_re
-from .grammar import inquiry_parser, terminal_pattern
+from .grammar import inquiry_parser, terminal_pattern, transaction_parser
 from .model import InquiryResponse
 from .timestamp import TimestampError, read_timestamp
+from .transaction import Balance, TransactionResponse
 
 
 def parse_with_lark(line: str, *, tz: tzinfo | None = None) -> InquiryResponse:
@@ -30,7 +32,7 @@ def parse_with_lark(line: str, *, tz: tzinfo | None = None) -> InquiryResponse:
     try:
         tree = inquiry_parser().parse(line)
     except UnexpectedInput as error:
-        raise _explain(line, error) from None
+        raise explain(line, error, after_reply=_text_after_final_timestamp) from None
     return _build(line, tree, tz)
 
 
@@ -48,8 +50,8 @@ def refuse(line: str, tz: tzinfo | None) -> InquiryResponse:
     try:
         tree = inquiry_parser().parse(line[:start] + line[end:])
     except UnexpectedInput as error:
-        raise _explain(line, error, start, skipped) from None
-    _read_moment(line, tree, tz, skipped)  # raises when the date is not a real one
+        raise explain(line, error, start, skipped, after_reply=_text_after_final_timestamp) from None
+    read_moment(line, tree, tz, skipped)  # raises when the date is not a real one
     # The fast path refused a line the grammar takes; the grammar decides.
     return parse_with_lark(line, tz=tz)
 
@@ -63,10 +65,10 @@ def _build(line: str, tree: Tree[Token], tz: tzinfo | None) -> InquiryResponse:
             fields.append((str(key)[:-2], str(value[0]) if value else ""))  # key token holds its ": "
         elif child.type == "PRODUCT":
             product = str(child)
-    return InquiryResponse.trusted(product, tuple(fields), _read_moment(line, tree, tz))
+    return InquiryResponse.trusted(product, tuple(fields), read_moment(line, tree, tz))
 
 
-def _read_moment(line: str, tree: Tree[Token], tz: tzinfo | None, shift: int = 0) -> datetime:
+def read_moment(line: str, tree: Tree[Token], tz: tzinfo | None, shift: int = 0) -> datetime:
     """The timestamp of a parsed line, or a ParseError at the part that is no real moment."""
     time, date = (c for c in tree.children if isinstance(c, Token) and c.type in ("TIME", "DATE"))
     try:
@@ -82,10 +84,19 @@ def _read_moment(line: str, tree: Tree[Token], tz: tzinfo | None, shift: int = 0
         ) from None
 
 
-def _explain(line: str, error: UnexpectedInput, cut_at: int = 0, cut: int = 0) -> ParseError:
+def explain(
+    line: str,
+    error: UnexpectedInput,
+    cut_at: int = 0,
+    cut: int = 0,
+    *,
+    after_reply: Callable[[str, int], int | None] | None = None,
+) -> ParseError:
     """A ParseError at the column where the grammar stopped, saying what it expected.
 
-    Lark parsed `line` less `cut` characters at `cut_at` (see _refuse).
+    Lark parsed `line` less `cut` characters at `cut_at` (see refuse()).
+    `after_reply(line, pos)` may find that the error is text after a complete
+    reply, and where it starts.
     """
     pos: int
     expected: set[str] | frozenset[str]
@@ -102,7 +113,7 @@ def _explain(line: str, error: UnexpectedInput, cut_at: int = 0, cut: int = 0) -
         pos, expected = 0, set()
     if pos >= cut_at:
         pos += cut
-    trailing = _text_after_final_timestamp(line, pos)
+    trailing = after_reply(line, pos) if after_reply else None
     if trailing is not None:
         return ParseError(
             "text after the timestamp; a reply ends with its date",
@@ -164,3 +175,43 @@ def _one_of(names: tuple[str, ...]) -> str:
     if len(names) == 1:
         return names[0]
     return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def parse_transaction_with_lark(line: str, *, tz: tzinfo | None = None) -> TransactionResponse:
+    """Read one transaction (buy) reply with the Lark parser of grammar/transaction.lark."""
+    if not isinstance(line, str):
+        raise TypeError(f"parse_transaction() takes a str, not {type(line).__name__}")
+    try:
+        tree = transaction_parser().parse(line)
+    except UnexpectedInput as error:
+        raise explain(line, error) from None
+    tokens: dict[str, str] = {}
+    fields: list[tuple[str, str]] = []
+    destination: str | None = None
+    balance: Balance | None = None
+    refid: str | None = None
+    for child in tree.children:
+        if isinstance(child, Token):
+            tokens.setdefault(child.type, str(child))
+        elif child.data == "destination":
+            destination = str(child.children[0]) if child.children else None
+        elif child.data in ("field", "reason"):
+            key, *value = child.children
+            fields.append((str(key)[:-2], str(value[0]) if value else ""))
+        elif child.data == "balance":
+            balance = Balance(
+                *(str(c) for c in child.children if isinstance(c, Token) and c.type == "AMOUNT")
+            )
+        elif child.data == "refid":
+            refid = str(child.children[-1])
+    return TransactionResponse(
+        tokens["REF"],
+        tokens["PRODUCT"],
+        destination,
+        tokens["STATUS"],
+        tuple(fields),
+        tokens["TRXID"],
+        balance,
+        read_moment(line, tree, tz),
+        refid,
+    )

@@ -192,3 +192,30 @@ class InquiryRequest(Request):
 
     selling_price: int
     ref_id: str = field(default_factory=_new_ref_id)
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class BuyRequest(Request):
+    """A purchase, or the check of a pending one: send it again with the same ref_id.
+
+    The inquiry's parameters without selling_price, to `{base}/v1/irs/buy`.
+
+    >>> r = BuyRequest(client_id="c17229eb", client_secret="s3cret", idrs="IDRS", pin="123456",
+    ...                product_code="PLN20", to="0817345544", amount=20500, ref_id="359912451")
+    >>> [name for name, _ in r.params()][-3:], r.redacted("https://example.com").split("?")[0]
+    (['ref_id', 'to', 'amount'], 'https://example.com/v1/irs/buy')
+    """
+
+    PATH: ClassVar[str] = "/v1/irs/buy"
+    PARAMETERS: ClassVar[tuple[str, ...]] = (
+        "client_id",
+        "client_secret",
+        "idrs",
+        "pin",
+        "product_code",
+        "ref_id",
+        "to",
+        "amount",
+    )
+
+    ref_id: str = field(default_factory=_new_ref_id)

@@ -9,15 +9,19 @@ finished line, against the grammar terminal that will read it.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
-from .errors import SerializeError
-from .grammar import terminal_re
+from .errors import READABLE_TERMINALS, SerializeError
+from .grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, terminal_re
 from .model import PRICE, PRODUCT_CODE, REASON, InquiryResponse
 from .timestamp import format_timestamp
+from .transaction import TransactionResponse
+
+TRXID = "TRXID"
 
 
-def serialize(reply: InquiryResponse) -> str:
+def serialize(reply: InquiryResponse | TransactionResponse) -> str:
     """The wire line of a reply, without a line break.
 
     `serialize(parse(line)) == line` for every line parse() accepts (less its
@@ -31,8 +35,12 @@ def serialize(reply: InquiryResponse) -> str:
     ...     timestamp=datetime(2024, 11, 29, 11, 4, 32, 895636)))
     'R#MAX5000. PRICE: 7205. CUSTNUM: 0817345544. @11:04:32.895636 29/11/2024'
     """
+    if isinstance(reply, TransactionResponse):
+        return _serialize_transaction(reply)
     if not isinstance(reply, InquiryResponse):
-        raise TypeError(f"serialize() takes an InquiryResponse, not {type(reply).__name__}")
+        raise TypeError(
+            f"serialize() takes an InquiryResponse or a TransactionResponse, not {type(reply).__name__}"
+        )
     product = reply.product_code
     if product and not _is_product(product):
         raise SerializeError(PRODUCT_CODE, f"{product!r} is not ASCII letters, digits, '_' and '-'")
@@ -54,7 +62,7 @@ def serialize(reply: InquiryResponse) -> str:
     parts += (". @", format_timestamp(reply.timestamp))
     line = "".join(parts)
     if check_in_place:
-        _check_values_in_place(line, reply)
+        _check_in_place(line, _placed(2 + len(product), fields, "VALUE", "REASON_VALUE", INQUIRY_GRAMMAR))
     return line
 
 
@@ -72,17 +80,70 @@ def _is_price(value: str) -> bool:
     return terminal_re("PRICE_VALUE").fullmatch(value) is not None
 
 
-def _check_values_in_place(line: str, reply: InquiryResponse) -> None:
-    """Each value, matched where it stands by the terminal that reads it, must end where it does."""
-    position = 2 + len(reply.product_code)
-    for key, value in reply.fields:
-        position += 4 + len(key)  # ". KEY: "
+def _placed(
+    start: int, fields: tuple[tuple[str, str], ...], value: str, reason: str, grammar: str
+) -> list[tuple[int, str, str, re.Pattern[str]]]:
+    """(position in the line, key, value, terminal that reads it) for each field but PRICE.
+
+    Each field is written ". KEY: value" (an inquiry) or "KEY: value. " (a
+    transaction): either way its value starts len(key) + 2 after the previous
+    value's end plus two.
+    """
+    placed = []
+    position = start
+    for key, text in fields:
+        position += 4 + len(key)
         if key != PRICE:
-            match = terminal_re("REASON_VALUE" if key == REASON else "VALUE").match(line, position)
-            read = (match.end() if match else position) - position
-            if read != len(value):
-                raise SerializeError(key, _why_not(value, read, key))
-        position += len(value)
+            placed.append((position, key, text, terminal_re(reason if key == REASON else value, grammar)))
+        position += len(text)
+    return placed
+
+
+def _check_in_place(line: str, placed: list[tuple[int, str, str, re.Pattern[str]]]) -> None:
+    """Each value, matched where it stands by the terminal that reads it, must end where it does."""
+    for start, key, value, terminal in placed:
+        match = terminal.match(line, start)
+        read = (match.end() if match else start) - start
+        if read != len(value):
+            raise SerializeError(key, _why_not(value, read, key))
+
+
+def _serialize_transaction(reply: TransactionResponse) -> str:
+    """The wire line of a transaction reply; see serialize()."""
+    for name, text, terminal in (
+        ("REF_ID", reply.ref_id, "REF"),
+        ("PRODUCT_CODE", reply.product_code, "PRODUCT"),
+        ("DESTINATION", reply.destination, "DEST"),
+        ("STATUS", reply.status, "STATUS"),
+        ("TRANSACTION_ID", reply.trxid, "TRXID"),
+        ("REFID", reply.refid, "REF"),
+        *(("BALANCE", amount, "AMOUNT") for amount in reply.balance or ()),
+    ):
+        if text is not None and not terminal_re(terminal, TRANSACTION_GRAMMAR).fullmatch(text):
+            raise SerializeError(name, f"{text!r} is not {READABLE_TERMINALS[terminal]}")
+    head = f"R#{reply.ref_id} {reply.product_code}"
+    head += f". {reply.destination} " if reply.destination is not None else " "
+    parts = [head, reply.status, ". "]
+    last = len(reply.fields) - 1
+    for index, (key, value) in enumerate(reply.fields):
+        if not _is_key(key):
+            raise SerializeError(key or "(empty key)", "a field name is ASCII [A-Z][A-Z0-9_]*")
+        if key == TRXID:
+            raise SerializeError(key, "the transaction id is not a detail field")
+        if key == REASON and index != last:
+            raise SerializeError(REASON, "must be the last detail: it runs to '. TRXID: '")
+        parts += (key, ": ", value, ". ")
+    parts += ("TRXID: ", reply.trxid, ". ")
+    if reply.balance is not None:
+        parts.append("SISA SALDO: {} - {} = {} ".format(*reply.balance))
+    parts += ("@", format_timestamp(reply.timestamp))
+    if reply.refid is not None:
+        parts += ("&refid=", reply.refid)
+    line = "".join(parts)
+    # Fields here are "KEY: value. ", the first key right after "STATUS. ".
+    first_key = len(head) + len(reply.status) + 2
+    _check_in_place(line, _placed(first_key - 2, reply.fields, "VALUE", "REASON_VALUE", TRANSACTION_GRAMMAR))
+    return line
 
 
 def _why_not(value: str, read: int, key: str) -> str:

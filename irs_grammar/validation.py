@@ -21,7 +21,8 @@ from .errors import ParseError
 from .fastpath import fast_reader
 from .lines import decode_line, is_blank, open_log
 from .model import InquiryResponse
-from .parser import parse
+from .parser import parse_reply
+from .transaction import TransactionResponse
 
 REPLY_START = "R#"
 
@@ -30,7 +31,7 @@ class LineResult(NamedTuple):
     """What one line of a log holds: a reply, an error, or nothing (blank)."""
 
     number: int
-    reply: InquiryResponse | None = None
+    reply: InquiryResponse | TransactionResponse | None = None
     error: ParseError | None = None
 
     @property
@@ -58,7 +59,7 @@ def check_line(number: int, text: str, *, extract: bool = False, tz: tzinfo | No
             ),
         )
     try:
-        return LineResult(number, parse(text[start:] if start else text, tz=tz))
+        return LineResult(number, parse_reply(text[start:] if start else text, tz=tz))
     except ParseError as e:
         return LineResult(
             number,
@@ -122,11 +123,18 @@ class Summary:
     failed: int = 0
     products: Counter[str] = field(default_factory=Counter)
     error_codes: Counter[str] = field(default_factory=Counter)
+    transactions: Counter[str] = field(default_factory=Counter)  # by status word
+    deducted: int = 0  # the sum of the deductions the transaction replies report
 
     def add(self, result: LineResult) -> None:
         self.lines += 1
         reply = result.reply
-        if reply is not None:
+        if isinstance(reply, TransactionResponse):
+            self.valid += 1
+            self.products[reply.product_code] += 1
+            self.transactions[reply.status] += 1
+            self.deducted += reply.deduction or 0
+        elif reply is not None:
             self.valid += 1
             self.products[reply.product_code] += 1
             if reply.ok:
@@ -150,6 +158,8 @@ class Summary:
         self.failed += other.failed
         self.products.update(other.products)
         self.error_codes.update(other.error_codes)
+        self.transactions.update(other.transactions)
+        self.deducted += other.deducted
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -161,13 +171,21 @@ class Summary:
             "failed": self.failed,
             "products": dict(self.products.most_common()),
             "error_codes": dict(self.error_codes.most_common()),
+            "transactions": {str(status): n for status, n in self.transactions.most_common()},
+            "deducted": self.deducted,
         }
 
     def text(self) -> str:
         lines = [
             f"lines: {self.lines} (valid {self.valid}, invalid {self.invalid}, blank {self.blank})",
-            f"replies: {self.valid} (succeeded {self.succeeded}, failed {self.failed})",
         ]
+        inquiries = self.succeeded + self.failed
+        if inquiries or not self.transactions:
+            lines.append(f"inquiries: {inquiries} (succeeded {self.succeeded}, failed {self.failed})")
+        if self.transactions:
+            by_status = ", ".join(f"{status} {n}" for status, n in self.transactions.most_common())
+            deducted = f"{self.deducted:,}".replace(",", ".")
+            lines.append(f"transactions: {self.transactions.total()} ({by_status}), deducted {deducted}")
         if self.products:
             shown = ", ".join(f"{code or '(none)'} {n}" for code, n in self.products.most_common())
             lines.append(f"by product: {shown}")

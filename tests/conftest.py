@@ -11,4 +11,6 @@ settings.register_profile("default", deadline=None, max_examples=200)
 settings.register_profile(
     "long", deadline=None, max_examples=5000, suppress_health_check=[HealthCheck.too_slow]
 )
+# Mutation testing runs the suite once per mutant: fewer examples, the same ones each time.
+settings.register_profile("mutation", deadline=None, max_examples=60, derandomize=True, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

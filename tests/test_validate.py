@@ -173,7 +173,7 @@ def test_validate_a_path_gives_one_result_per_line_with_line_set() -> None:
     assert [r.blank for r in results].count(True) == 2
     errors = [r.error for r in results if r.error is not None]
     assert [(e.line, e.column) for e in errors] == [(4, 19), (5, 59), (6, 20), (9, 53)]
-    assert results[0].reply is not None
+    assert isinstance(results[0].reply, irs.InquiryResponse)
     assert results[0].reply.customer_name == "BAHARRUDIN1"
 
 

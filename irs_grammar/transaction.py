@@ -1,0 +1,282 @@
+"""`TransactionResponse`: one buy / check-status reply as an immutable, typed value.
+
+As with InquiryResponse, what was on the wire is kept as sent (`fields`, the
+raw transaction id and balance amounts); the typed attributes are views.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from enum import StrEnum
+from typing import NamedTuple, Self
+
+from .grammar import TRANSACTION_GRAMMAR, terminal_re, timestamp_re
+from .model import CURRENT_TIMESTAMP, PRODUCT_CODE, REASON, pairs
+from .timestamp import TimestampError, format_timestamp, read_timestamp
+
+SN = "SN"
+NO_TRANSACTION_ID = "-"
+# Names in to_dict(); other detail keys keep their own.
+REF_ID, DESTINATION, STATUS = "REF_ID", "DESTINATION", "STATUS"
+TRANSACTION_ID, REFID = "TRANSACTION_ID", "REFID"
+BALANCE_NAMES = ("BALANCE_BEFORE", "DEDUCTION", "BALANCE_AFTER")
+DETAIL_NAMES = {SN: "SERIAL_NUMBER", REASON: REASON}
+_OWN_NAMES = frozenset({REF_ID, PRODUCT_CODE, DESTINATION, STATUS, TRANSACTION_ID, *BALANCE_NAMES})
+_RESERVED = _OWN_NAMES | {CURRENT_TIMESTAMP, REFID, "SERIAL_NUMBER"}
+
+# A PLN prepaid serial: the 20-digit STS token, the name, tariff class, power and kWh.
+_PLN_SN = re.compile(
+    r"([0-9]{4}(?:-[0-9]{4}){4})/([^/]*)/([^/]*?) ?/ ?0*([0-9]+) ?VA/([0-9]+(?:\.[0-9]+)?)", re.ASCII
+)
+
+
+class TransactionStatus(StrEnum):
+    """The documented status words. Others are kept as plain strings."""
+
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+    INPROGRESS = "INPROGRESS"
+
+
+class PlnToken(NamedTuple):
+    """What a PLN prepaid SN packs: `2514-1798-8056-2280-2824/HASMALINDA/R1M/900VA/33.7`."""
+
+    token: str  # the 20 digits, without dashes
+    name: str
+    tariff: str
+    power_va: int
+    kwh: Decimal
+
+
+class Balance(NamedTuple):
+    """`SISA SALDO: before - deduction = after`, each as sent (`97.411.793`)."""
+
+    before: str
+    deduction: str
+    after: str
+
+
+def rupiah(amount: str) -> int:
+    """`97.411.793` -> 97411793 (ASCII digits with "." between thousands)."""
+    if not terminal_re("AMOUNT", TRANSACTION_GRAMMAR).fullmatch(amount):
+        raise ValueError(f"{amount!r} is not an amount such as 97.411.793")
+    return int(amount.replace(".", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionResponse:
+    """A reply of the IRS buy / check-status endpoint.
+
+    >>> import irs_grammar as irs
+    >>> r = irs.parse_reply("R#359912451 MXD17. 48429495 SUCCESS. SN: 4779928. "
+    ...     "TRXID: 5a8ae07d. SISA SALDO: 97.411.793 - 18.800 = 97.392.993 @15:25:39.484331 20/02/2024"
+    ...     "&refid=359912451")
+    >>> r.status, r.serial_number, r.deduction, r.balance_adds_up
+    (<TransactionStatus.SUCCESS: 'SUCCESS'>, '4779928', 18800, True)
+    """
+
+    ref_id: str
+    product_code: str
+    destination: str | None
+    status: TransactionStatus | str
+    fields: tuple[tuple[str, str], ...]
+    trxid: str
+    balance: Balance | None
+    timestamp: datetime
+    refid: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("ref_id", "product_code", "status", "trxid"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name} must be a str, not {type(getattr(self, name)).__name__}")
+        if not isinstance(self.timestamp, datetime):
+            raise TypeError(f"timestamp must be a datetime, not {type(self.timestamp).__name__}")
+        if self.status in TransactionStatus.__members__ and not isinstance(self.status, TransactionStatus):
+            object.__setattr__(self, "status", TransactionStatus(self.status))
+        if not isinstance(self.fields, tuple) or not all(type(f) is tuple for f in self.fields):
+            object.__setattr__(self, "fields", pairs(self.fields))
+        if self.balance is not None and not isinstance(self.balance, Balance):
+            object.__setattr__(self, "balance", Balance(*self.balance))
+
+    # -- views -------------------------------------------------------------------------
+
+    def get(self, key: str) -> str | None:
+        """The raw value of the first detail field with this wire key, or None."""
+        for k, v in self.fields:
+            if k == key:
+                return v
+        return None
+
+    @property
+    def serial_number(self) -> str | None:
+        """SN: the voucher serial number or the PLN token, as sent."""
+        return self.get(SN)
+
+    @property
+    def reason(self) -> str | None:
+        """REASON, on a failed transaction."""
+        return self.get(REASON)
+
+    @property
+    def transaction_id(self) -> str | None:
+        """Klikoo's transaction id; None where the reply says `-`."""
+        return None if self.trxid == NO_TRANSACTION_ID else self.trxid
+
+    @property
+    def ok(self) -> bool:
+        return self.status == TransactionStatus.SUCCESS
+
+    @property
+    def pending(self) -> bool:
+        """In progress: check again later with the same ref_id."""
+        return self.status == TransactionStatus.INPROGRESS
+
+    @property
+    def balance_before(self) -> int | None:
+        return rupiah(self.balance.before) if self.balance else None
+
+    @property
+    def deduction(self) -> int | None:
+        return rupiah(self.balance.deduction) if self.balance else None
+
+    @property
+    def balance_after(self) -> int | None:
+        return rupiah(self.balance.after) if self.balance else None
+
+    @property
+    def balance_adds_up(self) -> bool | None:
+        """before - deduction == after; None without a balance. Recorded, never refused."""
+        if self.balance is None:
+            return None
+        before, deduction, after = (rupiah(a) for a in self.balance)
+        return before - deduction == after
+
+    @property
+    def pln_token(self) -> PlnToken | None:
+        """The parts of a PLN prepaid SN, or None when the SN has another shape.
+
+        >>> r = TransactionResponse("1", "PLN50", "14444941364", "SUCCESS",
+        ...     (("SN", "2514-1798-8056-2280-2824/HASMALINDA/R1M/900VA/33.7"),), "2", None,
+        ...     datetime(2024, 12, 16))
+        >>> token = r.pln_token
+        >>> token.token, token.name, token.tariff, token.power_va, token.kwh
+        ('25141798805622802824', 'HASMALINDA', 'R1M', 900, Decimal('33.7'))
+        """
+        match = _PLN_SN.fullmatch(self.serial_number or "")
+        if match is None:
+            return None
+        token, name, tariff, power, kwh = match.groups()
+        return PlnToken(token.replace("-", ""), name, tariff, int(power), Decimal(kwh))
+
+    # -- dictionaries ---------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, str]:
+        """The reply as strings, as on the wire, under readable names.
+
+        REF_ID, PRODUCT_CODE, DESTINATION (when there is one), STATUS, the
+        detail fields in wire order (SN as SERIAL_NUMBER, others under their
+        own key), TRANSACTION_ID (`-` kept), BALANCE_BEFORE, DEDUCTION,
+        BALANCE_AFTER (when there is a balance), CURRENT_TIMESTAMP, REFID
+        (when the reply has the `&refid=` tail). A reply a dict cannot hold
+        without loss raises ValueError naming the key.
+        """
+        out: dict[str, str] = {REF_ID: self.ref_id, PRODUCT_CODE: self.product_code}
+        if self.destination is not None:
+            out[DESTINATION] = self.destination
+        out[STATUS] = str(self.status)
+        for key, value in self.fields:
+            if key in _RESERVED:
+                raise ValueError(
+                    f"{key}: a detail key spelled like a name of to_dict(); a dict would mix them up"
+                )
+            name = DETAIL_NAMES.get(key, key)
+            if name in out:
+                raise ValueError(f"{key}: repeated in the reply; a dict holds one value per name")
+            out[name] = value
+        out[TRANSACTION_ID] = self.trxid
+        if self.balance is not None:
+            out.update(zip(BALANCE_NAMES, self.balance, strict=True))
+        out[CURRENT_TIMESTAMP] = format_timestamp(self.timestamp)
+        if self.refid is not None:
+            out[REFID] = self.refid
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, str], *, tz: tzinfo | None = None) -> Self:
+        """The inverse of to_dict()."""
+        for required in (REF_ID, PRODUCT_CODE, STATUS, TRANSACTION_ID, CURRENT_TIMESTAMP):
+            if required not in data:
+                raise ValueError(f"{required}: missing")
+        for name, value in data.items():
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+        match = timestamp_re().fullmatch(data[CURRENT_TIMESTAMP])
+        if not match:
+            raise ValueError(
+                f"{CURRENT_TIMESTAMP}: {data[CURRENT_TIMESTAMP]!r} is not 'HH:MM:SS.ffffff DD/MM/YYYY'"
+            )
+        try:
+            moment = read_timestamp(match[1], match[2], tz)
+        except TimestampError as e:
+            raise ValueError(f"{CURRENT_TIMESTAMP}: {e.message}") from None
+        present = [name in data for name in BALANCE_NAMES]
+        if any(present) and not all(present):
+            raise ValueError(f"{BALANCE_NAMES[present.index(False)]}: missing (a balance has three amounts)")
+        wire_keys = {name: key for key, name in DETAIL_NAMES.items()}
+        fields: list[tuple[str, str]] = []
+        for name, value in data.items():
+            if name in _OWN_NAMES or name in (CURRENT_TIMESTAMP, REFID):
+                continue
+            if name == SN:
+                raise ValueError(f"{SN}: a wire key; use its name SERIAL_NUMBER")
+            fields.append((wire_keys.get(name, name), value))
+        balance = Balance(*(data[n] for n in BALANCE_NAMES)) if all(present) else None
+        return cls(
+            data[REF_ID],
+            data[PRODUCT_CODE],
+            data.get(DESTINATION),
+            data[STATUS],
+            tuple(fields),
+            data[TRANSACTION_ID],
+            balance,
+            moment,
+            data.get(REFID),
+        )
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        ref_id: str,
+        product_code: str,
+        status: TransactionStatus | str,
+        timestamp: datetime,
+        destination: str | None = None,
+        serial_number: str | None = None,
+        reason: str | None = None,
+        transaction_id: str | None = None,
+        balance: tuple[int, int, int] | None = None,
+        refid: str | None = None,
+        extra: Iterable[tuple[str, str]] = (),
+    ) -> Self:
+        """A reply from typed values: SN, extra details, then REASON; amounts written 97.411.793."""
+        fields = [(SN, serial_number)] if serial_number is not None else []
+        fields += list(extra)
+        if reason is not None:
+            fields.append((REASON, reason))
+        amounts = Balance(*(f"{a:,}".replace(",", ".") for a in balance)) if balance is not None else None
+        return cls(
+            ref_id,
+            product_code,
+            destination,
+            status,
+            tuple(fields),
+            transaction_id if transaction_id is not None else NO_TRANSACTION_ID,
+            amounts,
+            timestamp,
+            refid,
+        )
