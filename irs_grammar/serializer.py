@@ -83,7 +83,10 @@ def _is_price(value: str) -> bool:
 def _placed(
     start: int, fields: tuple[tuple[str, str], ...], value: str, reason: str, grammar: str
 ) -> list[tuple[int, str, str, re.Pattern[str]]]:
-    """(position in the line, key, value, terminal that reads it) for each field but PRICE.
+    """(position in the line, key, value, terminal that reads it) for each field.
+
+    An inquiry's PRICE is read by PRICE_VALUE and checked on its own; in a
+    transaction PRICE is a field like any other.
 
     Each field is written ". KEY: value" (an inquiry) or "KEY: value. " (a
     transaction): either way its value starts len(key) + 2 after the previous
@@ -93,7 +96,7 @@ def _placed(
     position = start
     for key, text in fields:
         position += 4 + len(key)
-        if key != PRICE:
+        if key != PRICE or grammar != INQUIRY_GRAMMAR:
             placed.append((position, key, text, terminal_re(reason if key == REASON else value, grammar)))
         position += len(text)
     return placed

@@ -31,6 +31,8 @@ from .parser import parse
 from .request import InquiryRequest
 from .serializer import serialize
 from .timestamp import format_timestamp
+from .transaction import SN as SN_KEY
+from .transaction import Balance, TransactionResponse, TransactionStatus
 
 __all__ = [
     "field_values",
@@ -41,6 +43,8 @@ __all__ = [
     "response_lines",
     "responses",
     "timestamps",
+    "transaction_lines",
+    "transaction_responses",
     "wire_keys",
 ]
 
@@ -111,7 +115,10 @@ def field_values() -> st.SearchStrategy[str]:
     return st.lists(piece, max_size=8).map("".join)
 
 
-def _serializable(reply: InquiryResponse) -> bool:
+TRXID_KEY_NAME = "TRXID"
+
+
+def _serializable(reply: InquiryResponse | TransactionResponse) -> bool:
     try:
         serialize(reply)
     except SerializeError:
@@ -252,3 +259,51 @@ def inquiry_requests(draw: st.DrawFn) -> InquiryRequest:
         amount=draw(st.integers(min_value=0, max_value=10**15)),
         selling_price=draw(st.integers(min_value=0, max_value=10**15)),
     )
+
+
+# -- transaction (buy) replies ---------------------------------------------------------
+
+
+def _amounts() -> st.SearchStrategy[str]:
+    return st.integers(min_value=0, max_value=10**15).map(lambda n: f"{n:,}".replace(",", "."))
+
+
+@st.composite
+def transaction_responses(draw: st.DrawFn, *, status: str | None = None) -> TransactionResponse:
+    """Transaction replies that serialize: every status (unknown words too), SN and REASON
+    holding hard text, with and without destination, balance and `&refid=` tail."""
+    name = st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True)
+    words = st.one_of(
+        st.sampled_from(list(TransactionStatus)), st.from_regex(r"[A-Z][A-Z_]{0,9}", fullmatch=True)
+    )
+    keys = wire_keys().filter(lambda key: key not in (REASON, TRXID_KEY_NAME))
+    fields = [(SN_KEY, draw(field_values()))] if draw(st.booleans()) else []
+    fields += [(key, draw(field_values())) for key in draw(st.lists(keys, max_size=3))]
+    if draw(st.booleans()):
+        fields.append((REASON, draw(field_values())))
+    moment = draw(timestamps())
+    ref = draw(name)
+    # As for inquiries: a field that cannot be written is dropped, not the example.
+    fields = [
+        f
+        for f in fields
+        if _serializable(TransactionResponse(ref, "A", None, "FAILED", (f,), "-", None, moment))
+    ]
+    balance = draw(st.none() | st.tuples(_amounts(), _amounts(), _amounts()))
+    return TransactionResponse(
+        ref,
+        draw(name),
+        draw(st.none() | st.from_regex(r"[A-Za-z0-9_+-]{1,14}", fullmatch=True)),
+        status if status is not None else draw(words),
+        tuple(fields),
+        draw(st.just("-") | name),
+        None if balance is None else Balance(*balance),
+        moment,
+        draw(st.none() | st.just(ref) | name),
+    )
+
+
+def transaction_lines(*, line_endings: bool = True) -> st.SearchStrategy[str]:
+    """Valid transaction reply lines, sometimes ending in `\\n` or `\\r\\n`."""
+    endings = st.sampled_from(["", "\n", "\r\n"]) if line_endings else st.just("")
+    return st.tuples(transaction_responses().map(serialize), endings).map("".join)

@@ -29,8 +29,9 @@ _OWN_NAMES = frozenset({REF_ID, PRODUCT_CODE, DESTINATION, STATUS, TRANSACTION_I
 _RESERVED = _OWN_NAMES | {CURRENT_TIMESTAMP, REFID, "SERIAL_NUMBER"}
 
 # A PLN prepaid serial: the 20-digit STS token, the name, tariff class, power and kWh.
+# Power classes are written 900VA, "1300 VA" or 000000450 by different suppliers.
 _PLN_SN = re.compile(
-    r"([0-9]{4}(?:-[0-9]{4}){4})/([^/]*)/([^/]*?) ?/ ?0*([0-9]+) ?VA/([0-9]+(?:\.[0-9]+)?)", re.ASCII
+    r"([0-9]{4}(?:-[0-9]{4}){4})/([^/]*)/([^/]*?) ?/ ?0*([0-9]+) ?(?:VA)?/([0-9]+(?:\.[0-9]+)?)", re.ASCII
 )
 
 

@@ -1,0 +1,294 @@
+"""The buy side: transaction replies, the dispatcher, and the buy request."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import irs_grammar as irs
+from irs_grammar import TransactionResponse, TransactionStatus, strategies
+from irs_grammar.grammar import TRANSACTION_GRAMMAR, build_parser, terminal_pattern
+from tests.corpus import CORPUS, case_id, load
+from tests.test_cli import run
+
+VALID = load("transaction/documented.jsonl") + load("transaction/variants.jsonl")
+INVALID = load("transaction/invalid.jsonl")
+
+
+def without_line_end(line: str) -> str:
+    return line[:-2] if line.endswith("\r\n") else line.removesuffix("\n")
+
+
+# -- the grammar ---------------------------------------------------------------------------
+
+
+def test_transaction_grammar_builds_in_strict_mode() -> None:
+    build_parser(TRANSACTION_GRAMMAR, strict=True)
+
+
+def test_shared_pieces_are_the_inquiry_grammars_own() -> None:
+    for name in ("TIME", "DATE", "KEY", "VALUE", "LINE_END", "_SEP"):
+        assert terminal_pattern(name, TRANSACTION_GRAMMAR) == terminal_pattern(name)
+
+
+def test_every_transaction_terminal_has_a_readable_name() -> None:
+    names = {t.name for t in build_parser(TRANSACTION_GRAMMAR).terminals}
+    assert names - irs.errors.READABLE_TERMINALS.keys() == set()
+
+
+def test_reason_value_is_the_unrolled_possessive_loop_of_its_pieces() -> None:
+    plain, dot = "[^.\r\n]", "\\.(?! TRXID: )"
+    assert terminal_pattern("REASON_VALUE", TRANSACTION_GRAMMAR) == (
+        f"(?:{plain}|{dot}){plain}*+(?:{dot}{plain}*+)*+"
+    )
+
+
+# -- the corpus, written by hand ---------------------------------------------------------
+
+
+def test_corpus_sizes() -> None:
+    assert len(load("transaction/documented.jsonl")) == 5
+    assert len(load("transaction/variants.jsonl")) >= 25
+    assert len(INVALID) >= 20
+
+
+@pytest.mark.parametrize("case", VALID, ids=case_id)
+def test_valid_reply_reads_as_written_by_hand(case: dict[str, Any]) -> None:
+    reply = irs.parse_transaction(case["line"])
+    assert reply.to_dict() == case["expect"]
+    views = case["views"]
+    assert reply.status == views["status"]
+    assert isinstance(reply.status, TransactionStatus) == (views["status"] in TransactionStatus.__members__)
+    assert (reply.ok, reply.pending, reply.transaction_id) == (
+        views["ok"],
+        views["pending"],
+        views["transaction_id"],
+    )
+    balance = [reply.balance_before, reply.deduction, reply.balance_after] if reply.balance else None
+    assert balance == views["balance"]
+    assert reply.balance_adds_up == views["balance_adds_up"]
+    token = reply.pln_token
+    expected_token = views["pln_token"]
+    if expected_token is None:
+        assert token is None
+    else:
+        assert token == irs.PlnToken(**{**expected_token, "kwh": Decimal(expected_token["kwh"])})
+    assert reply.timestamp.isoformat() == views["timestamp"]
+
+
+@pytest.mark.parametrize("case", VALID, ids=case_id)
+def test_valid_reply_round_trips(case: dict[str, Any]) -> None:
+    reply = irs.parse_reply(case["line"])
+    assert isinstance(reply, TransactionResponse)
+    assert irs.serialize(reply) == without_line_end(case["line"])
+    assert TransactionResponse.from_dict(reply.to_dict()) == reply
+
+
+@pytest.mark.parametrize("case", INVALID, ids=case_id)
+def test_invalid_reply_is_refused_at_its_column(case: dict[str, Any]) -> None:
+    line, column, at = case["line"], case["column"], case["at"]
+    assert line[column - 1 :].startswith(at) if at else column == len(line) + 1
+    with pytest.raises(irs.ParseError) as caught:
+        irs.parse_transaction(line)
+    assert caught.value.column == column
+    assert caught.value.expected
+
+
+# -- the model ------------------------------------------------------------------------------
+
+MOMENT = datetime(2024, 2, 20, 15, 25, 39, 484331)
+
+
+def test_build_writes_amounts_with_dots_and_reason_last() -> None:
+    reply = TransactionResponse.build(
+        ref_id="359912451",
+        product_code="MXD17",
+        destination="48429495",
+        status="SUCCESS",
+        reason="late",
+        serial_number="4779928",
+        transaction_id="5a8ae07d",
+        balance=(97411793, 18800, 97392993),
+        timestamp=MOMENT,
+        refid="359912451",
+    )
+    assert irs.serialize(reply) == (
+        "R#359912451 MXD17. 48429495 SUCCESS. SN: 4779928. REASON: late. TRXID: 5a8ae07d. "
+        "SISA SALDO: 97.411.793 - 18.800 = 97.392.993 @15:25:39.484331 20/02/2024&refid=359912451"
+    )
+    assert reply.status is TransactionStatus.SUCCESS
+
+
+def test_without_transaction_id_the_wire_says_dash() -> None:
+    reply = TransactionResponse.build(ref_id="1", product_code="A", status="FAILED", timestamp=MOMENT)
+    assert reply.trxid == "-"
+    assert reply.transaction_id is None
+    assert irs.serialize(reply) == "R#1 A FAILED. TRXID: -. @15:25:39.484331 20/02/2024"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"fields": (("SN", "a. B: c"),)}, "SN"),
+        ({"fields": (("PRICE", ". A: "),)}, "PRICE"),  # found by a property: PRICE is no digits-only key here
+        ({"fields": (("REASON", "a. TRXID: b"),)}, "REASON"),
+        ({"fields": (("REASON", "x"), ("SN", "1"))}, "REASON"),
+        ({"fields": (("TRXID", "1"),)}, "TRXID"),
+        ({"fields": (("SN", "a\nb"),)}, "SN"),
+        ({"status": "Success"}, "STATUS"),
+        ({"trxid": ""}, "TRANSACTION_ID"),
+        ({"destination": "0812 345"}, "DESTINATION"),
+        ({"ref_id": "1.5"}, "REF_ID"),
+        ({"refid": ""}, "REFID"),
+        ({"balance": ("1,000", "0", "1,000")}, "BALANCE"),
+    ],
+)
+def test_serialize_refuses_what_would_not_read_back(changes: dict[str, Any], field: str) -> None:
+    values: dict[str, Any] = {
+        "ref_id": "1",
+        "product_code": "A",
+        "destination": "2",
+        "status": "FAILED",
+        "fields": (),
+        "trxid": "-",
+        "balance": None,
+        "timestamp": MOMENT,
+    }
+    with pytest.raises(irs.SerializeError) as caught:
+        irs.serialize(TransactionResponse(**{**values, **changes}))
+    assert caught.value.field == field
+
+
+def test_to_dict_refuses_what_a_dict_cannot_hold_and_from_dict_names_the_key() -> None:
+    reply = irs.parse_transaction("R#1 A FAILED. SN: 1. SN: 2. TRXID: -. @15:25:39.484331 20/02/2024")
+    with pytest.raises(ValueError, match="SN: repeated"):
+        reply.to_dict()
+    good = {"REF_ID": "1", "PRODUCT_CODE": "A", "STATUS": "FAILED", "TRANSACTION_ID": "-"}
+    with pytest.raises(ValueError, match="CURRENT_TIMESTAMP: missing"):
+        TransactionResponse.from_dict(good)
+    good["CURRENT_TIMESTAMP"] = "15:25:39.484331 20/02/2024"
+    with pytest.raises(ValueError, match="BALANCE_AFTER: missing"):
+        TransactionResponse.from_dict({**good, "BALANCE_BEFORE": "1", "DEDUCTION": "0"})
+    with pytest.raises(ValueError, match="SERIAL_NUMBER"):
+        TransactionResponse.from_dict({**good, "SN": "1"})
+
+
+def test_dispatcher_tells_the_two_kinds_apart() -> None:
+    inquiry = irs.parse_reply("R#DN1. PRICE: 1178. @10:54:14.776182 29/11/2024")
+    transaction = irs.parse_reply("R#7 DN1 FAILED. TRXID: -. @10:54:14.776182 29/11/2024")
+    assert isinstance(inquiry, irs.InquiryResponse)
+    assert isinstance(transaction, TransactionResponse)
+    with pytest.raises(irs.ParseError) as caught:
+        irs.parse_reply("R#7 DN1 FAILED. @10:54:14.776182 29/11/2024")
+    assert "TRXID" in caught.value.message
+
+
+# -- properties ----------------------------------------------------------------------------
+
+
+@given(strategies.transaction_lines())
+def test_serialize_of_parse_gives_back_the_line(line: str) -> None:
+    assert irs.serialize(irs.parse_transaction(line)) == without_line_end(line)
+
+
+@given(strategies.transaction_responses())
+def test_parse_of_serialize_gives_back_the_reply(reply: TransactionResponse) -> None:
+    assert irs.parse_transaction(irs.serialize(reply)) == reply
+
+
+@given(strategies.transaction_responses())
+def test_from_dict_inverts_to_dict(reply: TransactionResponse) -> None:
+    try:
+        record = reply.to_dict()
+    except ValueError:
+        return  # a repeated detail key or one spelled like a name of to_dict()
+    assert TransactionResponse.from_dict(record) == reply
+
+
+def _reply_or_error(line: str) -> object:
+    try:
+        return irs.parse_reply(line)
+    except irs.ParseError as error:
+        assert 1 <= error.column <= len(line) + 1
+        return error
+
+
+@given(st.one_of(st.text(), strategies.transaction_lines().flatmap(strategies._mutations)))
+def test_any_text_gives_a_reply_or_a_parse_error_and_accepted_ones_round_trip(line: str) -> None:
+    reply = _reply_or_error(line)
+    if isinstance(reply, (irs.InquiryResponse, TransactionResponse)):
+        assert irs.serialize(reply) == without_line_end(line)
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["SN", "REASON", "TRXID", "X", "x"]), st.text("a. :@TRXID\n", max_size=12))
+    ),
+    st.sampled_from(["SUCCESS", "PENDING", "ok", ""]),
+    st.sampled_from(["-", "1", "", "a b"]),
+)
+def test_serialize_writes_only_what_reads_back_the_same(
+    fields: list[tuple[str, str]], status: str, trxid: str
+) -> None:
+    reply = TransactionResponse("1", "A", None, status, tuple(fields), trxid, None, MOMENT)
+    try:
+        line = irs.serialize(reply)
+    except irs.SerializeError:
+        return
+    assert irs.parse_transaction(line) == reply
+
+
+# -- logs with both kinds ----------------------------------------------------------------------
+
+
+def test_parse_and_validate_handle_logs_that_mix_both_kinds(tmp_path: Any) -> None:
+    log = tmp_path / "mixed.log"
+    inquiries = (CORPUS / "inquiry/documented.log").read_text(encoding="utf-8")
+    transactions = "".join(case["line"] + "\n" for case in load("transaction/documented.jsonl"))
+    log.write_text(inquiries + transactions, encoding="utf-8")
+    parsed = run("parse", str(log))
+    assert parsed.returncode == 0
+    assert len(parsed.stdout.splitlines()) == 12
+    checked = run("validate", str(log))
+    assert checked.returncode == 0
+    # 18.800 + 0 + 50.102 deducted by the documented samples that carry a balance.
+    assert "transactions: 5 (SUCCESS 2, FAILED 2, INPROGRESS 1), deducted 68.902" in checked.stdout
+    assert "inquiries: 7 (succeeded 6, failed 1)" in checked.stdout
+
+
+# -- the buy request ------------------------------------------------------------------------------
+
+
+def test_buy_request_has_the_eight_parameters_and_its_own_path() -> None:
+    request = irs.BuyRequest(
+        "c1", "s3cret", "<IDRS>", "123456", "PLN20", "0817345544", 20500, ref_id="359912451"
+    )
+    assert request.to_url("https://b2b.example/klikoo-b2b") == (
+        "https://b2b.example/klikoo-b2b/v1/irs/buy?client_id=c1&client_secret=s3cret&idrs=%3CIDRS%3E"
+        "&pin=123456&product_code=PLN20&ref_id=359912451&to=0817345544&amount=20500"
+    )
+    assert irs.BuyRequest.from_url(request.to_url("https://b2b.example")) == request
+    assert "s3cret" not in repr(request)
+    assert "123456" not in repr(request)
+    with pytest.raises(ValueError, match="path must end with /v1/irs/buy"):
+        irs.BuyRequest.from_url(request.to_url("https://b2b.example").replace("/buy", "/inquiry"))
+
+
+def test_cli_url_buy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_request import CREDENTIALS, run_url
+
+    args = ["url", "--buy", "--base", "https://b2b.example", "--product", "PLN20", "--to", "0817345544"]
+    result = run_url([*args, "--amount", "20500", "--ref-id", "7"], CREDENTIALS)
+    assert result.returncode == 0
+    assert result.stdout.startswith("https://b2b.example/v1/irs/buy?client_id=")
+    assert result.stdout.rstrip().endswith("&ref_id=7&to=0817345544&amount=20500")
+    both = run_url([*args, "--amount", "1", "--selling-price", "2"], CREDENTIALS)
+    assert (both.returncode, both.stderr) == (
+        2,
+        "irs-grammar: --selling-price is not a parameter of the buy request\n",
+    )
