@@ -15,7 +15,7 @@ from datetime import datetime, tzinfo
 from functools import cache
 
 from lark import Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .errors import ParseError, readable
 from .fastpath import fast_reader, head_re
@@ -98,19 +98,17 @@ def explain(
     `after_reply(line, pos)` may find that the error is text after a complete
     reply, and where it starts.
     """
+    # An LALR parser raises these two only (UnexpectedEOF is Earley's).
     pos: int
     expected: set[str] | frozenset[str]
     if isinstance(error, UnexpectedCharacters):
         pos, expected = error.pos_in_stream or 0, error.allowed
-    elif isinstance(error, UnexpectedToken):
+    else:
+        assert isinstance(error, UnexpectedToken), error
         token = error.token
         at_end = token.type == "$END" or token.start_pos is None
         pos = len(line) - cut if at_end else token.start_pos
         expected = error.accepts or error.expected
-    elif isinstance(error, UnexpectedEOF):
-        pos, expected = len(line) - cut, set(error.expected)
-    else:  # pragma: no cover - Lark raises only the three above
-        pos, expected = 0, set()
     if pos >= cut_at:
         pos += cut
     trailing = after_reply(line, pos) if after_reply else None
@@ -170,8 +168,7 @@ def _field_at(error: UnexpectedInput) -> str | None:
 
 
 def _one_of(names: tuple[str, ...]) -> str:
-    if not names:
-        return "nothing more"
+    """`a`, `a or b`, `a, b or c`: what could stand there (an LALR error always names something)."""
     if len(names) == 1:
         return names[0]
     return ", ".join(names[:-1]) + " or " + names[-1]

@@ -65,5 +65,7 @@ def test_invalid_line_is_refused_at_its_column(case: dict[str, Any]) -> None:
     error = caught.value
     assert error.column == case["column"]
     assert error.field == case.get("field")
+    if "message" in case:
+        assert error.message == case["message"]
     assert error.expected  # always says what could stand there
     assert error.text == case["line"]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pickle
+from datetime import timedelta, timezone
 
 import pytest
 
 import irs_grammar as irs
+from irs_grammar import reference
+from irs_grammar.reference import parse_with_lark
 
 
 def error_of(line: str) -> irs.ParseError:
@@ -68,3 +71,37 @@ def test_excerpt_keeps_printable_unicode_and_escapes_control_characters() -> Non
     assert "王小明\\tX\\nY" in shown
     # 王小明 takes six terminal cells, \t two: the caret stands under the \n.
     assert caret.index("^") == 2 + len("R#A. CUSTNAME: ") + 6 + 2 + 1
+
+
+def test_type_errors_name_what_was_given() -> None:
+    with pytest.raises(TypeError, match=r"^parse\(\) takes a str, not bytes$"):
+        irs.parse(b"R#A")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^parse\(\) takes a str, not NoneType$"):
+        parse_with_lark(None)  # type: ignore[arg-type]
+    with pytest.raises(
+        TypeError, match=r"^serialize\(\) takes an InquiryResponse or a TransactionResponse, not str$"
+    ):
+        irs.serialize("R#A")  # type: ignore[arg-type]
+
+
+def test_a_date_error_says_a_real_date_and_time_was_expected() -> None:
+    error = error_of("R#A. @12:00:00.000000 30/02/2024")
+    assert error.expected == ("a real date and time",)
+    assert error.field == "CURRENT_TIMESTAMP"
+
+
+def test_one_of_lists_names_in_plain_english() -> None:
+    assert reference._one_of(("a",)) == "a"
+    assert reference._one_of(("a", "b")) == "a or b"
+    assert reference._one_of(("a", "b", "c")) == "a, b or c"
+
+
+WIB = timezone(timedelta(hours=7))
+
+
+def test_the_lark_path_names_the_zone_too() -> None:
+    line = "R#A. PRICE: 1. @12:00:00.000000 01/01/2025"
+    assert parse_with_lark(line, tz=WIB).timestamp.tzinfo is WIB
+    # refuse() is the safety net for a valid line the fast path would not take.
+    assert reference.refuse(line, WIB) == irs.parse(line, tz=WIB)
+    assert reference.refuse(line, WIB).timestamp.tzinfo is WIB

@@ -11,17 +11,45 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from datetime import tzinfo
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 import irs_grammar as irs
-from irs_grammar import strategies
+from irs_grammar import fastpath, parser, reference, strategies
 from irs_grammar.fastpath import fast_reader
 from irs_grammar.reference import parse_with_lark
+from tests.corpus import load
 
-fast = fast_reader()
+
+@pytest.fixture(autouse=True, scope="module")
+def fresh_fast_path() -> None:
+    """Build the fast path anew here: what is cached came from other tests (or, under
+    mutation testing, from the unmutated code)."""
+    for cached in (fastpath.line_re, fastpath.head_re, fastpath.field_re, fastpath.fast_reader):
+        cached.cache_clear()
+    parser._read_fast = None
+
+
+def fast(line: str, tz: tzinfo | None) -> irs.InquiryResponse | None:
+    return fast_reader()(line, tz)
+
+
+def test_a_valid_line_never_reaches_the_lark_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_lark(line: str, tz: object) -> object:
+        raise AssertionError(f"the Lark path read a valid line: {line!r}")
+
+    monkeypatch.setattr(reference, "refuse", no_lark)
+    for case in load("inquiry/documented.jsonl") + load("inquiry/variants.jsonl"):
+        assert irs.parse(case["line"]).timestamp
+
+
+def test_the_fast_reader_is_bound_on_first_use() -> None:
+    parser._read_fast = None
+    assert irs.parse("R#A. @12:00:00.000000 01/01/2025").product_code == "A"
+    assert parser._read_fast is fast_reader()
 
 
 def outcome(read: Callable[[str], irs.InquiryResponse], line: str) -> object:

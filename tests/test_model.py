@@ -67,10 +67,35 @@ def test_reply_is_immutable_and_fields_are_tuples() -> None:
         reply.product_code = "B"  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("fields", [("X", "1"), [("X",)], [("X", 1)], ["XY"]])
-def test_malformed_fields_are_a_type_error(fields: object) -> None:
-    with pytest.raises(TypeError):
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (("X", "1"), "each field must be a (key, value) pair, not 'X'"),
+        ([("X",)], "each field must be a (key, value) pair of str, not ('X',)"),
+        ([("X", 1)], "each field must be a (key, value) pair of str, not ('X', 1)"),
+        ((("X", 1),), "each field must be a (key, value) pair of str, not ('X', 1)"),
+        ((("X", "1", "2"),), "each field must be a (key, value) pair of str, not ('X', '1', '2')"),
+        (["XY"], "each field must be a (key, value) pair, not 'XY'"),
+    ],
+)
+def test_malformed_fields_are_a_type_error(fields: object, message: str) -> None:
+    with pytest.raises(TypeError) as caught:
         InquiryResponse("A", fields, MOMENT)  # type: ignore[arg-type]
+    assert str(caught.value) == message
+
+
+def test_wrong_types_are_named() -> None:
+    with pytest.raises(TypeError, match=r"^PRODUCT_CODE must be a str, not int$"):
+        InquiryResponse(1, (), MOMENT)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^CURRENT_TIMESTAMP must be a datetime, not str$"):
+        InquiryResponse("A", (), "2024-11-12")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^PRICE must be an int, not str$"):
+        InquiryResponse.build(price="1", timestamp=MOMENT)  # type: ignore[arg-type]
+
+
+def test_build_defaults_and_a_zero_price() -> None:
+    reply = InquiryResponse.build(price=0, timestamp=MOMENT)
+    assert irs.serialize(reply) == "R#. PRICE: 0. @12:32:55.821005 12/11/2024"
 
 
 def test_typed_views_read_the_first_occurrence_and_fields_keep_all() -> None:
@@ -104,8 +129,10 @@ def test_from_dict_errors_name_the_key() -> None:
         InquiryResponse.from_dict({**good, "CURRENT_TIMESTAMP": "2025-01-01T00:00:00"})
     with pytest.raises(ValueError, match="CUSTNUM: a wire key; use its documented name CUSTOMER_NUMBER"):
         InquiryResponse.from_dict({**good, "CUSTNUM": "1"})
-    with pytest.raises(TypeError, match="PRICE"):
+    with pytest.raises(TypeError, match=r"^PRICE must be a str, not int$"):
         InquiryResponse.from_dict({**good, "PRICE": 5})  # type: ignore[dict-item]
+    wib = timezone(timedelta(hours=7))
+    assert InquiryResponse.from_dict(good, tz=wib).timestamp.tzinfo is wib
 
 
 def test_a_zone_can_be_named() -> None:

@@ -22,30 +22,46 @@ def test_every_date_part_is_zero_padded_years_below_1000_too() -> None:
 
 
 @pytest.mark.parametrize(
-    ("fields", "product", "field"),
+    ("fields", "product", "message"),
     [
-        ((("CUSTNAME", "BUDI\nSANTOSO"),), "A", "CUSTNAME"),
-        ((("CUSTNAME", "BUDI\r"),), "A", "CUSTNAME"),
-        ((("CUSTNAME", "A. CUSTNUM: 1"),), "A", "CUSTNAME"),
-        ((("CUSTNAME", "x"), ("REASON", "r\nr")), "A", "REASON"),
-        ((("PRICE", "20.546"),), "A", "PRICE"),
-        ((("PRICE", "２０"),), "A", "PRICE"),
-        ((("PRICE", ""),), "A", "PRICE"),
-        ((("REASON", "r"), ("CUSTNUM", "1")), "A", "REASON"),
-        ((("custname", "x"),), "A", "custname"),
-        ((("CUST NAME", "x"),), "A", "CUST NAME"),
-        ((("", "x"),), "A", "(empty key)"),
-        ((), "PLN 20", "PRODUCT_CODE"),
-        ((), "PLNé", "PRODUCT_CODE"),
+        ((("CUSTNAME", "BUDI\nSANTOSO"),), "A", "CUSTNAME: a value cannot hold a line break"),
+        ((("CUSTNAME", "BUDI\r"),), "A", "CUSTNAME: a value cannot hold a line break"),
+        ((("CUSTNAME", "\rBUDI"),), "A", "CUSTNAME: a value cannot hold a line break"),
+        (
+            (("CUSTNAME", "A. CUSTNUM: 1"),),
+            "A",
+            "CUSTNAME: holds '. KEY: ' at 2; it would be read as 'A' and a new field",
+        ),
+        ((("CUSTNAME", "x"), ("REASON", "r\nr")), "A", "REASON: a value cannot hold a line break"),
+        ((("PRICE", "20.546"),), "A", "PRICE: '20.546' is not ASCII digits"),
+        ((("PRICE", "２０"),), "A", "PRICE: '２０' is not ASCII digits"),
+        ((("PRICE", ""),), "A", "PRICE: '' is not ASCII digits"),
+        (
+            (("REASON", "r"), ("CUSTNUM", "1")),
+            "A",
+            "REASON: must be the last field: it runs to the timestamp",
+        ),
+        ((("custname", "x"),), "A", "custname: a field name is ASCII [A-Z][A-Z0-9_]*"),
+        ((("CUST NAME", "x"),), "A", "CUST NAME: a field name is ASCII [A-Z][A-Z0-9_]*"),
+        ((("", "x"),), "A", "(empty key): a field name is ASCII [A-Z][A-Z0-9_]*"),
+        ((), "PLN 20", "PRODUCT_CODE: 'PLN 20' is not ASCII letters, digits, '_' and '-'"),
+        ((), "PLNé", "PRODUCT_CODE: 'PLNé' is not ASCII letters, digits, '_' and '-'"),
     ],
 )
 def test_refuses_what_would_not_read_back_naming_the_field(
-    fields: tuple[tuple[str, str], ...], product: str, field: str
+    fields: tuple[tuple[str, str], ...], product: str, message: str
 ) -> None:
     with pytest.raises(SerializeError) as caught:
         irs.serialize(reply(*fields, product=product))
-    assert caught.value.field == field
+    assert str(caught.value) == message
+    assert caught.value.field == message.split(": ")[0]
     assert isinstance(caught.value, ValueError)
+
+
+def test_a_reason_cut_short_by_a_line_break_says_so() -> None:
+    # A REASON reads up to a line break; "\n" is why it would be cut.
+    with pytest.raises(SerializeError, match=r"^REASON: a value cannot hold a line break$"):
+        irs.serialize(reply(("REASON", "a\nb")))
 
 
 def test_reason_may_hold_what_other_values_may_not() -> None:
