@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench fuzz mutation clean
+.PHONY: demo test lint typecheck pytest bench docs fuzz mutation clean
 
 FUZZ_SECONDS ?= 300
 
@@ -50,3 +50,9 @@ mutation: $(STAMP)
 	rm -rf mutants
 	HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children $(or $(JOBS),2)
 	$(BIN)/mutmut results
+
+# Diagrams and tables derived from the grammars (committed), and the API pages (not committed).
+docs: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	$(BIN)/python docs/generate.py
+	$(BIN)/pdoc irs_grammar -o docs/api

@@ -54,6 +54,17 @@ class ParseError(ValueError):
     names of what could stand at `column`; `field` names the field when the
     error is inside one. `str()` shows the message, then the text with a caret
     under the column.
+
+    >>> import irs_grammar as irs
+    >>> try:
+    ...     irs.parse("R#PLN20. PRICE: 2O546. @12:32:55.821005 12/11/2024")
+    ... except irs.ParseError as error:
+    ...     print(error.column, error.field, error.expected)
+    ...     print(error)
+    18 PRICE ('". "',)
+    column 18 (PRICE): expected ". ", found 'O'
+      R#PLN20. PRICE: 2O546. @12:32:55.821005 12/11/2024
+                       ^
     """
 
     def __init__(
@@ -132,6 +143,15 @@ class SerializeError(ValueError):
 
     `field` names the part at fault: a wire key such as `CUSTNAME`, or
     `PRODUCT_CODE` / `CURRENT_TIMESTAMP`.
+
+    >>> import irs_grammar as irs
+    >>> from datetime import datetime
+    >>> reply = irs.InquiryResponse("PLN20", (("CUSTNAME", "A. CUSTNUM: 1"),), datetime(2024, 1, 1))
+    >>> try:
+    ...     irs.serialize(reply)
+    ... except irs.SerializeError as error:
+    ...     print(error.field, "-", error)
+    CUSTNAME - CUSTNAME: holds '. KEY: ' at 2; it would be read as 'A' and a new field
     """
 
     def __init__(self, field: str, message: str) -> None:

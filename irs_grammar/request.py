@@ -8,6 +8,10 @@ query string, in a fixed order:
 
 This is a builder, not an HTTP client: `to_url()` or `params()` go to the
 client of your choice with `METHOD`.
+
+>>> import irs_grammar as irs
+>>> irs.METHOD
+'POST'
 """
 
 from __future__ import annotations

@@ -36,7 +36,14 @@ _PLN_SN = re.compile(
 
 
 class TransactionStatus(StrEnum):
-    """The documented status words. Others are kept as plain strings."""
+    """The documented status words. Others are kept as plain strings.
+
+    >>> import irs_grammar as irs
+    >>> irs.parse_reply("R#7 DN1 INPROGRESS. TRXID: 9. @10:00:00.000000 01/12/2024").status
+    <TransactionStatus.INPROGRESS: 'INPROGRESS'>
+    >>> irs.parse_reply("R#7 DN1 PENDING. TRXID: 9. @10:00:00.000000 01/12/2024").status
+    'PENDING'
+    """
 
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
@@ -44,7 +51,14 @@ class TransactionStatus(StrEnum):
 
 
 class PlnToken(NamedTuple):
-    """What a PLN prepaid SN packs: `2514-1798-8056-2280-2824/HASMALINDA/R1M/900VA/33.7`."""
+    """What a PLN prepaid SN packs: `2514-1798-8056-2280-2824/HASMALINDA/R1M/900VA/33.7`.
+
+    >>> import irs_grammar as irs
+    >>> r = irs.parse_reply("R#1 PLN20. 14444941364 SUCCESS. "
+    ...     "SN: 1111-2222-3333-4444-5555/BUDI/R1/1300VA/15.2. TRXID: 7. @10:00:00.000000 01/12/2024")
+    >>> r.pln_token.token, r.pln_token.power_va, r.pln_token.kwh
+    ('11112222333344445555', 1300, Decimal('15.2'))
+    """
 
     token: str  # the 20 digits, without dashes
     name: str
@@ -54,7 +68,14 @@ class PlnToken(NamedTuple):
 
 
 class Balance(NamedTuple):
-    """`SISA SALDO: before - deduction = after`, each as sent (`97.411.793`)."""
+    """`SISA SALDO: before - deduction = after`, each as sent (`97.411.793`).
+
+    >>> import irs_grammar as irs
+    >>> r = irs.parse_reply("R#1 A FAILED. TRXID: -. SISA SALDO: 31.515.657 - 0 = 31.473.857 "
+    ...                     "@10:00:00.000000 01/12/2024")
+    >>> r.balance, r.balance_after, r.balance_adds_up
+    (Balance(before='31.515.657', deduction='0', after='31.473.857'), 31473857, False)
+    """
 
     before: str
     deduction: str

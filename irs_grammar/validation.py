@@ -28,7 +28,13 @@ REPLY_START = "R#"
 
 
 class LineResult(NamedTuple):
-    """What one line of a log holds: a reply, an error, or nothing (blank)."""
+    """What one line of a log holds: a reply, an error, or nothing (blank).
+
+    >>> import irs_grammar as irs
+    >>> result = next(irs.validate(["R#A. @99:00:00.000000 01/01/2025"]))
+    >>> result.number, result.valid, result.blank, result.error.message
+    (1, False, False, 'hour 99 is not 00 to 23')
+    """
 
     number: int
     reply: InquiryResponse | TransactionResponse | None = None
@@ -113,7 +119,19 @@ def _results(
 
 @dataclass(slots=True)
 class Summary:
-    """Counts over a log: lines, their kinds, and what the valid replies say."""
+    """Counts over a log: lines, their kinds, and what the valid replies say.
+
+    >>> import irs_grammar as irs
+    >>> summary = irs.Summary()
+    >>> for result in irs.validate(["R#A. @12:00:00.000000 01/01/2025", "", "R#1 A FAILED. TRXID: -. "
+    ...                             "SISA SALDO: 1.000 - 500 = 500 @12:00:00.000000 01/01/2025"]):
+    ...     summary.add(result)
+    >>> print(summary.text())
+    lines: 3 (valid 2, invalid 0, blank 1)
+    inquiries: 1 (succeeded 1, failed 0)
+    transactions: 1 (FAILED 1), deducted 500
+    by product: A 2
+    """
 
     lines: int = 0
     valid: int = 0

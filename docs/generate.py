@@ -1,0 +1,137 @@
+"""Render the docs that are derived from the grammars: `make docs`.
+
+- docs/diagrams/<grammar>-<rule>.svg: a railroad diagram of each rule, drawn
+  from the rule as Lark loads it (literal terminals show their text, the
+  others their name);
+- the tables between `<!-- generated:... -->` markers in docs/format.md: every
+  terminal with its readable name and pattern, and the documented field names.
+
+tests/test_docs.py fails when a committed file differs from what this writes.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import railroad
+from lark import Tree
+from lark.grammar import NonTerminal, Terminal
+from lark.load_grammar import load_grammar
+
+from irs_grammar.errors import READABLE_TERMINALS
+from irs_grammar.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, build_parser, grammar_path, grammar_text
+from irs_grammar.model import DOCUMENTED_NAMES
+
+DOCS = Path(__file__).resolve().parent
+GRAMMARS = {"inquiry": INQUIRY_GRAMMAR, "transaction": TRANSACTION_GRAMMAR}
+
+
+def _loaded(name: str) -> Any:
+    grammar, _ = load_grammar(  # type: ignore[no-untyped-call]
+        grammar_text(name), name, [str(grammar_path(name).parent)], False
+    )
+    return grammar
+
+
+def _literals(grammar: Any) -> dict[str, str]:
+    """Terminal name -> its text, for terminals that are one string literal."""
+    literals = {}
+    for name, (tree, _priority) in grammar.term_defs:
+        values = list(tree.find_data("literal"))
+        if len(values) == 1 and len(list(tree.iter_subtrees())) == 4:  # expansions/expansion/value/literal
+            token = values[0].children[0]
+            if token.type == "STRING":
+                literals[name] = ast.literal_eval(token)
+    return literals
+
+
+def _item(node: Any, literals: dict[str, str]) -> Any:
+    """A railroad item for one node of a Lark rule tree."""
+    if isinstance(node, Terminal):
+        if node.name in literals:  # spaces matter in this format: show them
+            return railroad.Terminal(literals[node.name].replace(" ", "␣"))
+        return railroad.NonTerminal(node.name, title=READABLE_TERMINALS.get(node.name))
+    if isinstance(node, NonTerminal):
+        return railroad.NonTerminal(node.name, href=f"#{node.name}", cls="rule")
+    assert isinstance(node, Tree), node
+    if node.data == "expansions":
+        choices = [_item(child, literals) for child in node.children]
+        return choices[0] if len(choices) == 1 else railroad.Choice(0, *choices)
+    if node.data == "expansion":
+        return railroad.Sequence(*(_item(child, literals) for child in node.children))
+    if node.data == "value":
+        return _item(node.children[0], literals)
+    if node.data == "expr":
+        inner, op = _item(node.children[0], literals), str(node.children[1])
+        wrap: dict[str, Callable[[Any], Any]] = {
+            "?": railroad.Optional,
+            "*": railroad.ZeroOrMore,
+            "+": railroad.OneOrMore,
+        }
+        return wrap[op](inner)
+    raise ValueError(f"no diagram for {node.data}")
+
+
+def diagrams() -> dict[str, str]:
+    """File name under docs/diagrams -> SVG text, for every rule of every grammar."""
+    out = {}
+    for short, name in GRAMMARS.items():
+        grammar = _loaded(name)
+        literals = _literals(grammar)
+        for rule, _params, tree, _options in grammar.rule_defs:
+            diagram = railroad.Diagram(_item(tree, literals), type="simple")
+            svg = io.StringIO()
+            diagram.writeStandalone(svg.write)
+            out[f"{short}-{rule}.svg"] = svg.getvalue()
+    return out
+
+
+def terminal_table() -> str:
+    rows = ["| grammar | terminal | what it is | pattern |", "|---|---|---|---|"]
+    for short, name in GRAMMARS.items():
+        for terminal in sorted(build_parser(name).terminals, key=lambda t: t.name):
+            pattern = (
+                terminal.pattern.to_regexp().replace("\r", "\\r").replace("\n", "\\n").replace("|", "\\|")
+            )
+            readable = READABLE_TERMINALS[terminal.name]
+            rows.append(f"| {short} | `{terminal.name}` | {readable} | `{pattern}` |")
+    return "\n".join(rows)
+
+
+def names_table() -> str:
+    rows = ["| wire key | documented name |", "|---|---|"]
+    rows += [f"| `{key}` | `{name}` |" for key, name in DOCUMENTED_NAMES.items()]
+    rows += [
+        "| (the product code, after `R#`) | `PRODUCT_CODE` |",
+        "| (the timestamp, after `@`) | `CURRENT_TIMESTAMP` |",
+    ]
+    return "\n".join(rows)
+
+
+def format_md(current: str) -> str:
+    """docs/format.md with its generated tables brought up to date."""
+    for marker, table in (("terminals", terminal_table()), ("names", names_table())):
+        start, end = f"<!-- generated:{marker} -->", f"<!-- end:{marker} -->"
+        before, _, rest = current.partition(start)
+        _, _, after = rest.partition(end)
+        current = f"{before}{start}\n{table}\n{end}{after}"
+    return current
+
+
+def main() -> None:
+    folder = DOCS / "diagrams"
+    folder.mkdir(exist_ok=True)
+    for name, svg in diagrams().items():
+        (folder / name).write_text(svg, encoding="utf-8")
+    page = DOCS / "format.md"
+    page.write_text(format_md(page.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"wrote {len(diagrams())} diagrams and {page.relative_to(DOCS.parent)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
