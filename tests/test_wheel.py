@@ -35,7 +35,9 @@ def test_wheel_installs_into_a_clean_venv_and_parses_the_corpus(tmp_path: Path) 
         capture_output=True,
     )
     (wheel,) = dist.glob("irs_grammar-*.whl")
-    assert "irs_grammar/grammar/inquiry.lark" in zipfile.ZipFile(wheel).namelist()
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "irs_grammar/grammar/inquiry.lark" in names
+    assert "irs_grammar/grammar/transaction.lark" in names
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)
@@ -59,6 +61,8 @@ def test_wheel_installs_into_a_clean_venv_and_parses_the_corpus(tmp_path: Path) 
         "assert str(g.grammar_path()).startswith(sys.argv[2]), g.grammar_path()\n"
         "lines = open(sys.argv[1], encoding='utf-8').read().splitlines()\n"
         "print(sum(irs_grammar.serialize(irs_grammar.parse(l)) == l for l in lines))\n"
+        # The transaction grammar %imports the inquiry one: that must resolve inside the wheel too.
+        "print(irs_grammar.parse_reply('R#1 A FAILED. TRXID: -. @12:00:00.000000 01/01/2025').status)\n"
     )
     result = subprocess.run(
         [str(python), "-I", "-c", script, str(corpus), purelib],
@@ -67,4 +71,4 @@ def test_wheel_installs_into_a_clean_venv_and_parses_the_corpus(tmp_path: Path) 
         capture_output=True,
         text=True,
     )
-    assert result.stdout.strip() == "7"
+    assert result.stdout.split() == ["7", "FAILED"]
