@@ -44,8 +44,27 @@ _ERROR_CODE = re.compile(r"Err:([0-9]+)")
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
+class FieldLookup:
+    """What both kinds of reply read from their `fields` (wire key, raw value) pairs."""
+
+    __slots__ = ()
+    fields: tuple[tuple[str, str], ...]
+
+    def get(self, key: str) -> str | None:
+        """The raw value of the first field with this wire key, or None."""
+        for k, v in self.fields:
+            if k == key:
+                return v
+        return None
+
+    @property
+    def reason(self) -> str | None:
+        """REASON, present only when the inquiry or the transaction failed."""
+        return self.get(REASON)
+
+
 @dataclass(frozen=True, slots=True)
-class InquiryResponse:
+class InquiryResponse(FieldLookup):
     """A reply of the IRS inquiry endpoint.
 
     >>> import irs_grammar as irs
@@ -79,13 +98,6 @@ class InquiryResponse:
 
     # -- typed views of `fields` -------------------------------------------
 
-    def get(self, key: str) -> str | None:
-        """The raw value of the first field with this wire key, or None."""
-        for k, v in self.fields:
-            if k == key:
-                return v
-        return None
-
     @property
     def price(self) -> int | None:
         """PRICE as an integer (ASCII digits on the wire), or None when absent."""
@@ -110,11 +122,6 @@ class InquiryResponse:
     def power_capacity(self) -> str | None:
         """POWERCAPACITY, the PLN tariff and power class (`R1/2200VA`)."""
         return self.get(POWERCAPACITY)
-
-    @property
-    def reason(self) -> str | None:
-        """REASON, present only on a failed inquiry."""
-        return self.get(REASON)
 
     @property
     def error_code(self) -> str | None:
@@ -196,15 +203,7 @@ class InquiryResponse:
         ('DNID nX', '10:54:14.776182 29/11/2024')
         """
         out: dict[str, str] = {PRODUCT_CODE: self.product_code}
-        for key, value in self.fields:
-            if key in _RESERVED_NAMES:
-                raise ValueError(
-                    f"{key}: an unknown key spelled like a documented name; a dict would mix them up"
-                )
-            name = DOCUMENTED_NAMES.get(key, key)
-            if name in out:
-                raise ValueError(f"{key}: repeated in the reply; a dict holds one value per name")
-            out[name] = value
+        name_fields(out, self.fields, DOCUMENTED_NAMES, _RESERVED_NAMES)
         out[CURRENT_TIMESTAMP] = format_timestamp(self.timestamp)
         return out
 
@@ -242,6 +241,21 @@ class InquiryResponse:
 
 def _is_pair(item: object) -> bool:
     return type(item) is tuple and len(item) == 2 and isinstance(item[0], str) and isinstance(item[1], str)
+
+
+def name_fields(
+    out: dict[str, str], fields: Iterable[tuple[str, str]], names: Mapping[str, str], reserved: frozenset[str]
+) -> None:
+    """Add each field to `out` under its name, or raise ValueError where a dict would lose or mix one up."""
+    for key, value in fields:
+        if key in reserved:
+            raise ValueError(
+                f"{key}: a field key spelled like one of to_dict()'s own names; a dict would mix them up"
+            )
+        name = names.get(key, key)
+        if name in out:
+            raise ValueError(f"{key}: repeated in the reply; a dict holds one value per name")
+        out[name] = value
 
 
 def pairs(fields: Iterable[object]) -> tuple[tuple[str, str], ...]:

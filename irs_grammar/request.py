@@ -29,6 +29,8 @@ MASK = "***"
 # Parameters that may not be empty (idrs may: a reseller without an IRS partner id).
 _REQUIRED = frozenset({"client_id", "client_secret", "pin", "product_code", "to", "ref_id"})
 _AMOUNTS = frozenset({"amount", "selling_price"})
+# In the documented order; the inquiry adds selling_price at the end.
+_COMMON_PARAMETERS = ("client_id", "client_secret", "idrs", "pin", "product_code", "ref_id", "to", "amount")
 
 
 def _new_ref_id() -> str:
@@ -182,17 +184,7 @@ class InquiryRequest(Request):
     """
 
     PATH: ClassVar[str] = "/v1/irs/inquiry"
-    PARAMETERS: ClassVar[tuple[str, ...]] = (
-        "client_id",
-        "client_secret",
-        "idrs",
-        "pin",
-        "product_code",
-        "ref_id",
-        "to",
-        "amount",
-        "selling_price",
-    )
+    PARAMETERS: ClassVar[tuple[str, ...]] = (*_COMMON_PARAMETERS, "selling_price")
 
     selling_price: int
     ref_id: str = field(default_factory=_new_ref_id)
@@ -211,15 +203,6 @@ class BuyRequest(Request):
     """
 
     PATH: ClassVar[str] = "/v1/irs/buy"
-    PARAMETERS: ClassVar[tuple[str, ...]] = (
-        "client_id",
-        "client_secret",
-        "idrs",
-        "pin",
-        "product_code",
-        "ref_id",
-        "to",
-        "amount",
-    )
+    PARAMETERS: ClassVar[tuple[str, ...]] = _COMMON_PARAMETERS
 
     ref_id: str = field(default_factory=_new_ref_id)

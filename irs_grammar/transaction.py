@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import NamedTuple, Self
 
 from .grammar import TRANSACTION_GRAMMAR, terminal_re, timestamp_re
-from .model import CURRENT_TIMESTAMP, PRODUCT_CODE, REASON, pairs
+from .model import CURRENT_TIMESTAMP, PRODUCT_CODE, REASON, FieldLookup, name_fields, pairs
 from .timestamp import TimestampError, format_timestamp, read_timestamp
 
 SN = "SN"
@@ -90,7 +90,7 @@ def rupiah(amount: str) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class TransactionResponse:
+class TransactionResponse(FieldLookup):
     """A reply of the IRS buy / check-status endpoint.
 
     >>> import irs_grammar as irs
@@ -126,22 +126,10 @@ class TransactionResponse:
 
     # -- views -------------------------------------------------------------------------
 
-    def get(self, key: str) -> str | None:
-        """The raw value of the first detail field with this wire key, or None."""
-        for k, v in self.fields:
-            if k == key:
-                return v
-        return None
-
     @property
     def serial_number(self) -> str | None:
         """SN: the voucher serial number or the PLN token, as sent."""
         return self.get(SN)
-
-    @property
-    def reason(self) -> str | None:
-        """REASON, on a failed transaction."""
-        return self.get(REASON)
 
     @property
     def transaction_id(self) -> str | None:
@@ -210,15 +198,7 @@ class TransactionResponse:
         if self.destination is not None:
             out[DESTINATION] = self.destination
         out[STATUS] = str(self.status)
-        for key, value in self.fields:
-            if key in _RESERVED:
-                raise ValueError(
-                    f"{key}: a detail key spelled like a name of to_dict(); a dict would mix them up"
-                )
-            name = DETAIL_NAMES.get(key, key)
-            if name in out:
-                raise ValueError(f"{key}: repeated in the reply; a dict holds one value per name")
-            out[name] = value
+        name_fields(out, self.fields, DETAIL_NAMES, _RESERVED)
         out[TRANSACTION_ID] = self.trxid
         if self.balance is not None:
             out.update(zip(BALANCE_NAMES, self.balance, strict=True))
