@@ -11,11 +11,13 @@ import os
 import stat
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 from .errors import ParseError
 from .fastpath import fast_reader
@@ -256,6 +258,8 @@ def check_log(path: str, *, extract: bool = False, jobs: int = 1) -> Iterator[Ba
             for first, batch in batches:
                 yield check_batch(batch, first, extract)
             return
+        from concurrent.futures import ProcessPoolExecutor  # only big logs pay for importing it
+
         fast_reader()  # built once here, inherited by forked workers
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             window: deque[Future[BatchResult]] = deque()
