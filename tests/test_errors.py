@@ -10,6 +10,7 @@ import pytest
 import irs_grammar as irs
 from irs_grammar import reference
 from irs_grammar.reference import parse_with_lark
+from irs_grammar.timestamp import TimestampError
 
 
 def error_of(line: str) -> irs.ParseError:
@@ -88,6 +89,10 @@ def test_a_date_error_says_a_real_date_and_time_was_expected() -> None:
     error = error_of("R#A. @12:00:00.000000 30/02/2024")
     assert error.expected == ("a real date and time",)
     assert error.field == "CURRENT_TIMESTAMP"
+
+
+def test_a_timestamp_error_reads_as_its_message() -> None:
+    assert str(TimestampError(16, "day 30 does not exist in 02/2024")) == "day 30 does not exist in 02/2024"
 
 
 def test_one_of_lists_names_in_plain_english() -> None:

@@ -79,6 +79,7 @@ def test_agree_on_valid_lines(line: str) -> None:
 @example("R#A. B: . AAAAAAAAAA. AAAAAAAAAA")
 @example("R#A. B: . @12:00:00.000000 01/01/2025. @12:00:00.000000 01/01/2025x")
 @example("R#A. PRICE: 12. @24:00:00.000000 01/01/2025")
+@example("R#PLN20. PRICE: 1. price: 2. @12:00:00.000000 01/01/2025")  # no field named after a finished one
 def test_agree_on_near_misses(line: str) -> None:
     assert_agree(line)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import dataclasses
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 import irs_grammar as irs
 from irs_grammar import TransactionResponse, TransactionStatus, strategies
 from irs_grammar.grammar import TRANSACTION_GRAMMAR, build_parser, terminal_pattern
+from irs_grammar.transaction import rupiah
 from tests.corpus import CORPUS, case_id, load
 from tests.test_cli import run
 
@@ -292,3 +294,100 @@ def test_cli_url_buy(monkeypatch: pytest.MonkeyPatch) -> None:
         2,
         "irs-grammar: --selling-price is not a parameter of the buy request\n",
     )
+
+
+# -- what mutation testing showed the tests above left loose --------------------------------
+
+WIB = timezone(timedelta(hours=7))
+LINE = "R#1 A. 2 SUCCESS. SN: 3. TRXID: 4. SISA SALDO: 1.000 - 0 = 1.000 @12:00:00.000000 01/01/2025&refid=9"
+
+
+def test_zones_reach_transactions_by_every_road() -> None:
+    assert irs.parse_transaction(LINE, tz=WIB).timestamp.tzinfo is WIB
+    reply = irs.parse_reply(LINE, tz=WIB)
+    assert reply.timestamp.tzinfo is WIB
+    assert TransactionResponse.from_dict(reply.to_dict(), tz=WIB) == reply
+    assert irs.parse_reply("R#A. @12:00:00.000000 01/01/2025", tz=WIB).timestamp.tzinfo is WIB
+
+
+def test_fields_and_balance_given_loosely_are_normalized() -> None:
+    reply = TransactionResponse(
+        "1",
+        "A",
+        "2",
+        "SUCCESS",
+        [["SN", "3"]],  # type: ignore[arg-type]
+        "4",
+        ("1.000", "0", "1.000"),  # type: ignore[arg-type]
+        MOMENT,
+    )
+    assert reply.fields == (("SN", "3"),)
+    assert isinstance(reply.balance, irs.Balance)
+    assert reply.balance.after == "1.000"
+    assert reply == irs.parse_transaction(irs.serialize(reply))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"ref_id": 1}, "ref_id must be a str, not int"),
+        ({"trxid": None}, "trxid must be a str, not NoneType"),
+        ({"timestamp": "2024"}, "timestamp must be a datetime, not str"),
+        ({"fields": [("SN", 1)]}, "each field must be a (key, value) pair of str, not ('SN', 1)"),
+    ],
+)
+def test_wrong_types_are_named(changes: dict[str, Any], message: str) -> None:
+    values: dict[str, Any] = {
+        "ref_id": "1",
+        "product_code": "A",
+        "destination": None,
+        "status": "FAILED",
+        "fields": (),
+        "trxid": "-",
+        "balance": None,
+        "timestamp": MOMENT,
+    }
+    with pytest.raises(TypeError) as caught:
+        TransactionResponse(**{**values, **changes})
+    assert str(caught.value) == message
+    with pytest.raises(TypeError, match=r"^parse_transaction\(\) takes a str, not bytes$"):
+        irs.parse_transaction(b"R#1")  # type: ignore[arg-type]
+
+
+def test_messages_of_the_transaction_serializer_and_model() -> None:
+    base = TransactionResponse("1", "A", None, "FAILED", (), "-", None, MOMENT)
+    cases = [
+        (
+            dataclasses.replace(base, fields=(("REASON", "a. TRXID: b"),)),
+            "REASON: the reason would be read as 'a'",
+        ),
+        (
+            dataclasses.replace(base, fields=(("REASON", "x"), ("SN", "1"))),
+            "REASON: must be the last detail: it runs to '. TRXID: '",
+        ),
+        (
+            dataclasses.replace(base, fields=(("TRXID", "1"),)),
+            "TRXID: the transaction id is not a detail field",
+        ),
+        (
+            dataclasses.replace(base, fields=(("", "1"),)),
+            "(empty key): a field name is ASCII [A-Z][A-Z0-9_]*",
+        ),
+        (dataclasses.replace(base, product_code="A B"), "PRODUCT_CODE: 'A B' is not a product code"),
+    ]
+    for reply, message in cases:
+        with pytest.raises(irs.SerializeError) as caught:
+            irs.serialize(reply)
+        assert str(caught.value) == message
+    with pytest.raises(ValueError, match=r"^'1,000' is not an amount such as 97\.411\.793$"):
+        rupiah("1,000")
+    spelled_like_a_name = dataclasses.replace(base, fields=(("STATUS", "x"),))
+    with pytest.raises(ValueError, match=r"^STATUS: a field key spelled like one of to_dict\(\)'s own names"):
+        spelled_like_a_name.to_dict()
+    good = {**base.to_dict()}
+    with pytest.raises(TypeError, match=r"^DEDUCTION must be a str, not int$"):
+        TransactionResponse.from_dict({**good, "DEDUCTION": 0})  # type: ignore[dict-item]
+    with pytest.raises(ValueError, match=r"^CURRENT_TIMESTAMP: '2024' is not 'HH:MM:SS.ffffff DD/MM/YYYY'$"):
+        TransactionResponse.from_dict({**good, "CURRENT_TIMESTAMP": "2024"})
+    with pytest.raises(ValueError, match=r"^CURRENT_TIMESTAMP: day 30 does not exist in 02/2024$"):
+        TransactionResponse.from_dict({**good, "CURRENT_TIMESTAMP": "12:00:00.000000 30/02/2024"})
