@@ -6,6 +6,10 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# The atheris driver needs the `fuzz` extra and is run by `make fuzz`, not collected;
+# its check (tests/fuzz/target.py) is tested by tests/test_fuzz_target.py.
+collect_ignore = ["fuzz/fuzz_parse.py"]
+
 # No deadline: the first example of a run builds the Lark parser.
 settings.register_profile("default", deadline=None, max_examples=200)
 settings.register_profile(
