@@ -99,6 +99,7 @@ def test_invalid_reply_is_refused_at_its_column(case: dict[str, Any]) -> None:
         irs.parse_transaction(line)
     assert caught.value.column == column
     assert caught.value.expected
+    assert caught.value.text == line
 
 
 # -- the model ------------------------------------------------------------------------------
