@@ -45,7 +45,7 @@ def line_re() -> re.Pattern[str]:
 
 @cache
 def head_re() -> re.Pattern[str]:
-    """The start of any line, up to the end of its last complete field (see parser.py)."""
+    """The start of any line, up to the end of its last complete field (see reference.refuse)."""
     return re.compile(_head())
 
 
