@@ -215,20 +215,7 @@ class InquiryResponse(FieldLookup):
         required; every other name becomes a field, in the dict's order.
         `tz` names the zone of the timestamp (naive when None).
         """
-        for required in (PRODUCT_CODE, CURRENT_TIMESTAMP):
-            if required not in data:
-                raise ValueError(f"{required}: missing")
-        for name, value in data.items():
-            if not isinstance(value, str):
-                raise TypeError(f"{name} must be a str, not {type(value).__name__}")
-        raw_time = data[CURRENT_TIMESTAMP]
-        match = timestamp_re().fullmatch(raw_time)
-        if not match:
-            raise ValueError(f"{CURRENT_TIMESTAMP}: {raw_time!r} is not 'HH:MM:SS.ffffff DD/MM/YYYY'")
-        try:
-            moment = read_timestamp(match[1], match[2], tz)
-        except TimestampError as e:
-            raise ValueError(f"{CURRENT_TIMESTAMP}: {e.message}") from None
+        moment = moment_of_dict(data, (PRODUCT_CODE,), tz)
         fields: list[tuple[str, str]] = []
         for name, value in data.items():
             if name in (PRODUCT_CODE, CURRENT_TIMESTAMP):
@@ -241,6 +228,25 @@ class InquiryResponse(FieldLookup):
 
 def _is_pair(item: object) -> bool:
     return type(item) is tuple and len(item) == 2 and isinstance(item[0], str) and isinstance(item[1], str)
+
+
+def moment_of_dict(data: Mapping[str, str], required: Iterable[str], tz: tzinfo | None) -> datetime:
+    """Check a to_dict()-shaped mapping (required names present, every value a str)
+    and read its CURRENT_TIMESTAMP; errors name the key."""
+    for name in (*required, CURRENT_TIMESTAMP):
+        if name not in data:
+            raise ValueError(f"{name}: missing")
+    for name, value in data.items():
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    raw_time = data[CURRENT_TIMESTAMP]
+    match = timestamp_re().fullmatch(raw_time)
+    if not match:
+        raise ValueError(f"{CURRENT_TIMESTAMP}: {raw_time!r} is not 'HH:MM:SS.ffffff DD/MM/YYYY'")
+    try:
+        return read_timestamp(match[1], match[2], tz)
+    except TimestampError as e:
+        raise ValueError(f"{CURRENT_TIMESTAMP}: {e.message}") from None
 
 
 def name_fields(

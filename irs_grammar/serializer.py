@@ -16,9 +16,7 @@ from .errors import READABLE_TERMINALS, SerializeError
 from .grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, terminal_re
 from .model import PRICE, PRODUCT_CODE, REASON, InquiryResponse
 from .timestamp import format_timestamp
-from .transaction import TransactionResponse
-
-TRXID = "TRXID"
+from .transaction import TRXID, TransactionResponse
 
 
 def serialize(reply: InquiryResponse | TransactionResponse) -> str:

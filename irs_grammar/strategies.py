@@ -32,7 +32,7 @@ from .request import InquiryRequest
 from .serializer import serialize
 from .timestamp import format_timestamp
 from .transaction import SN as SN_KEY
-from .transaction import Balance, TransactionResponse, TransactionStatus
+from .transaction import TRXID, Balance, TransactionResponse, TransactionStatus
 
 __all__ = [
     "field_values",
@@ -113,9 +113,6 @@ def field_values() -> st.SearchStrategy[str]:
         st.from_regex(r"[A-Z0-9 ]{1,8}", fullmatch=True),
     )
     return st.lists(piece, max_size=8).map("".join)
-
-
-TRXID_KEY_NAME = "TRXID"
 
 
 def _serializable(reply: InquiryResponse | TransactionResponse) -> bool:
@@ -276,7 +273,7 @@ def transaction_responses(draw: st.DrawFn, *, status: str | None = None) -> Tran
     words = st.one_of(
         st.sampled_from(list(TransactionStatus)), st.from_regex(r"[A-Z][A-Z_]{0,9}", fullmatch=True)
     )
-    keys = wire_keys().filter(lambda key: key not in (REASON, TRXID_KEY_NAME))
+    keys = wire_keys().filter(lambda key: key not in (REASON, TRXID))
     fields = [(SN_KEY, draw(field_values()))] if draw(st.booleans()) else []
     fields += [(key, draw(field_values())) for key in draw(st.lists(keys, max_size=3))]
     if draw(st.booleans()):

@@ -14,11 +14,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple, Self
 
-from .grammar import TRANSACTION_GRAMMAR, terminal_re, timestamp_re
-from .model import CURRENT_TIMESTAMP, PRODUCT_CODE, REASON, FieldLookup, name_fields, pairs
-from .timestamp import TimestampError, format_timestamp, read_timestamp
+from .grammar import TRANSACTION_GRAMMAR, terminal_re
+from .model import CURRENT_TIMESTAMP, PRODUCT_CODE, REASON, FieldLookup, moment_of_dict, name_fields, pairs
+from .timestamp import format_timestamp
 
 SN = "SN"
+TRXID = "TRXID"  # the key of Klikoo's transaction id: never a detail field
 NO_TRANSACTION_ID = "-"
 # Names in to_dict(); other detail keys keep their own.
 REF_ID, DESTINATION, STATUS = "REF_ID", "DESTINATION", "STATUS"
@@ -210,21 +211,7 @@ class TransactionResponse(FieldLookup):
     @classmethod
     def from_dict(cls, data: Mapping[str, str], *, tz: tzinfo | None = None) -> Self:
         """The inverse of to_dict()."""
-        for required in (REF_ID, PRODUCT_CODE, STATUS, TRANSACTION_ID, CURRENT_TIMESTAMP):
-            if required not in data:
-                raise ValueError(f"{required}: missing")
-        for name, value in data.items():
-            if not isinstance(value, str):
-                raise TypeError(f"{name} must be a str, not {type(value).__name__}")
-        match = timestamp_re().fullmatch(data[CURRENT_TIMESTAMP])
-        if not match:
-            raise ValueError(
-                f"{CURRENT_TIMESTAMP}: {data[CURRENT_TIMESTAMP]!r} is not 'HH:MM:SS.ffffff DD/MM/YYYY'"
-            )
-        try:
-            moment = read_timestamp(match[1], match[2], tz)
-        except TimestampError as e:
-            raise ValueError(f"{CURRENT_TIMESTAMP}: {e.message}") from None
+        moment = moment_of_dict(data, (REF_ID, PRODUCT_CODE, STATUS, TRANSACTION_ID), tz)
         present = [name in data for name in BALANCE_NAMES]
         if any(present) and not all(present):
             raise ValueError(f"{BALANCE_NAMES[present.index(False)]}: missing (a balance has three amounts)")
