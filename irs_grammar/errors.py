@@ -33,6 +33,7 @@ READABLE_TERMINALS: dict[str, str] = {
     "_MINUS": '" - "',
     "_EQUALS": '" = "',
     "REFID_MARK": '"&refid="',
+    "DETAILS": "the details (a reason without 'REASON: ')",
     "$END": "the end of the line",
 }
 

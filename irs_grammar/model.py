@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Self
 
-from .grammar import timestamp_re
+from .grammar import terminal_re, timestamp_re
 from .timestamp import TimestampError, format_timestamp, read_timestamp
 
 # Wire keys of the documented fields, and their documented names.
@@ -39,9 +39,14 @@ _RESERVED_NAMES = (frozenset(DOCUMENTED_NAMES.values()) - frozenset(DOCUMENTED_N
     CURRENT_TIMESTAMP,
 }
 
+# PRICE and every balance amount have at most 18 digits on the wire (the
+# grammar says so): what a signed 64-bit integer, and so DuckDB, Parquet and
+# pandas, can hold.
+MAX_DIGITS = 18
+MAX_AMOUNT = 10**MAX_DIGITS - 1
+
 # Klikoo appends its own error code to the reason ("... Err:5110").
 _ERROR_CODE = re.compile(r"Err:([0-9]+)")
-_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 class FieldLookup:
@@ -100,12 +105,16 @@ class InquiryResponse(FieldLookup):
 
     @property
     def price(self) -> int | None:
-        """PRICE as an integer (ASCII digits on the wire), or None when absent."""
+        """PRICE as an integer (at most 18 ASCII digits on the wire), or None when absent.
+
+        Never raises on a parsed reply; on one built by hand with a PRICE the
+        grammar would refuse, raises ValueError naming PRICE.
+        """
         raw = self.get(PRICE)
         if raw is None:
             return None
-        if not _ASCII_DIGITS.fullmatch(raw):
-            raise ValueError(f"{PRICE}: {raw!r} is not ASCII digits")
+        if not terminal_re("PRICE_VALUE").fullmatch(raw):
+            raise ValueError(f"{PRICE}: {raw[:40]!r} is not 1 to {MAX_DIGITS} ASCII digits")
         return int(raw)
 
     @property
@@ -167,8 +176,8 @@ class InquiryResponse(FieldLookup):
         if price is not None:
             if isinstance(price, bool) or not isinstance(price, int):
                 raise TypeError(f"{PRICE} must be an int, not {type(price).__name__}")
-            if price < 0:
-                raise ValueError(f"{PRICE} must not be negative")
+            if not 0 <= price <= MAX_AMOUNT:
+                raise ValueError(f"{PRICE} must be 0 to {MAX_AMOUNT:,} (at most {MAX_DIGITS} digits)")
             fields.append((PRICE, str(price)))
         for key, value in (
             (CUSTNUM, customer_number),

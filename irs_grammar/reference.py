@@ -20,7 +20,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from .errors import ParseError, readable
 from .fastpath import fast_reader, head_re
 from .grammar import inquiry_parser, terminal_pattern, transaction_parser
-from .model import InquiryResponse
+from .model import MAX_DIGITS, REASON, InquiryResponse
 from .timestamp import TimestampError, read_timestamp
 from .transaction import Balance, TransactionResponse
 
@@ -120,6 +120,15 @@ def explain(
             expected=readable({"$END"}),
         )
     names = readable(expected)
+    too_long = _number_too_long(line, pos, error)
+    if too_long is not None:
+        return ParseError(
+            f"more than {MAX_DIGITS} digits; a number here must fit a signed 64-bit integer",
+            text=line,
+            column=pos + 1,
+            expected=names,
+            field=too_long,
+        )
     found = "the end of the line" if pos >= len(line) else repr(line[pos])
     return ParseError(
         f"expected {_one_of(names)}, found {found}",
@@ -167,6 +176,32 @@ def _field_at(error: UnexpectedInput) -> str | None:
     return None
 
 
+_AMOUNT_NAMES = ("BALANCE_BEFORE", "DEDUCTION", "BALANCE_AFTER")
+
+
+def _number_too_long(line: str, pos: int, error: UnexpectedInput) -> str | None:
+    """The field whose number went on past its 18 digits at `pos`, if that is what went wrong.
+
+    The grammar's PRICE_VALUE stops at 18 digits and AMOUNT at six groups of
+    three (a seventh makes 19 digits or more); the parser then stops where the
+    number goes on (a digit, or "." and a digit).
+    """
+    stack = getattr(getattr(error, "state", None), "value_stack", None) or ()
+    last = stack[-1] if stack else None
+    if not isinstance(last, Token) or last.type not in ("PRICE_VALUE", "AMOUNT"):
+        return None
+    full = len(last) == MAX_DIGITS if last.type == "PRICE_VALUE" else last.count(".") == MAX_DIGITS // 3 - 1
+    if not full:
+        return None
+    goes_on = line[pos : pos + 1] if last.type == "PRICE_VALUE" else line[pos : pos + 2].removeprefix(".")
+    if len(goes_on) != 1 or not "0" <= goes_on <= "9":
+        return None
+    if last.type == "PRICE_VALUE":
+        return "PRICE"
+    amounts = sum(1 for item in stack if isinstance(item, Token) and item.type == "AMOUNT")
+    return _AMOUNT_NAMES[amounts - 1]
+
+
 def _one_of(names: tuple[str, ...]) -> str:
     """`a`, `a or b`, `a, b or c`: what could stand there (an LALR error always names something)."""
     if len(names) == 1:
@@ -187,6 +222,7 @@ def parse_transaction_with_lark(line: str, *, tz: tzinfo | None = None) -> Trans
     destination: str | None = None
     balance: Balance | None = None
     refid: str | None = None
+    bare = False
     for child in tree.children:
         if isinstance(child, Token):
             tokens.setdefault(child.type, str(child))
@@ -201,6 +237,9 @@ def parse_transaction_with_lark(line: str, *, tz: tzinfo | None = None) -> Trans
             )
         elif child.data == "refid":
             refid = str(child.children[-1])
+        elif child.data == "details":
+            fields.append((REASON, str(child.children[0])))
+            bare = True
     return TransactionResponse(
         tokens["REF"],
         tokens["PRODUCT"],
@@ -211,4 +250,5 @@ def parse_transaction_with_lark(line: str, *, tz: tzinfo | None = None) -> Trans
         balance,
         read_moment(line, tree, tz),
         refid,
+        bare,
     )

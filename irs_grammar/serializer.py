@@ -125,15 +125,10 @@ def _serialize_transaction(reply: TransactionResponse) -> str:
     head = f"R#{reply.ref_id} {reply.product_code}"
     head += f". {reply.destination} " if reply.destination is not None else " "
     parts = [head, reply.status, ". "]
-    last = len(reply.fields) - 1
-    for index, (key, value) in enumerate(reply.fields):
-        if not _is_key(key):
-            raise SerializeError(key or "(empty key)", "a field name is ASCII [A-Z][A-Z0-9_]*")
-        if key == TRXID:
-            raise SerializeError(key, "the transaction id is not a detail field")
-        if key == REASON and index != last:
-            raise SerializeError(REASON, "must be the last detail: it runs to '. TRXID: '")
-        parts += (key, ": ", value, ". ")
+    if reply.bare_details:
+        parts += (reply.fields[0][1], ". ")  # the model holds it as the one REASON field
+    else:
+        _detail_parts(reply.fields, parts)
     parts += ("TRXID: ", reply.trxid, ". ")
     if reply.balance is not None:
         parts.append("SISA SALDO: {} - {} = {} ".format(*reply.balance))
@@ -143,8 +138,38 @@ def _serialize_transaction(reply: TransactionResponse) -> str:
     line = "".join(parts)
     # Fields here are "KEY: value. ", the first key right after "STATUS. ".
     first_key = len(head) + len(reply.status) + 2
-    _check_in_place(line, _placed(first_key - 2, reply.fields, "VALUE", "REASON_VALUE", TRANSACTION_GRAMMAR))
+    if reply.bare_details:
+        _check_bare_details(line, first_key, reply.fields[0][1])
+    else:
+        placed = _placed(first_key - 2, reply.fields, "VALUE", "REASON_VALUE", TRANSACTION_GRAMMAR)
+        _check_in_place(line, placed)
     return line
+
+
+def _detail_parts(fields: tuple[tuple[str, str], ...], parts: list[str]) -> None:
+    """Append each detail as "KEY: value. ", checking the keys."""
+    last = len(fields) - 1
+    for index, (key, value) in enumerate(fields):
+        if not _is_key(key):
+            raise SerializeError(key or "(empty key)", "a field name is ASCII [A-Z][A-Z0-9_]*")
+        if key == TRXID:
+            raise SerializeError(key, "the transaction id is not a detail field")
+        if key == REASON and index != last:
+            raise SerializeError(REASON, "must be the last detail: it runs to '. TRXID: '")
+        parts += (key, ": ", value, ". ")
+
+
+def _check_bare_details(line: str, start: int, value: str) -> None:
+    """A bare details part must read back as one: not empty, not led by a field name, to '. TRXID: '."""
+    if not value:
+        raise SerializeError(REASON, "a bare details part cannot be empty (write it with 'REASON: ')")
+    match = terminal_re("DETAILS", TRANSACTION_GRAMMAR).match(line, start)
+    read = (match.end() - start) if match else 0
+    if read == len(value):
+        return
+    if match is None:
+        raise SerializeError(REASON, "a bare details part cannot begin with a field name or '@' and a time")
+    raise SerializeError(REASON, _why_not(value, read, REASON))
 
 
 def _why_not(value: str, read: int, key: str) -> str:

@@ -26,7 +26,7 @@ except ImportError as missing:  # pragma: no cover - exercised without the extra
 
 from .errors import ParseError, SerializeError
 from .grammar import inquiry_parser
-from .model import CUSTNAME, CUSTNUM, POWERCAPACITY, PRICE, REASON, InquiryResponse
+from .model import CUSTNAME, CUSTNUM, MAX_AMOUNT, POWERCAPACITY, PRICE, REASON, InquiryResponse
 from .parser import parse
 from .request import InquiryRequest
 from .serializer import serialize
@@ -40,6 +40,7 @@ __all__ = [
     "inquiry_requests",
     "invalid_lines",
     "near_misses",
+    "pln_serials",
     "response_lines",
     "responses",
     "timestamps",
@@ -139,8 +140,8 @@ def responses(
     fields: list[tuple[str, str]] = []
     for key in draw(st.lists(keys, max_size=6)):
         if key == PRICE:
-            value = str(draw(st.integers(min_value=0, max_value=10**12)))
-            value = draw(st.sampled_from([value, "0" + value]))
+            value = str(draw(st.integers(min_value=0, max_value=MAX_AMOUNT)))
+            value = draw(st.sampled_from([value, "0" + value])) if len(value) < 18 else value
         else:
             value = draw(field_values())
         fields.append((key, value))
@@ -262,7 +263,28 @@ def inquiry_requests(draw: st.DrawFn) -> InquiryRequest:
 
 
 def _amounts() -> st.SearchStrategy[str]:
-    return st.integers(min_value=0, max_value=10**15).map(lambda n: f"{n:,}".replace(",", "."))
+    """Amounts as written, up to the 18 digits the grammar allows (the largest often)."""
+    numbers = st.integers(min_value=0, max_value=MAX_AMOUNT) | st.sampled_from([0, MAX_AMOUNT])
+    return numbers.map(lambda n: f"{n:,}".replace(",", "."))
+
+
+# Status words: the documented ones, words seen from other suppliers, and any other.
+_STATUS_WORDS = [*TransactionStatus, "PENDING", "GAGAL", "PROSES", "SUKSES"]
+
+
+@st.composite
+def pln_serials(draw: st.DrawFn) -> str:
+    """PLN prepaid SNs as suppliers write them: dashed or plain tokens, `900VA`, `1300 VA`,
+    `000000450`, `450`, kWh with or without ` KWH`; sometimes a near miss of each part."""
+    digits = draw(st.from_regex(r"[0-9]{20}", fullmatch=True))
+    token = draw(st.sampled_from(["-".join(digits[i : i + 4] for i in range(0, 20, 4)), digits, digits[1:]]))
+    name = draw(st.from_regex(r"[A-Z][A-Z .]{0,15}", fullmatch=True))
+    tariff = draw(st.sampled_from(["R1", "R1M", "R2", "R3", "B1", "R1 ", ""]))
+    va = draw(st.sampled_from([450, 900, 1300, 2200, 3500, 5500]))
+    power = draw(st.sampled_from([f"{va}VA", f"{va} VA", f"{va:09d}", str(va), f"{va}W"]))
+    kwh = draw(st.from_regex(r"[0-9]{1,4}(\.[0-9]{1,2})?", fullmatch=True))
+    unit = draw(st.sampled_from(["", " KWH", "KWH", " kWh", ",5"]))
+    return f"{token}/{name}/{tariff}/{power}/{kwh}{unit}"
 
 
 @st.composite
@@ -270,21 +292,25 @@ def transaction_responses(draw: st.DrawFn, *, status: str | None = None) -> Tran
     """Transaction replies that serialize: every status (unknown words too), SN and REASON
     holding hard text, with and without destination, balance and `&refid=` tail."""
     name = st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True)
-    words = st.one_of(
-        st.sampled_from(list(TransactionStatus)), st.from_regex(r"[A-Z][A-Z_]{0,9}", fullmatch=True)
-    )
+    words = st.one_of(st.sampled_from(_STATUS_WORDS), st.from_regex(r"[A-Z][A-Z_]{0,9}", fullmatch=True))
     keys = wire_keys().filter(lambda key: key not in (REASON, TRXID))
-    fields = [(SN_KEY, draw(field_values()))] if draw(st.booleans()) else []
-    fields += [(key, draw(field_values())) for key in draw(st.lists(keys, max_size=3))]
-    if draw(st.booleans()):
-        fields.append((REASON, draw(field_values())))
     moment = draw(timestamps())
     ref = draw(name)
+    bare = draw(st.integers(0, 4)) == 0  # a bare details part, one reply in five
+    if bare:
+        details = draw(field_values() | st.just("Nomor tujuan salah. Err:5110")) or "Gagal"
+        fields = [(REASON, details)]
+    else:
+        serial = draw(field_values() | pln_serials())
+        fields = [(SN_KEY, serial)] if draw(st.booleans()) else []
+        fields += [(key, draw(field_values())) for key in draw(st.lists(keys, max_size=3))]
+        if draw(st.booleans()):
+            fields.append((REASON, draw(field_values())))
     # As for inquiries: a field that cannot be written is dropped, not the example.
     fields = [
         f
         for f in fields
-        if _serializable(TransactionResponse(ref, "A", None, "FAILED", (f,), "-", None, moment))
+        if _serializable(TransactionResponse(ref, "A", None, "FAILED", (f,), "-", None, moment, None, bare))
     ]
     balance = draw(st.none() | st.tuples(_amounts(), _amounts(), _amounts()))
     return TransactionResponse(
@@ -297,6 +323,7 @@ def transaction_responses(draw: st.DrawFn, *, status: str | None = None) -> Tran
         None if balance is None else Balance(*balance),
         moment,
         draw(st.none() | st.just(ref) | name),
+        bare and bool(fields),
     )
 
 

@@ -6,17 +6,27 @@ raw transaction id and balance amounts); the typed attributes are views.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple, Self
 
 from .grammar import TRANSACTION_GRAMMAR, terminal_re
-from .model import CURRENT_TIMESTAMP, PRODUCT_CODE, REASON, FieldLookup, moment_of_dict, name_fields, pairs
+from .model import (
+    CURRENT_TIMESTAMP,
+    MAX_AMOUNT,
+    PRODUCT_CODE,
+    REASON,
+    FieldLookup,
+    moment_of_dict,
+    name_fields,
+    pairs,
+)
+from .pln import PlnToken, read_pln_token
 from .timestamp import format_timestamp
+
+__all__ = ["Balance", "PlnToken", "TransactionResponse", "TransactionStatus", "rupiah"]
 
 SN = "SN"
 TRXID = "TRXID"  # the key of Klikoo's transaction id: never a detail field
@@ -26,14 +36,10 @@ REF_ID, DESTINATION, STATUS = "REF_ID", "DESTINATION", "STATUS"
 TRANSACTION_ID, REFID = "TRANSACTION_ID", "REFID"
 BALANCE_NAMES = ("BALANCE_BEFORE", "DEDUCTION", "BALANCE_AFTER")
 DETAIL_NAMES = {SN: "SERIAL_NUMBER", REASON: REASON}
+# The name to_dict() gives a bare details part (a reason sent without "REASON: ").
+DETAILS = "DETAILS"
 _OWN_NAMES = frozenset({REF_ID, PRODUCT_CODE, DESTINATION, STATUS, TRANSACTION_ID, *BALANCE_NAMES})
-_RESERVED = _OWN_NAMES | {CURRENT_TIMESTAMP, REFID, "SERIAL_NUMBER"}
-
-# A PLN prepaid serial: the 20-digit STS token, the name, tariff class, power and kWh.
-# Power classes are written 900VA, "1300 VA" or 000000450 by different suppliers.
-_PLN_SN = re.compile(
-    r"([0-9]{4}(?:-[0-9]{4}){4})/([^/]*)/([^/]*?) ?/ ?0*([0-9]+) ?(?:VA)?/([0-9]+(?:\.[0-9]+)?)", re.ASCII
-)
+_RESERVED = _OWN_NAMES | {CURRENT_TIMESTAMP, REFID, "SERIAL_NUMBER", DETAILS}
 
 
 class TransactionStatus(StrEnum):
@@ -51,21 +57,9 @@ class TransactionStatus(StrEnum):
     INPROGRESS = "INPROGRESS"
 
 
-class PlnToken(NamedTuple):
-    """What a PLN prepaid SN packs: `2514-1798-8056-2280-2824/HASMALINDA/R1M/900VA/33.7`.
-
-    >>> import irs_grammar as irs
-    >>> r = irs.parse_reply("R#1 PLN20. 14444941364 SUCCESS. "
-    ...     "SN: 1111-2222-3333-4444-5555/BUDI/R1/1300VA/15.2. TRXID: 7. @10:00:00.000000 01/12/2024")
-    >>> r.pln_token.token, r.pln_token.power_va, r.pln_token.kwh
-    ('11112222333344445555', 1300, Decimal('15.2'))
-    """
-
-    token: str  # the 20 digits, without dashes
-    name: str
-    tariff: str
-    power_va: int
-    kwh: Decimal
+# The only two words that end a transaction. Anything else, INPROGRESS or a
+# word this library does not know (PENDING, GAGAL, PROSES...), is not final.
+FINAL_STATUSES = frozenset({TransactionStatus.SUCCESS, TransactionStatus.FAILED})
 
 
 class Balance(NamedTuple):
@@ -84,9 +78,9 @@ class Balance(NamedTuple):
 
 
 def rupiah(amount: str) -> int:
-    """`97.411.793` -> 97411793 (ASCII digits with "." between thousands)."""
+    """`97.411.793` -> 97411793 (ASCII digits with "." between thousands, at most 18 digits)."""
     if not terminal_re("AMOUNT", TRANSACTION_GRAMMAR).fullmatch(amount):
-        raise ValueError(f"{amount!r} is not an amount such as 97.411.793")
+        raise ValueError(f"{amount[:40]!r} is not an amount such as 97.411.793 (at most 18 digits)")
     return int(amount.replace(".", ""))
 
 
@@ -111,6 +105,9 @@ class TransactionResponse(FieldLookup):
     balance: Balance | None
     timestamp: datetime
     refid: str | None = None
+    # True when the details part came bare (`FAILED. Nomor tujuan salah. TRXID: …`):
+    # its text is the one REASON field, written back without "REASON: ".
+    bare_details: bool = False
 
     def __post_init__(self) -> None:
         for name in ("ref_id", "product_code", "status", "trxid"):
@@ -124,6 +121,10 @@ class TransactionResponse(FieldLookup):
             object.__setattr__(self, "fields", pairs(self.fields))
         if self.balance is not None and not isinstance(self.balance, Balance):
             object.__setattr__(self, "balance", Balance(*self.balance))
+        if type(self.bare_details) is not bool:
+            raise TypeError(f"bare_details must be a bool, not {type(self.bare_details).__name__}")
+        if self.bare_details and (len(self.fields) != 1 or self.fields[0][0] != REASON):
+            raise ValueError("bare_details: a bare details part is the reply's only detail, its REASON")
 
     # -- views -------------------------------------------------------------------------
 
@@ -139,12 +140,34 @@ class TransactionResponse(FieldLookup):
 
     @property
     def ok(self) -> bool:
+        """The transaction succeeded (SUCCESS): final."""
         return self.status == TransactionStatus.SUCCESS
 
     @property
+    def failed(self) -> bool:
+        """The transaction failed (FAILED): final; the only status on which to refund."""
+        return self.status == TransactionStatus.FAILED
+
+    @property
+    def final(self) -> bool:
+        """SUCCESS or FAILED: the outcome will not change."""
+        return self.status in FINAL_STATUSES
+
+    @property
     def pending(self) -> bool:
-        """In progress: check again later with the same ref_id."""
-        return self.status == TransactionStatus.INPROGRESS
+        """Not final: check again with the same ref_id.
+
+        True for INPROGRESS *and for any status word this library does not
+        know* (PENDING, GAGAL, PROSES, ...): such a transaction may still
+        succeed, so an unknown word must never be treated as a failure. Only
+        `failed` means the money is not spent.
+
+        >>> import irs_grammar as irs
+        >>> r = irs.parse_reply("R#7 DN1. 0817 GAGAL. TRXID: 9. @10:00:00.000000 01/12/2024")
+        >>> r.status, r.ok, r.failed, r.final, r.pending
+        ('GAGAL', False, False, False, True)
+        """
+        return not self.final
 
     @property
     def balance_before(self) -> int | None:
@@ -177,11 +200,8 @@ class TransactionResponse(FieldLookup):
         >>> token.token, token.name, token.tariff, token.power_va, token.kwh
         ('25141798805622802824', 'HASMALINDA', 'R1M', 900, Decimal('33.7'))
         """
-        match = _PLN_SN.fullmatch(self.serial_number or "")
-        if match is None:
-            return None
-        token, name, tariff, power, kwh = match.groups()
-        return PlnToken(token.replace("-", ""), name, tariff, int(power), Decimal(kwh))
+        serial = self.serial_number
+        return None if serial is None else read_pln_token(serial)
 
     # -- dictionaries ---------------------------------------------------------------------
 
@@ -190,7 +210,7 @@ class TransactionResponse(FieldLookup):
 
         REF_ID, PRODUCT_CODE, DESTINATION (when there is one), STATUS, the
         detail fields in wire order (SN as SERIAL_NUMBER, others under their
-        own key), TRANSACTION_ID (`-` kept), BALANCE_BEFORE, DEDUCTION,
+        own key; a bare details part as DETAILS), TRANSACTION_ID (`-` kept), BALANCE_BEFORE, DEDUCTION,
         BALANCE_AFTER (when there is a balance), CURRENT_TIMESTAMP, REFID
         (when the reply has the `&refid=` tail). A reply a dict cannot hold
         without loss raises ValueError naming the key.
@@ -199,7 +219,10 @@ class TransactionResponse(FieldLookup):
         if self.destination is not None:
             out[DESTINATION] = self.destination
         out[STATUS] = str(self.status)
-        name_fields(out, self.fields, DETAIL_NAMES, _RESERVED)
+        if self.bare_details:
+            out[DETAILS] = self.fields[0][1]
+        else:
+            name_fields(out, self.fields, DETAIL_NAMES, _RESERVED)
         out[TRANSACTION_ID] = self.trxid
         if self.balance is not None:
             out.update(zip(BALANCE_NAMES, self.balance, strict=True))
@@ -220,6 +243,9 @@ class TransactionResponse(FieldLookup):
         for name, value in data.items():
             if name in _OWN_NAMES or name in (CURRENT_TIMESTAMP, REFID):
                 continue
+            if name == DETAILS:
+                fields.append((REASON, value))
+                continue
             if name == SN:
                 raise ValueError(f"{SN}: a wire key; use its name SERIAL_NUMBER")
             fields.append((wire_keys.get(name, name), value))
@@ -234,6 +260,7 @@ class TransactionResponse(FieldLookup):
             balance,
             moment,
             data.get(REFID),
+            DETAILS in data,
         )
 
     @classmethod
@@ -251,13 +278,25 @@ class TransactionResponse(FieldLookup):
         balance: tuple[int, int, int] | None = None,
         refid: str | None = None,
         extra: Iterable[tuple[str, str]] = (),
+        bare_details: bool = False,
     ) -> Self:
-        """A reply from typed values: SN, extra details, then REASON; amounts written 97.411.793."""
+        """A reply from typed values: SN, extra details, then REASON; amounts written 97.411.793.
+
+        With `bare_details`, `reason` is written bare, as the whole details
+        part (`FAILED. Nomor tujuan salah. TRXID: …`).
+        """
         fields = [(SN, serial_number)] if serial_number is not None else []
         fields += list(extra)
         if reason is not None:
             fields.append((REASON, reason))
-        amounts = Balance(*(f"{a:,}".replace(",", ".") for a in balance)) if balance is not None else None
+        amounts = None
+        if balance is not None:
+            for name, amount in zip(BALANCE_NAMES, balance, strict=True):
+                if isinstance(amount, bool) or not isinstance(amount, int):
+                    raise TypeError(f"{name} must be an int, not {type(amount).__name__}")
+                if not 0 <= amount <= MAX_AMOUNT:
+                    raise ValueError(f"{name} must be 0 to {MAX_AMOUNT:,} (at most 18 digits)")
+            amounts = Balance(*(f"{a:,}".replace(",", ".") for a in balance))
         return cls(
             ref_id,
             product_code,
@@ -268,4 +307,5 @@ class TransactionResponse(FieldLookup):
             amounts,
             timestamp,
             refid,
+            bare_details,
         )

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 import irs_grammar as irs
 from irs_grammar import TransactionResponse, TransactionStatus, strategies
 from irs_grammar.grammar import TRANSACTION_GRAMMAR, build_parser, terminal_pattern
+from irs_grammar.pln import read_pln_token
 from irs_grammar.transaction import rupiah
 from tests.corpus import CORPUS, case_id, load
 from tests.test_cli import run
@@ -55,8 +57,8 @@ def test_reason_value_is_the_unrolled_possessive_loop_of_its_pieces() -> None:
 
 def test_corpus_sizes() -> None:
     assert len(load("transaction/documented.jsonl")) == 5
-    assert len(load("transaction/variants.jsonl")) >= 25
-    assert len(INVALID) >= 20
+    assert len(load("transaction/variants.jsonl")) >= 38
+    assert len(INVALID) >= 30
 
 
 @pytest.mark.parametrize("case", VALID, ids=case_id)
@@ -66,11 +68,15 @@ def test_valid_reply_reads_as_written_by_hand(case: dict[str, Any]) -> None:
     views = case["views"]
     assert reply.status == views["status"]
     assert isinstance(reply.status, TransactionStatus) == (views["status"] in TransactionStatus.__members__)
-    assert (reply.ok, reply.pending, reply.transaction_id) == (
+    assert (reply.ok, reply.failed, reply.final, reply.pending, reply.transaction_id) == (
         views["ok"],
+        views["failed"],
+        views["final"],
         views["pending"],
         views["transaction_id"],
     )
+    if "reason" in views:
+        assert (reply.reason, reply.bare_details) == (views["reason"], views["bare_details"])
     balance = [reply.balance_before, reply.deduction, reply.balance_after] if reply.balance else None
     assert balance == views["balance"]
     assert reply.balance_adds_up == views["balance_adds_up"]
@@ -98,6 +104,9 @@ def test_invalid_reply_is_refused_at_its_column(case: dict[str, Any]) -> None:
     with pytest.raises(irs.ParseError) as caught:
         irs.parse_transaction(line)
     assert caught.value.column == column
+    assert caught.value.field == case.get("field")
+    if "message" in case:
+        assert caught.value.message == case["message"]
     assert caught.value.expected
     assert caught.value.text == line
 
@@ -380,7 +389,9 @@ def test_messages_of_the_transaction_serializer_and_model() -> None:
         with pytest.raises(irs.SerializeError) as caught:
             irs.serialize(reply)
         assert str(caught.value) == message
-    with pytest.raises(ValueError, match=r"^'1,000' is not an amount such as 97\.411\.793$"):
+    with pytest.raises(
+        ValueError, match=r"^'1,000' is not an amount such as 97\.411\.793 \(at most 18 digits\)$"
+    ):
         rupiah("1,000")
     spelled_like_a_name = dataclasses.replace(base, fields=(("STATUS", "x"),))
     with pytest.raises(ValueError, match=r"^STATUS: a field key spelled like one of to_dict\(\)'s own names"):
@@ -392,3 +403,116 @@ def test_messages_of_the_transaction_serializer_and_model() -> None:
         TransactionResponse.from_dict({**good, "CURRENT_TIMESTAMP": "2024"})
     with pytest.raises(ValueError, match=r"^CURRENT_TIMESTAMP: day 30 does not exist in 02/2024$"):
         TransactionResponse.from_dict({**good, "CURRENT_TIMESTAMP": "12:00:00.000000 30/02/2024"})
+
+
+# -- every status classified; the unknown is never final ---------------------------------------
+
+TS = "@12:00:00.000000 01/01/2025"
+
+
+@given(
+    st.one_of(
+        st.sampled_from(["SUCCESS", "FAILED", "INPROGRESS", "PENDING", "GAGAL", "PROSES"]),
+        st.from_regex(r"[A-Z][A-Z_]{0,11}", fullmatch=True),
+    )
+)
+def test_only_success_and_failed_are_final_and_any_other_word_is_pending(word: str) -> None:
+    reply = irs.parse_transaction(f"R#1 A. 2 {word}. TRXID: 3. {TS}")
+    assert reply.status == word  # kept as sent
+    assert reply.ok is (word == "SUCCESS")
+    assert reply.failed is (word == "FAILED")
+    assert reply.final is (word in ("SUCCESS", "FAILED"))
+    assert reply.pending is (word not in ("SUCCESS", "FAILED"))  # never both failed and pending
+
+
+def test_unknown_words_are_counted_by_name_in_the_summary() -> None:
+    lines = [f"R#{n} A. 2 {word}. TRXID: 3. {TS}" for n, word in enumerate(["GAGAL", "PENDING", "GAGAL"])]
+    summary = irs.Summary()
+    for result in irs.validate(lines):
+        summary.add(result)
+    assert summary.to_dict()["transactions"] == {"GAGAL": 2, "PENDING": 1}
+    assert "transactions: 3 (GAGAL 2, PENDING 1)" in summary.text()
+
+
+# -- a bare details part -------------------------------------------------------------------------
+
+
+@given(strategies.field_values(), st.sampled_from(["FAILED", "GAGAL"]), st.booleans())
+def test_a_bare_details_part_reads_back_byte_for_byte(text: str, status: str, with_destination: bool) -> None:
+    reply = TransactionResponse.build(
+        ref_id="7",
+        product_code="A",
+        status=status,
+        reason=text,
+        bare_details=True,
+        timestamp=MOMENT,
+        destination="0817" if with_destination else None,
+    )
+    try:
+        line = irs.serialize(reply)
+    except irs.SerializeError as error:
+        # Only what cannot be read back bare is refused: empty, led by a field name or a time.
+        event("refused")
+        assert error.field == "REASON"
+        assert not text or re.match(r"[A-Z][A-Z0-9_]*: |@[0-9]{2}:[0-9]{2}:", text) or ". TRXID: " in text
+        return
+    event("written")
+    assert f" {status}. {text}. TRXID: -. " in line  # the text as it is, with no "REASON: " before it
+    again = irs.parse_transaction(line)
+    assert again == reply
+    assert (again.reason, again.bare_details) == (text, True)
+    assert again.to_dict()["DETAILS"] == text
+    assert TransactionResponse.from_dict(again.to_dict()) == again
+
+
+def test_a_bare_details_part_is_the_only_detail() -> None:
+    with pytest.raises(ValueError, match="bare_details: a bare details part is the reply's only detail"):
+        TransactionResponse("1", "A", None, "FAILED", (("SN", "1"),), "-", None, MOMENT, None, True)
+    with pytest.raises(TypeError, match="bare_details must be a bool, not str"):
+        TransactionResponse("1", "A", None, "FAILED", (), "-", None, MOMENT, None, "yes")  # type: ignore[arg-type]
+    keyed = irs.parse_transaction(f"R#1 A FAILED. REASON: Nomor salah. TRXID: -. {TS}")
+    bare = irs.parse_transaction(f"R#1 A FAILED. Nomor salah. TRXID: -. {TS}")
+    assert keyed.reason == bare.reason == "Nomor salah"
+    assert (keyed.bare_details, bare.bare_details) == (False, True)
+    assert keyed != bare
+    assert irs.serialize(bare) == f"R#1 A FAILED. Nomor salah. TRXID: -. {TS}"
+
+
+# -- PLN tokens as suppliers write them ----------------------------------------------------------
+
+
+@given(
+    st.from_regex(r"[0-9]{20}", fullmatch=True),
+    st.booleans(),
+    st.from_regex(r"[A-Z][A-Z .]{0,12}", fullmatch=True),
+    st.sampled_from(["R1", "R1M", "R2", "R3", "B1"]),
+    st.integers(1, 999_999),
+    st.sampled_from(["{}VA", "{} VA", "{:09d}", "{}"]),
+    st.decimals(min_value=0, max_value=9999, places=2),
+    st.sampled_from(["", " KWH", "KWH", " kWh"]),
+)
+def test_pln_token_reads_each_spelling_into_its_parts(
+    digits: str, dashed: bool, name: str, tariff: str, va: int, power: str, kwh: Decimal, unit: str
+) -> None:
+    token = "-".join(digits[i : i + 4] for i in range(0, 20, 4)) if dashed else digits
+    serial = f"{token}/{name}/{tariff}/{power.format(va)}/{kwh}{unit}"
+    assert read_pln_token(serial) == irs.PlnToken(digits, name, tariff, va, kwh)
+
+
+@pytest.mark.parametrize(
+    "serial",
+    [
+        "1111-2222-3333-4444-555/BUDI/R1/900VA/15.2",  # 19 digits
+        "1111-2222-3333-4444-55555/BUDI/R1/900VA/15.2",  # 21
+        "1111-2222-3333-4444-5555/BUDI/R1/900W/15.2",  # not VA
+        "1111-2222-3333-4444-5555/BUDI/R1/900VA/15,2",  # a decimal comma
+        "1111-2222-3333-4444-5555/BUDI/R1/900VA/15.2 KW",  # not kWh
+        "1111-2222-3333-4444-5555/BUDI/R1/900VA",  # four parts
+        "1111-2222-3333-4444-5555/BU/DI/R1/900VA/15.2",  # six
+        "1111-2222-3333-4444-5555/BUDI//900VA/15.2",  # no tariff
+        "1111-2222-3333-4444-5555/BUDI/R1/1234567890123456789VA/1",  # a power past 18 digits
+        "１１１１-2222-3333-4444-5555/BUDI/R1/900VA/15.2",  # full-width digits
+    ],
+)
+def test_any_other_shape_is_no_token(serial: str) -> None:
+    assert read_pln_token(serial) is None
