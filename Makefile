@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench docs fuzz mutation clean
+.PHONY: demo test lint typecheck pytest bench docs terminals fuzz mutation clean
 
 FUZZ_SECONDS ?= 300
 
@@ -50,6 +50,10 @@ mutation: $(STAMP)
 	rm -rf mutants
 	HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children $(or $(JOBS),2)
 	$(BIN)/mutmut results
+
+# The terminal patterns the fast path reads without Lark (committed; a test holds them to the grammars).
+terminals: $(STAMP)
+	$(BIN)/python -c 'from irs_grammar.grammar import write_terminals_module; write_terminals_module()'
 
 # Diagrams and tables derived from the grammars (committed), and the API pages (not committed).
 docs: $(STAMP)

@@ -1,65 +1,116 @@
-"""The fast path: one regular expression, assembled from the grammar's terminals.
+"""The fast path: one regular expression per kind of reply, assembled from its grammar's terminals.
 
-It reads the common case, a valid line, without building a Lark tree. It
-mirrors the contextual lexer: every token is atomic and every optional token
-possessive (the lexer never gives back what a terminal matched, nor tries an
-empty value after a value that led nowhere), the field loop is possessive, and the
-keywords PRICE and REASON are the grammar's own PRICE_KEY / REASON_KEY
-literals. What it cannot take it leaves to the Lark parser, which also writes
-every error message. tests/test_fastpath.py proves the two agree.
+It reads the common case, a valid line, without Lark (the terminal patterns
+come from _terminals.py, generated from the grammars). Each kind is data: a
+Shape, two templates naming the grammar's terminals in braces, which one
+builder, assemble(), turns into regular expressions. The templates mirror the
+contextual lexer: every token is atomic and every optional token possessive
+(the lexer never gives back what a terminal matched, nor tries an empty value
+after a value that led nowhere), the field loop is possessive, and keywords
+such as PRICE, REASON and TRXID are the grammar's own literals. What the fast
+path cannot take it leaves to the Lark parser, which also writes every error
+message. tests/test_fastpath.py proves the two agree, for both kinds.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from functools import cache
+from typing import Any, NamedTuple
 
-from .grammar import terminal_pattern
+from .grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, terminal_pattern
 from .model import REASON, InquiryResponse
+from .timestamp import is_real_moment, moment
+from .transaction import Balance, TransactionResponse, TransactionStatus
 
 
-def _head() -> str:
-    """`R#`, the product, `. ` and every complete field but REASON: groups product, fields."""
-    t = terminal_pattern
-    price_key, reason_key, sep = t("PRICE_KEY"), t("REASON_KEY"), t("_SEP")
-    generic_field = f"(?!{price_key}|{reason_key}){t('KEY')}(?:{t('VALUE')})?+{sep}"
-    price_field = f"{price_key}(?>{t('PRICE_VALUE')}){sep}"
-    return (
-        f"{t('_REPLY_MARK')}(?P<product>(?:{t('PRODUCT')})?+){sep}"
-        f"(?P<fields>(?:{generic_field}|{price_field})*+)"
-    )
+class Shape(NamedTuple):
+    """A kind of reply as the fast path sees it.
+
+    `head` matches the start of a line up to the end of its last complete
+    field (group `fields`, its last field in group `last`): reference.refuse
+    cuts those fields before Lark sees a refused line. `line` matches a whole
+    valid line. `{NAME}` stands for the grammar's terminal NAME.
+    """
+
+    grammar: str
+    head: str
+    line: str
+
+
+# A field other than the keywords, "KEY: value. ", the value possibly empty.
+_INQUIRY_FIELD = "(?!{PRICE_KEY}|{REASON_KEY}){KEY}(?:{VALUE})?+{_SEP}|{PRICE_KEY}(?>{PRICE_VALUE}){_SEP}"
+_INQUIRY_HEAD = (
+    "{_REPLY_MARK}(?P<product>(?:{PRODUCT})?+){_SEP}(?P<fields>(?:(?P<last>" + _INQUIRY_FIELD + "))*+)"
+)
+INQUIRY = Shape(
+    INQUIRY_GRAMMAR,
+    head=_INQUIRY_HEAD,
+    line=_INQUIRY_HEAD + "(?:{REASON_KEY}(?P<reason>(?:{REASON_VALUE})?+){_SEP})?"
+    "{_AT}(?P<time>{TIME}){_SPACE}(?P<date>{DATE})(?:{LINE_END})?\\Z",
+)
+
+_TRANSACTION_START = (
+    "{_REPLY_MARK}(?P<ref>(?>{REF})){_SPACE}(?P<product>(?>{PRODUCT}))"
+    "(?:{_SEP}(?P<destination>(?>{DEST})){_SPACE}|{_SPACE})(?P<status>(?>{STATUS})){_SEP}"
+)
+_TRANSACTION_FIELDS = "(?P<fields>(?:(?P<last>(?!{REASON_KEY}|{TRXID_KEY}){KEY}(?:{VALUE})?+{_SEP}))*+)"
+TRANSACTION = Shape(
+    TRANSACTION_GRAMMAR,
+    head=_TRANSACTION_START + _TRANSACTION_FIELDS,
+    # The details: a bare part (never led by a field name, so never a field), or the fields and REASON.
+    line=_TRANSACTION_START + "(?>(?P<details>(?>{DETAILS})){_SEP}|" + _TRANSACTION_FIELDS + ""
+    "(?:{REASON_KEY}(?P<reason>(?:{REASON_VALUE})?+){_SEP})?)"
+    "{TRXID_KEY}(?P<trxid>(?>{TRXID})){_SEP}"
+    "(?:{BALANCE_KEY}(?P<before>(?>{AMOUNT})){_MINUS}(?P<deduction>(?>{AMOUNT}))"
+    "{_EQUALS}(?P<after>(?>{AMOUNT})){_SPACE})?"
+    "{_AT}(?P<time>{TIME}){_SPACE}(?P<date>{DATE})"
+    "(?:{REFID_MARK}(?P<refid>(?>{REF})))?(?:{LINE_END})?\\Z",
+)
+
+
+class _Terminals(dict[str, str]):
+    """`{NAME}` -> the grammar's pattern for NAME, as a group."""
+
+    def __init__(self, grammar: str) -> None:
+        super().__init__()
+        self.grammar = grammar
+
+    def __missing__(self, name: str) -> str:
+        return f"(?:{terminal_pattern(name, self.grammar)})"
+
+
+def assemble(template: str, grammar: str) -> str:
+    """A template with the grammar's terminal patterns in place of their names."""
+    return template.format_map(_Terminals(grammar))
 
 
 @cache
-def line_re() -> re.Pattern[str]:
-    """The whole reply line; groups: product, fields, reason, time, date."""
-    t = terminal_pattern
-    return re.compile(
-        f"{_head()}"
-        f"(?:{t('REASON_KEY')}(?P<reason>(?:{t('REASON_VALUE')})?+){t('_SEP')})?"
-        f"{t('_AT')}(?P<time>{t('TIME')}){t('_SPACE')}(?P<date>{t('DATE')})(?:{t('LINE_END')})?\\Z"
-    )
+def line_re(shape: Shape) -> re.Pattern[str]:
+    """A whole valid line of this kind."""
+    return re.compile(assemble(shape.line, shape.grammar))
 
 
 @cache
-def head_re() -> re.Pattern[str]:
-    """The start of any line, up to the end of its last complete field (see reference.refuse)."""
-    return re.compile(_head())
+def head_re(shape: Shape) -> re.Pattern[str]:
+    """The start of any line of this kind, up to the end of its last complete field."""
+    return re.compile(assemble(shape.head, shape.grammar))
 
 
 # Appended to the `fields` group before it is split: after it, the group's
 # last ". " is followed by ". KEY: ", so its last value ends there as it did in
-# the line (where a field, REASON or the final timestamp followed).
+# the line (where a field, REASON, TRXID or the final timestamp followed).
 FIELDS_END = "A: "
 
 
 @cache
 def field_re() -> re.Pattern[str]:
-    """One field of the `fields` group plus FIELDS_END: (name, value).
+    """One field of a `fields` group plus FIELDS_END: (name, value).
 
-    PRICE values are ASCII digits, which VALUE reads the same.
+    Both grammars share KEY and VALUE (the transaction grammar imports them),
+    and an inquiry's PRICE value is ASCII digits, which VALUE reads the same.
     """
     key = terminal_pattern("KEY")
     assert re.fullmatch(key, FIELDS_END)
@@ -68,28 +119,88 @@ def field_re() -> re.Pattern[str]:
     )
 
 
+def split_fields(block: str, reason: str | None) -> tuple[tuple[str, str], ...]:
+    """The (key, value) pairs of a `fields` group, then REASON if there is one."""
+    fields: list[tuple[str, str]] = field_re().findall(block + FIELDS_END) if block else []
+    if reason is not None:
+        fields.append((REASON, reason))
+    return tuple(fields)
+
+
+def _fill_inquiry(
+    reply: InquiryResponse, block: str, reason: str | None, t: str, d: str, tz: tzinfo | None
+) -> None:
+    """Build what InquiryResponse.unread() left: the fields and the timestamp."""
+    object.__setattr__(reply, "fields", split_fields(block, reason))
+    object.__setattr__(reply, "timestamp", moment(t, d, tz))
+
+
 @cache
 def fast_reader() -> Callable[[str, tzinfo | None], InquiryResponse | None]:
-    """parse_fast(line, tz): the reply, or None when the Lark parser must decide."""
-    match_line = line_re().match
-    find_fields = field_re().findall
-    trusted = InquiryResponse.trusted
-    fromisoformat = datetime.fromisoformat
+    """parse_fast(line, tz): the inquiry reply, or None when the Lark parser must decide."""
+    match_line = line_re(INQUIRY).match
+    unread = InquiryResponse.unread
+    put = object.__setattr__
 
     def parse_fast(line: str, tz: tzinfo | None) -> InquiryResponse | None:
         m = match_line(line)
         if m is None:
             return None
-        product, block, reason, t, d = m.groups()
-        fields = find_fields(block + FIELDS_END) if block else []
-        if reason is not None:
-            fields.append((REASON, reason))
-        try:  # the groups are ASCII digits in fixed places: ISO order is all it takes
-            moment = fromisoformat(f"{d[6:]}-{d[3:5]}-{d[:2]}T{t}")
-        except ValueError:  # not a real moment: the slow path says which part
+        product, block, _, reason, t, d = m.groups()
+        if not is_real_moment(t, d):  # not a real moment: the slow path says which part
             return None
-        if tz is not None:
-            moment = moment.replace(tzinfo=tz)
-        return trusted(product, tuple(fields), moment)
+        reply = unread(_fill_inquiry, (block, reason, t, d, tz))
+        put(reply, "product_code", product)  # at once: a log summary counts by product
+        return reply
+
+    return parse_fast
+
+
+_KNOWN_STATUSES = {status.value: status for status in TransactionStatus}
+
+
+def _fill_transaction(reply: TransactionResponse, groups: tuple[Any, ...], tz: tzinfo | None) -> None:
+    """Build what TransactionResponse.unread() left: every field, from the line's groups."""
+    (
+        ref,
+        product,
+        destination,
+        status,
+        details,
+        block,
+        _,
+        reason,
+        trxid,
+        before,
+        deduction,
+        after,
+        t,
+        d,
+        refid,
+    ) = groups
+    put = object.__setattr__
+    put(reply, "ref_id", ref)
+    put(reply, "product_code", product)
+    put(reply, "destination", destination)
+    put(reply, "status", _KNOWN_STATUSES.get(status, status))
+    put(reply, "fields", ((REASON, details),) if details is not None else split_fields(block, reason))
+    put(reply, "trxid", trxid)
+    put(reply, "balance", None if before is None else Balance(before, deduction, after))
+    put(reply, "timestamp", moment(t, d, tz))
+    put(reply, "refid", refid)
+    put(reply, "bare_details", details is not None)
+
+
+@cache
+def fast_transaction_reader() -> Callable[[str, tzinfo | None], TransactionResponse | None]:
+    """parse_fast(line, tz): the transaction reply, or None when the Lark parser must decide."""
+    match_line = line_re(TRANSACTION).match
+    unread = TransactionResponse.unread
+
+    def parse_fast(line: str, tz: tzinfo | None) -> TransactionResponse | None:
+        m = match_line(line)
+        if m is None or not is_real_moment(m["time"], m["date"]):
+            return None
+        return unread(_fill_transaction, (m.groups(), tz))
 
     return parse_fast

@@ -2,16 +2,21 @@
 
 `grammar/*.lark` is the specification. Everything here is read from it: the
 Lark parser, and the terminal patterns that the serializer and the fast path
-use. Nothing is built, and Lark is not even imported, at import time: each piece
-is built once, on first use.
+use. The patterns come from `_terminals.py`, generated from the grammars by
+`make terminals` and held equal to them by tests/test_grammar.py, so that a
+valid line is read without importing Lark. The Lark parser is built on first
+use, for a line the fast path refuses.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ._terminals import TERMINALS
 
 if TYPE_CHECKING:
     from lark import Lark
@@ -65,13 +70,49 @@ def transaction_parser() -> Lark:
     return parser_for(TRANSACTION_GRAMMAR)
 
 
-@cache
 def terminal_pattern(name: str, grammar: str = INQUIRY_GRAMMAR) -> str:
-    """The regular expression of one terminal, as the lexer uses it."""
-    for terminal in parser_for(grammar).terminals:
-        if terminal.name == name:
-            return terminal.pattern.to_regexp()
-    raise KeyError(f"{grammar} has no terminal {name}")
+    """The regular expression of one terminal, as the lexer uses it (from _terminals.py)."""
+    try:
+        return TERMINALS[grammar][name]
+    except KeyError:
+        raise KeyError(f"{grammar} has no terminal {name}") from None
+
+
+def lark_terminal_patterns(grammar: str) -> dict[str, str]:
+    """Every terminal of a grammar as Lark builds it: what _terminals.py must hold."""
+    return {t.name: t.pattern.to_regexp() for t in sorted(build_parser(grammar).terminals, key=_name)}
+
+
+def _name(terminal: object) -> str:
+    return str(getattr(terminal, "name", ""))
+
+
+def terminals_module() -> str:
+    """The text of _terminals.py, generated from the grammar files."""
+    lines = [
+        '"""The terminals of grammar/*.lark as regular expressions, as the Lark lexer uses them.',
+        "",
+        "Generated from the grammar files by `make terminals`; do not edit. tests/test_grammar.py",
+        "holds it equal to what Lark builds, so a valid line is read without importing Lark.",
+        '"""',
+        "",
+        "# ruff: noqa: E501",
+        "",
+        "TERMINALS: dict[str, dict[str, str]] = {",
+    ]
+    for grammar in (INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR):
+        lines.append(f"    {json.dumps(grammar)}: {{")
+        lines += [
+            f"        {json.dumps(k)}: {json.dumps(v)}," for k, v in lark_terminal_patterns(grammar).items()
+        ]
+        lines.append("    },")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write_terminals_module() -> None:
+    """`make terminals`: regenerate _terminals.py after a grammar changes."""
+    Path(__file__).with_name("_terminals.py").write_text(terminals_module(), encoding="utf-8")
 
 
 @cache

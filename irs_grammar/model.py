@@ -7,10 +7,10 @@ attributes are views of it, so nothing on the wire is lost or reordered.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Self
+from typing import TYPE_CHECKING, Any, Self
 
 from .grammar import terminal_re, timestamp_re
 from .timestamp import TimestampError, format_timestamp, read_timestamp
@@ -68,8 +68,43 @@ class FieldLookup:
         return self.get(REASON)
 
 
+class Unread:
+    """What a reply the fast path matched, but has not built yet, holds: `_wire`.
+
+    `_wire` is (fill, parts): `fill(reply, *parts)` sets every field still
+    unset, on the first access to one of them. Until then a log check that
+    reads only what was set at once pays for nothing more. Nothing else can
+    tell the difference: equality, hashing, repr, pickling and to_dict read
+    the attributes like any caller. `_wire` is None on a reply built any
+    other way.
+    """
+
+    __slots__ = ("_wire",)
+    _wire: tuple[Callable[..., None], tuple[Any, ...]] | None
+
+    @classmethod
+    def unread(cls, fill: Callable[..., None], parts: tuple[Any, ...]) -> Self:
+        reply = object.__new__(cls)
+        object.__setattr__(reply, "_wire", (fill, parts))
+        return reply
+
+    if not TYPE_CHECKING:  # kept from mypy: it would make every attribute name look valid
+
+        def __getattr__(self, name: str) -> Any:
+            # Reached only when a slot is unset: a field unread() left for later,
+            # or _wire on a reply rebuilt by pickle or copy (which set the fields).
+            if name == "_wire":
+                return None
+            wire = object.__getattribute__(self, "_wire")
+            if wire is None or name not in self.__dataclass_fields__:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            fill, parts = wire
+            fill(self, *parts)
+            return object.__getattribute__(self, name)
+
+
 @dataclass(frozen=True, slots=True)
-class InquiryResponse(FieldLookup):
+class InquiryResponse(FieldLookup, Unread):
     """A reply of the IRS inquiry endpoint.
 
     >>> import irs_grammar as irs
@@ -91,6 +126,7 @@ class InquiryResponse(FieldLookup):
             raise TypeError(f"{CURRENT_TIMESTAMP} must be a datetime, not {type(self.timestamp).__name__}")
         if not isinstance(self.fields, tuple) or not all(_is_pair(f) for f in self.fields):
             object.__setattr__(self, "fields", pairs(self.fields))
+        object.__setattr__(self, "_wire", None)
 
     @classmethod
     def trusted(cls, product_code: str, fields: tuple[tuple[str, str], ...], timestamp: datetime) -> Self:
@@ -99,6 +135,7 @@ class InquiryResponse(FieldLookup):
         object.__setattr__(reply, "product_code", product_code)
         object.__setattr__(reply, "fields", fields)
         object.__setattr__(reply, "timestamp", timestamp)
+        object.__setattr__(reply, "_wire", None)
         return reply
 
     # -- typed views of `fields` -------------------------------------------
@@ -142,9 +179,15 @@ class InquiryResponse(FieldLookup):
         return codes[-1] if codes else None
 
     @property
+    def reason(self) -> str | None:
+        """REASON, present only when the inquiry failed."""
+        wire = self._wire  # unread: (fill, (block, REASON value, ...)) from the fast path
+        return self.get(REASON) if wire is None else wire[1][1]
+
+    @property
     def ok(self) -> bool:
         """True for a successful inquiry: the reply has no REASON."""
-        return self.get(REASON) is None
+        return self.reason is None
 
     # -- building -----------------------------------------------------------
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import tzinfo
 from functools import cache
 
-from .fastpath import fast_reader
+from .fastpath import fast_reader, fast_transaction_reader
 from .grammar import TRANSACTION_GRAMMAR, terminal_pattern
 from .model import InquiryResponse
 from .transaction import TransactionResponse
@@ -52,6 +52,15 @@ def _first_use() -> Callable[[str, tzinfo | None], InquiryResponse | None]:
     return _read_fast
 
 
+_read_transaction: Callable[[str, tzinfo | None], TransactionResponse | None] | None = None
+
+
+def _first_transaction() -> Callable[[str, tzinfo | None], TransactionResponse | None]:
+    global _read_transaction
+    _read_transaction = fast_transaction_reader()
+    return _read_transaction
+
+
 def parse_transaction(line: str, *, tz: tzinfo | None = None) -> TransactionResponse:
     """Read one transaction reply of the buy / check-status endpoint.
 
@@ -63,9 +72,14 @@ def parse_transaction(line: str, *, tz: tzinfo | None = None) -> TransactionResp
     >>> r.pending, r.destination, r.transaction_id, r.balance
     (True, '081111111111', '14430673', None)
     """
-    from .reference import parse_transaction_with_lark
+    reply = (_read_transaction or _first_transaction())(line, tz) if type(line) is str else None
+    if reply is not None:
+        return reply
+    if not isinstance(line, str):
+        raise TypeError(f"parse_transaction() takes a str, not {type(line).__name__}")
+    from .reference import refuse_transaction  # Lark is imported only when a line is refused
 
-    return parse_transaction_with_lark(line, tz=tz)
+    return refuse_transaction(line, tz)
 
 
 def parse_reply(line: str, *, tz: tzinfo | None = None) -> InquiryResponse | TransactionResponse:

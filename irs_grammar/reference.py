@@ -18,8 +18,8 @@ from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .errors import ParseError, readable
-from .fastpath import fast_reader, head_re
-from .grammar import inquiry_parser, terminal_pattern, transaction_parser
+from .fastpath import INQUIRY, TRANSACTION, Shape, fast_reader, head_re
+from .grammar import inquiry_parser, parser_for, terminal_pattern, transaction_parser
 from .model import MAX_DIGITS, REASON, InquiryResponse
 from .timestamp import TimestampError, read_timestamp
 from .transaction import Balance, TransactionResponse
@@ -37,23 +37,38 @@ def parse_with_lark(line: str, *, tz: tzinfo | None = None) -> InquiryResponse:
 
 
 def refuse(line: str, tz: tzinfo | None) -> InquiryResponse:
-    """The ParseError for a line the fast path did not take, found by Lark.
-
-    The grammar is a flat sequence: after any complete field the parser is in
-    the same state. So the complete fields the fast path read at the start of
-    the line are cut out before Lark sees it, and Lark's positions are shifted
-    back; a megabyte of fields then costs one regex pass, not a token each.
-    """
-    head = head_re().match(line)
-    start, end = head.span("fields") if head else (0, 0)
-    skipped = end - start
-    try:
-        tree = inquiry_parser().parse(line[:start] + line[end:])
-    except UnexpectedInput as error:
-        raise explain(line, error, start, skipped, after_reply=_text_after_final_timestamp) from None
-    read_moment(line, tree, tz, skipped)  # raises when the date is not a real one
+    """The ParseError for an inquiry line the fast path did not take, found by Lark."""
+    refuse_shape(INQUIRY, line, tz, _text_after_final_timestamp)
     # The fast path refused a line the grammar takes; the grammar decides.
     return parse_with_lark(line, tz=tz)
+
+
+def refuse_transaction(line: str, tz: tzinfo | None) -> TransactionResponse:
+    """The ParseError for a transaction line the fast path did not take, found by Lark."""
+    refuse_shape(TRANSACTION, line, tz, None)
+    return parse_transaction_with_lark(line, tz=tz)
+
+
+def refuse_shape(
+    shape: Shape, line: str, tz: tzinfo | None, after_reply: Callable[[str, int], int | None] | None
+) -> None:
+    """Raise the ParseError for a line of this kind, if the grammar refuses it.
+
+    The grammars are flat sequences: after any complete field the parser is in
+    the same state. So the complete fields the fast path read at the start of
+    the line, but the last, are cut out before Lark sees it, and Lark's
+    positions are shifted back; a megabyte of fields then costs one regex pass,
+    not a token each. (The last is kept because the state before the first
+    field differs: a transaction's bare details part may only come there.)
+    """
+    head = head_re(shape).match(line)
+    start, end = (head.start("fields"), head.start("last")) if head and head.start("last") >= 0 else (0, 0)
+    skipped = end - start
+    try:
+        tree = parser_for(shape.grammar).parse(line[:start] + line[end:])
+    except UnexpectedInput as error:
+        raise explain(line, error, start, skipped, after_reply=after_reply) from None
+    read_moment(line, tree, tz, skipped)  # raises when the date is not a real one
 
 
 def _build(line: str, tree: Tree[Token], tz: tzinfo | None) -> InquiryResponse:

@@ -46,6 +46,44 @@ def read_timestamp(time: str, date: str, tz: tzinfo | None = None) -> datetime:
     return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=tz)
 
 
+# Each DD/MM/YYYY seen, as the ISO date it names ("2024-11-29T"), or "" when it
+# names no real day: a log holds few dates, so each is checked once. Bounded:
+# cleared when full.
+_ISO_DATES: dict[str, str] = {}
+_ISO_DATES_MAX = 4096
+
+
+def _iso_date(date: str) -> str:
+    iso = _ISO_DATES.get(date)
+    if iso is None:
+        day, month, year = int(date[0:2]), int(date[3:5]), int(date[6:10])
+        real = year >= 1 and 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
+        iso = f"{date[6:10]}-{date[3:5]}-{date[0:2]}T" if real else ""
+        if len(_ISO_DATES) >= _ISO_DATES_MAX:
+            _ISO_DATES.clear()
+        _ISO_DATES[date] = iso
+    return iso
+
+
+def is_real_moment(time: str, date: str) -> bool:
+    """Whether a grammar-checked TIME and DATE name a real moment, without building it.
+
+    The parts are ASCII digits in fixed places, so the time is checked by
+    comparing text ("23" is the last hour) and the date by the calendar, once
+    per distinct date. It relies on nothing that differs between Pythons
+    (3.14's fromisoformat takes hour 24; this never asks it).
+    """
+    if time[0:2] > "23" or time[3:5] > "59" or time[6:8] > "59":
+        return False
+    return bool(_iso_date(date))
+
+
+def moment(time: str, date: str, tz: tzinfo | None) -> datetime:
+    """The datetime of a TIME and DATE that is_real_moment() has accepted."""
+    when = datetime.fromisoformat(_iso_date(date) + time)  # both checked: ISO order is all it takes
+    return when if tz is None else when.replace(tzinfo=tz)
+
+
 def format_timestamp(moment: datetime) -> str:
     """`HH:MM:SS.ffffff DD/MM/YYYY`, every part zero-padded (years below 1000 too).
 

@@ -19,6 +19,7 @@ from .model import (
     PRODUCT_CODE,
     REASON,
     FieldLookup,
+    Unread,
     moment_of_dict,
     name_fields,
     pairs,
@@ -85,7 +86,7 @@ def rupiah(amount: str) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class TransactionResponse(FieldLookup):
+class TransactionResponse(FieldLookup, Unread):
     """A reply of the IRS buy / check-status endpoint.
 
     >>> import irs_grammar as irs
@@ -125,6 +126,37 @@ class TransactionResponse(FieldLookup):
             raise TypeError(f"bare_details must be a bool, not {type(self.bare_details).__name__}")
         if self.bare_details and (len(self.fields) != 1 or self.fields[0][0] != REASON):
             raise ValueError("bare_details: a bare details part is the reply's only detail, its REASON")
+        object.__setattr__(self, "_wire", None)
+
+    @classmethod
+    def trusted(
+        cls,
+        ref_id: str,
+        product_code: str,
+        destination: str | None,
+        status: TransactionStatus | str,
+        fields: tuple[tuple[str, str], ...],
+        trxid: str,
+        balance: Balance | None,
+        timestamp: datetime,
+        refid: str | None,
+        bare_details: bool,
+    ) -> Self:
+        """A reply from parts the parser has already checked, without checking them again."""
+        reply = object.__new__(cls)
+        put = object.__setattr__  # one call per field: this is on the hot path of every log check
+        put(reply, "ref_id", ref_id)
+        put(reply, "product_code", product_code)
+        put(reply, "destination", destination)
+        put(reply, "status", status)
+        put(reply, "fields", fields)
+        put(reply, "trxid", trxid)
+        put(reply, "balance", balance)
+        put(reply, "timestamp", timestamp)
+        put(reply, "refid", refid)
+        put(reply, "bare_details", bare_details)
+        put(reply, "_wire", None)
+        return reply
 
     # -- views -------------------------------------------------------------------------
 

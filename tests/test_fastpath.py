@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from datetime import tzinfo
+from datetime import timedelta, timezone, tzinfo
 
 import pytest
 from hypothesis import example, given
@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 import irs_grammar as irs
 from irs_grammar import fastpath, parser, reference, strategies
-from irs_grammar.fastpath import fast_reader
-from irs_grammar.reference import parse_with_lark
+from irs_grammar.fastpath import fast_reader, fast_transaction_reader
+from irs_grammar.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, parser_for
+from irs_grammar.reference import parse_transaction_with_lark, parse_with_lark
 from tests.corpus import load
 
 
@@ -28,9 +29,19 @@ from tests.corpus import load
 def fresh_fast_path() -> None:
     """Build the fast path anew here: what is cached came from other tests (or, under
     mutation testing, from the unmutated code)."""
-    for cached in (fastpath.line_re, fastpath.head_re, fastpath.field_re, fastpath.fast_reader):
+    for cached in (
+        fastpath.line_re,
+        fastpath.head_re,
+        fastpath.field_re,
+        fastpath.fast_reader,
+        fastpath.fast_transaction_reader,
+    ):
         cached.cache_clear()
     parser._read_fast = None
+    parser._read_transaction = None
+
+
+WIB = timezone(timedelta(hours=7))
 
 
 def fast(line: str, tz: tzinfo | None) -> irs.InquiryResponse | None:
@@ -52,7 +63,7 @@ def test_the_fast_reader_is_bound_on_first_use() -> None:
     assert parser._read_fast is fast_reader()
 
 
-def outcome(read: Callable[[str], irs.InquiryResponse], line: str) -> object:
+def outcome(read: Callable[[str], object], line: str) -> object:
     """The reply, or the error as a comparable tuple."""
     try:
         return read(line)
@@ -130,3 +141,109 @@ def test_cost_grows_linearly_with_length(make: Callable[[int], str]) -> None:
     small, large = best_time(make(100_000)), best_time(make(1_000_000))
     # Ten times the text: about ten times the time. Quadratic would be 100.
     assert large / max(small, 1e-4) < 30, (small, large)
+
+
+# -- transaction replies: the same fast-path builder, proven the same way ---------------------------
+
+
+def assert_transactions_agree(line: str, tz: tzinfo | None = None) -> None:
+    reference = outcome(lambda text: parse_transaction_with_lark(text, tz=tz), line)
+    fast_reply = fast_transaction_reader()(line, tz)
+    if isinstance(reference, irs.TransactionResponse):
+        assert fast_reply == reference
+        assert fast_reply is not None
+        assert fast_reply.timestamp.tzinfo is tz
+    else:
+        assert fast_reply is None
+    assert outcome(lambda text: irs.parse_transaction(text, tz=tz), line) == reference
+
+
+def test_a_valid_transaction_never_reaches_the_lark_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_lark(line: str, tz: object) -> object:
+        raise AssertionError(f"the Lark path read a valid line: {line!r}")
+
+    monkeypatch.setattr(reference, "refuse_transaction", no_lark)
+    for case in load("transaction/documented.jsonl") + load("transaction/variants.jsonl"):
+        assert irs.parse_transaction(case["line"]).ref_id
+
+
+@pytest.mark.parametrize(
+    "case",
+    load("transaction/documented.jsonl")
+    + load("transaction/variants.jsonl")
+    + load("transaction/invalid.jsonl"),
+    ids=lambda case: str(case["name"]),
+)
+def test_transactions_agree_on_the_corpus(case: dict[str, object]) -> None:
+    assert_transactions_agree(str(case["line"]))
+
+
+@given(strategies.transaction_lines(), st.sampled_from([None, WIB]))
+def test_transactions_agree_on_valid_lines(line: str, tz: tzinfo | None) -> None:
+    assert_transactions_agree(line, tz)
+
+
+@given(strategies.transaction_lines().flatmap(strategies._mutations))
+@example("R#1 A. 2 FAILED. Nomor salah. @12:00:00.000000 01/01/2025")
+@example("R#1 A. 2 FAILED. SN: 1. @12:00:00.000000 01/01/2025")  # no details part after a field
+@example("R#1 A. 2 FAILED. SN: 1. SN: 2. x\n. TRXID: 3. @12:00:00.000000 01/01/2025")
+@example(
+    "R#1 A. 2 SUCCESS. TRXID: 3. SISA SALDO: 1.000.000.000.000.000.000 - 0 = 1 @12:00:00.000000 01/01/2025"
+)
+@example("R#1 A. 2 SUCCESS. TRXID: 3. @24:00:00.000000 31/12/2024")
+def test_transactions_agree_on_near_misses(line: str) -> None:
+    assert_transactions_agree(line)
+
+
+@given(st.text(st.sampled_from(list("R#. :@0123456789/AZ-=&\n")), max_size=80))
+def test_transactions_agree_on_text_of_the_formats_own_characters(line: str) -> None:
+    assert_transactions_agree("R#1 A. 2 " + line)
+
+
+@given(st.text())
+def test_transactions_agree_on_any_text(line: str) -> None:
+    assert_transactions_agree(line)
+
+
+# -- refused lines reach Lark cut short: counted in characters, not seconds ----------------------
+
+TRANSACTION_HOSTILE: dict[str, Callable[[int], str]] = {
+    "fields without TRXID": lambda n: "R#1 A. 1 SUCCESS. " + "A: x. " * (n // 6),
+    "fields, then a bad TRXID": lambda n: "R#1 A. 1 SUCCESS. " + "A: x. " * (n // 6) + "TRXID: . @",
+    "empty fields": lambda n: (
+        "R#1 A. 1 SUCCESS. " + "A: . " * (n // 5) + "TRXID: 1. @99:00:00.000000 01/01/2025"
+    ),
+    "fields, then a line break": lambda n: "R#1 A. 1 SUCCESS. " + "A: x. " * (n // 6) + "B: \n",
+}
+INQUIRY_HOSTILE: dict[str, Callable[[int], str]] = {
+    "fields without an end": lambda n: "R#A. " + "A: x. " * (n // 6),
+    "fields, then an impossible date": lambda n: (
+        "R#A. " + "A: x. " * (n // 6) + "@12:00:00.000000 31/02/2025"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("read", "grammar", "make"),
+    [(irs.parse_transaction, TRANSACTION_GRAMMAR, make) for make in TRANSACTION_HOSTILE.values()]
+    + [(irs.parse, INQUIRY_GRAMMAR, make) for make in INQUIRY_HOSTILE.values()],
+    ids=[*TRANSACTION_HOSTILE, *INQUIRY_HOSTILE],
+)
+def test_a_refused_line_of_fields_reaches_lark_without_them(
+    read: Callable[[str], object], grammar: str, make: Callable[[int], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lark = parser_for(grammar)
+    seen: list[int] = []
+    real_parse = lark.parse
+
+    def counting_parse(text: str) -> object:
+        seen.append(len(text))
+        return real_parse(text)
+
+    monkeypatch.setattr(lark, "parse", counting_parse)
+    line = make(1_000_000)
+    with pytest.raises(irs.ParseError) as caught:
+        read(line)
+    assert 1 <= caught.value.column <= len(line) + 1
+    assert seen
+    assert max(seen) < 200, seen  # a megabyte of fields cut to the last one

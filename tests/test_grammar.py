@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from functools import cache
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -11,8 +14,15 @@ from hypothesis import strategies as st
 from lark import Lark
 from lark.load_grammar import load_grammar
 
+import irs_grammar
 from irs_grammar.errors import READABLE_TERMINALS
-from irs_grammar.grammar import INQUIRY_GRAMMAR, build_parser, grammar_text, terminal_pattern
+from irs_grammar.grammar import (
+    INQUIRY_GRAMMAR,
+    build_parser,
+    grammar_text,
+    terminal_pattern,
+    terminals_module,
+)
 
 
 def test_builds_in_strict_mode() -> None:
@@ -86,3 +96,27 @@ def test_a_value_is_the_unrolled_loop_of_its_pieces(terminal: str, dot: str, tex
 
 def test_a_value_excludes_exactly_the_line_end_characters() -> None:
     assert set(terminal_pattern("LINE_END")) - set("?") == {"\r", "\n"}
+
+
+def test_the_generated_terminals_are_the_grammars_own() -> None:
+    # _terminals.py lets a valid line be read without Lark; `make terminals` writes it.
+    committed = (Path(irs_grammar.__file__).parent / "_terminals.py").read_text(encoding="utf-8")
+    assert committed == terminals_module(), "run `make terminals` after changing a grammar"
+
+
+def test_a_valid_line_is_read_without_importing_lark() -> None:
+    probe = (
+        "import sys\n"
+        "import irs_grammar as irs\n"
+        "irs.parse('R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024')\n"
+        "irs.parse_reply('R#7 DN1 FAILED. Nomor salah. TRXID: -. @10:54:14.776182 29/11/2024')\n"
+        "irs.serialize(irs.parse_transaction('R#1 A. 2 SUCCESS. SN: 3. TRXID: 4. "
+        "SISA SALDO: 1.000 - 0 = 1.000 @12:00:00.000000 01/01/2025&refid=1'))\n"
+        "print('lark' in sys.modules)\n"
+        "try:\n"
+        "    irs.parse('R#PLN20. PRICE: x. @12:32:55.821005 12/11/2024')\n"
+        "except irs.ParseError:\n"
+        "    print('lark' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "True"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -142,3 +145,96 @@ def test_a_zone_can_be_named() -> None:
     assert reply.timestamp == datetime(2024, 11, 12, 5, 32, 55, 821005, tzinfo=UTC)
     assert irs.serialize(reply) == line
     assert irs.parse(line).timestamp.tzinfo is None
+
+
+# -- a reply the fast path read lazily is the same value as one built at once ----------------------
+
+LAZY_LINES = [
+    "R#PLN20. PRICE: 20546. CUSTNUM: 01105691111. CUSTNAME: BAHARRUDIN1. POWERCAPACITY: R1/2200VA. "
+    "@12:32:55.821005 12/11/2024",
+    "R#. CUSTNUM: 01105601111. REASON: CUSTID not recognized. Biller throws exception. Err:5110. "
+    "@12:32:08.889517 12/11/2024",
+    "R#A. @00:00:00.000000 29/02/2024",
+]
+
+
+def lazy_and_eager(line: str, tz: timezone | None = None) -> tuple[InquiryResponse, InquiryResponse]:
+    """The fast path's reply (nothing split or built yet) and the Lark reader's (built at once)."""
+    from irs_grammar.fastpath import fast_reader
+    from irs_grammar.reference import parse_with_lark
+
+    lazy = fast_reader()(line, tz)
+    assert lazy is not None
+    assert lazy._wire is not None  # really unread: nothing has touched it yet
+    return lazy, parse_with_lark(line, tz=tz)
+
+
+@pytest.mark.parametrize("line", LAZY_LINES)
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda r: r.fields,
+        lambda r: r.timestamp,
+        repr,
+        hash,
+        lambda r: r.to_dict(),
+        lambda r: r.ok,
+        lambda r: r.reason,
+        lambda r: r.error_code,
+        lambda r: r.price,
+        lambda r: irs.serialize(r),
+        lambda r: dataclasses.astuple(r),
+        lambda r: pickle.loads(pickle.dumps(r)),
+        copy.copy,
+        copy.deepcopy,
+        lambda r: dataclasses.replace(r, product_code="X"),
+    ],
+)
+def test_every_reading_of_a_lazy_reply_gives_what_an_eager_one_gives(
+    line: str, read: Callable[[InquiryResponse], object]
+) -> None:
+    lazy, eager = lazy_and_eager(line)
+    assert read(lazy) == read(eager)
+
+
+@pytest.mark.parametrize("line", LAZY_LINES)
+def test_a_lazy_reply_equals_compares_and_hashes_as_an_eager_one(line: str) -> None:
+    lazy, eager = lazy_and_eager(line)
+    assert lazy == eager
+    lazy, eager = lazy_and_eager(line)
+    assert eager == lazy  # from the other side, before anything was built
+    lazy, eager = lazy_and_eager(line)
+    assert {lazy: 1}[eager] == 1
+    lazy, _ = lazy_and_eager(line)
+    copied = pickle.loads(pickle.dumps(lazy))
+    assert copied == eager
+    assert copied._wire is None
+
+
+@pytest.mark.parametrize("name", ["fields", "timestamp", "product_code"])
+def test_a_lazy_reply_is_immutable_before_and_after_it_is_built(name: str) -> None:
+    lazy, _ = lazy_and_eager(LAZY_LINES[0])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(lazy, name, ())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        delattr(lazy, name)
+    assert lazy.fields[0] == ("PRICE", "20546")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(lazy, name, ())
+    with pytest.raises(AttributeError, match="'InquiryResponse' object has no attribute 'nope'"):
+        lazy.nope  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_a_lazy_reply_keeps_its_zone() -> None:
+    wib = timezone(timedelta(hours=7))
+    lazy, eager = lazy_and_eager(LAZY_LINES[0], wib)
+    assert lazy.timestamp.tzinfo is wib
+    assert lazy == eager
+
+
+def test_what_a_lazy_reply_holds_unread_cannot_be_changed() -> None:
+    lazy, eager = lazy_and_eager(LAZY_LINES[0])
+    # As for any name that is not a field of a frozen dataclass with slots (on 3.11 to 3.13).
+    with pytest.raises(TypeError):
+        lazy._wire = None  # type: ignore[misc]
+    assert lazy == eager

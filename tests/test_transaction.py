@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -516,3 +519,55 @@ def test_pln_token_reads_each_spelling_into_its_parts(
 )
 def test_any_other_shape_is_no_token(serial: str) -> None:
     assert read_pln_token(serial) is None
+
+
+# -- a reply the fast path read lazily is the same value as one built at once ----------------------
+
+
+def lazy_and_eager_transaction(line: str) -> tuple[TransactionResponse, TransactionResponse]:
+    from irs_grammar.fastpath import fast_transaction_reader
+    from irs_grammar.reference import parse_transaction_with_lark
+
+    lazy = fast_transaction_reader()(line, None)
+    assert lazy is not None
+    assert lazy._wire is not None  # really unread: nothing has touched it yet
+    return lazy, parse_transaction_with_lark(line)
+
+
+@pytest.mark.parametrize("case", load("transaction/documented.jsonl"), ids=case_id)
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda r: r.fields,
+        lambda r: r.status,
+        lambda r: r.timestamp,
+        repr,
+        hash,
+        lambda r: r.to_dict(),
+        lambda r: (r.ok, r.failed, r.final, r.pending, r.deduction, r.pln_token, r.balance_adds_up),
+        lambda r: irs.serialize(r),
+        lambda r: dataclasses.astuple(r),
+        lambda r: pickle.loads(pickle.dumps(r)),
+        copy.deepcopy,
+        lambda r: dataclasses.replace(r, ref_id="X"),
+        lambda r: r == irs.parse_transaction(irs.serialize(r)),
+    ],
+)
+def test_every_reading_of_a_lazy_transaction_gives_what_an_eager_one_gives(
+    case: dict[str, Any], read: Callable[[TransactionResponse], object]
+) -> None:
+    lazy, eager = lazy_and_eager_transaction(case["line"])
+    assert read(lazy) == read(eager)
+
+
+def test_a_lazy_transaction_is_immutable_and_equal_from_both_sides() -> None:
+    line = load("transaction/documented.jsonl")[0]["line"]
+    lazy, eager = lazy_and_eager_transaction(line)
+    assert eager == lazy
+    lazy, eager = lazy_and_eager_transaction(line)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        lazy.status = "FAILED"  # type: ignore[misc]
+    assert lazy.status is TransactionStatus.SUCCESS
+    assert {lazy: 1}[eager] == 1
+    with pytest.raises(AttributeError, match="'TransactionResponse' object has no attribute 'nope'"):
+        lazy.nope  # type: ignore[attr-defined]  # noqa: B018
