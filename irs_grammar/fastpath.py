@@ -20,6 +20,7 @@ from datetime import tzinfo
 from functools import cache
 from typing import Any, NamedTuple
 
+from . import timestamp
 from .grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, terminal_pattern
 from .model import REASON, InquiryResponse
 from .timestamp import is_real_moment, moment
@@ -136,20 +137,40 @@ def _fill_inquiry(
 
 
 @cache
+def inquiry_matcher() -> Callable[[str], re.Match[str] | None]:
+    """match(line): the match of a valid inquiry line (a real moment too), or None.
+
+    What the fast path accepts, and all a log count needs: the validator
+    counts a valid line from its match without building a reply.
+    """
+    match_line = line_re(INQUIRY).match
+
+    def match(line: str) -> re.Match[str] | None:
+        m = match_line(line)
+        # Not a real moment: None, and the slow path says which part.
+        return m if m is not None and is_real_moment(m["time"], m["date"]) else None
+
+    return match
+
+
+@cache
 def fast_reader() -> Callable[[str, tzinfo | None], InquiryResponse | None]:
     """parse_fast(line, tz): the inquiry reply, or None when the Lark parser must decide."""
     match_line = line_re(INQUIRY).match
-    unread = InquiryResponse.unread
-    put = object.__setattr__
+    new, put, reply_type = object.__new__, object.__setattr__, InquiryResponse
+    iso_dates, iso_date = timestamp.ISO_DATES, timestamp.iso_date
 
+    # parse()'s whole cost is here, so what is_real_moment() and Unread.unread()
+    # do is written out inline (tests/test_fastpath.py holds the two to agree).
     def parse_fast(line: str, tz: tzinfo | None) -> InquiryResponse | None:
         m = match_line(line)
         if m is None:
             return None
         product, block, _, reason, t, d = m.groups()
-        if not is_real_moment(t, d):  # not a real moment: the slow path says which part
-            return None
-        reply = unread(_fill_inquiry, (block, reason, t, d, tz))
+        if t[0:2] > "23" or t[3] > "5" or t[6] > "5" or not (iso_dates.get(d) or iso_date(d)):
+            return None  # not a real moment: the slow path says which part
+        reply = new(reply_type)
+        put(reply, "_wire", (_fill_inquiry, (block, reason, t, d, tz)))
         put(reply, "product_code", product)  # at once: a log summary counts by product
         return reply
 

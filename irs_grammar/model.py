@@ -173,10 +173,7 @@ class InquiryResponse(FieldLookup, Unread):
     def error_code(self) -> str | None:
         """The digits of the last `Err:NNNN` in REASON (Klikoo's own code), or None."""
         reason = self.reason
-        if reason is None:
-            return None
-        codes = _ERROR_CODE.findall(reason)
-        return codes[-1] if codes else None
+        return None if reason is None else error_code_of(reason)
 
     @property
     def reason(self) -> str | None:
@@ -276,6 +273,12 @@ class InquiryResponse(FieldLookup, Unread):
                 raise ValueError(f"{name}: a wire key; use its documented name {DOCUMENTED_NAMES[name]}")
             fields.append((WIRE_KEYS.get(name, name), value))
         return cls(data[PRODUCT_CODE], tuple(fields), moment)
+
+
+def error_code_of(reason: str) -> str | None:
+    """The digits of the last `Err:NNNN` in a reason, or None."""
+    codes = _ERROR_CODE.findall(reason)
+    return codes[-1] if codes else None
 
 
 def _is_pair(item: object) -> bool:

@@ -49,19 +49,20 @@ def read_timestamp(time: str, date: str, tz: tzinfo | None = None) -> datetime:
 # Each DD/MM/YYYY seen, as the ISO date it names ("2024-11-29T"), or "" when it
 # names no real day: a log holds few dates, so each is checked once. Bounded:
 # cleared when full.
-_ISO_DATES: dict[str, str] = {}
-_ISO_DATES_MAX = 4096
+ISO_DATES: dict[str, str] = {}
+ISO_DATES_MAX = 4096
 
 
-def _iso_date(date: str) -> str:
-    iso = _ISO_DATES.get(date)
+def iso_date(date: str) -> str:
+    """`29/11/2024` -> `2024-11-29T`, or "" when the date names no real day (checked once a date)."""
+    iso = ISO_DATES.get(date)
     if iso is None:
         day, month, year = int(date[0:2]), int(date[3:5]), int(date[6:10])
         real = year >= 1 and 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
         iso = f"{date[6:10]}-{date[3:5]}-{date[0:2]}T" if real else ""
-        if len(_ISO_DATES) >= _ISO_DATES_MAX:
-            _ISO_DATES.clear()
-        _ISO_DATES[date] = iso
+        if len(ISO_DATES) >= ISO_DATES_MAX:
+            ISO_DATES.clear()
+        ISO_DATES[date] = iso
     return iso
 
 
@@ -73,14 +74,14 @@ def is_real_moment(time: str, date: str) -> bool:
     per distinct date. It relies on nothing that differs between Pythons
     (3.14's fromisoformat takes hour 24; this never asks it).
     """
-    if time[0:2] > "23" or time[3:5] > "59" or time[6:8] > "59":
+    if time[0:2] > "23" or time[3] > "5" or time[6] > "5":  # minutes and seconds: 00 to 59
         return False
-    return bool(_iso_date(date))
+    return bool(iso_date(date))
 
 
 def moment(time: str, date: str, tz: tzinfo | None) -> datetime:
     """The datetime of a TIME and DATE that is_real_moment() has accepted."""
-    when = datetime.fromisoformat(_iso_date(date) + time)  # both checked: ISO order is all it takes
+    when = datetime.fromisoformat(iso_date(date) + time)  # both checked: ISO order is all it takes
     return when if tz is None else when.replace(tzinfo=tz)
 
 

@@ -9,19 +9,21 @@ error the Lark parser gives.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
 from collections.abc import Callable
-from datetime import timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 import irs_grammar as irs
-from irs_grammar import fastpath, parser, reference, strategies
+from irs_grammar import fastpath, parser, reference, strategies, timestamp
 from irs_grammar.fastpath import fast_reader, fast_transaction_reader
 from irs_grammar.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, parser_for
 from irs_grammar.reference import parse_transaction_with_lark, parse_with_lark
+from irs_grammar.timestamp import is_real_moment
 from tests.corpus import load
 
 
@@ -247,3 +249,42 @@ def test_a_refused_line_of_fields_reaches_lark_without_them(
     assert 1 <= caught.value.column <= len(line) + 1
     assert seen
     assert max(seen) < 200, seen  # a megabyte of fields cut to the last one
+
+
+# -- the moment: checked by text, the same way everywhere ------------------------------------------
+
+DATES = ["29/02/2024", "29/02/2023", "31/04/2025", "30/04/2025", "00/01/2025", "01/13/2025", "01/01/0000"]
+
+
+@pytest.mark.parametrize("hour", [f"{h:02d}" for h in range(100)])
+def test_the_fast_paths_moment_check_is_the_grammars(hour: str) -> None:
+    # parse_fast() writes is_real_moment() out inline; both must agree with the Lark reader.
+    for minute, second, date in itertools.product(("00", "59", "60", "99"), ("00", "59", "60", "99"), DATES):
+        time_ = f"{hour}:{minute}:{second}.000000"
+        line = f"R#A. @{time_} {date}"
+        real = outcome(parse_with_lark, line)
+        assert (fast(line, None) is not None) is isinstance(real, irs.InquiryResponse)
+        assert is_real_moment(time_, date) is isinstance(real, irs.InquiryResponse)
+        assert outcome(irs.parse, line) == real
+
+
+def test_hour_24_is_refused_even_where_fromisoformat_takes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # CPython 3.14's fromisoformat reads T24:00 as the next midnight (gh-102450).
+    class Lenient(datetime):
+        @classmethod
+        def fromisoformat(cls, text: str) -> datetime:  # type: ignore[override]
+            if "T24:" in text:
+                return datetime.fromisoformat(text.replace("T24:", "T00:")) + timedelta(days=1)
+            return datetime.fromisoformat(text)
+
+    monkeypatch.setattr(timestamp, "datetime", Lenient)
+    fastpath.fast_reader.cache_clear()
+    parser._read_fast = None
+    for read in (irs.parse, irs.parse_transaction):
+        line = (
+            "R#A. @24:00:00.000000 31/12/2024"
+            if read is irs.parse
+            else "R#1 A. 2 S. TRXID: 3. @24:00:00.000000 31/12/2024"
+        )
+        with pytest.raises(irs.ParseError, match="hour 24 is not 00 to 23"):
+            read(line)

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import irs_grammar as irs
-from irs_grammar import cli
+from irs_grammar import cli, strategies
 from irs_grammar.validation import PARALLEL_FROM_BYTES
 from tests.corpus import CORPUS, load
 from tests.test_cli import run
@@ -214,3 +214,33 @@ def test_the_summary_counts_every_line_of_a_file(lines: list[bytes]) -> None:
     summary = batch.summary
     assert summary.lines == len(lines) == summary.valid + summary.invalid + summary.blank
     assert summary.invalid == len(batch.errors)
+
+
+# The validator counts a valid inquiry from its match, without building a reply: it must
+# count exactly what parsing each line and adding it to a Summary counts, in the same order.
+log_lines = st.one_of(
+    strategies.response_lines(line_endings=False),
+    strategies.transaction_lines(line_endings=False),
+    strategies.near_misses(),
+    st.sampled_from(
+        ["", " ", "R#A. @12:00:00.000000 30/02/2025", "R#. REASON: x. Err:7. @12:00:00.000000 01/01/2025"]
+    ),
+)
+
+
+@given(st.lists(log_lines, min_size=1, max_size=12))
+def test_the_batch_counts_what_line_by_line_parsing_counts(lines: list[str]) -> None:
+    flat = [line.replace("\n", " ").replace("\r", " ") for line in lines]  # one log line each
+    batch = irs.validation.check_batch(
+        [line.encode("utf-8", "surrogatepass") + b"\n" for line in flat], 1, False
+    )
+    expected = irs.Summary()
+    errors = []
+    for result in irs.validate([line + "\n" for line in flat]):
+        expected.add(result)
+        if result.error is not None:
+            errors.append((result.number, result.error.column, result.error.message))
+    assert batch.summary.to_dict() == expected.to_dict()
+    assert list(batch.summary.products) == list(expected.products)  # first-seen order kept
+    assert batch.summary.text() == expected.text()
+    assert batch.errors == errors
