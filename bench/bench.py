@@ -1,14 +1,16 @@
 """Speed of irs-grammar, as ratios against baselines run in the same process.
 
-    make bench            # or: python bench/bench.py [--lines N] [--log-lines N]
+    make bench            # or: python bench/bench.py [--lines N] [--log-lines N] [--readme]
 
 Machines are shared and noisy: every figure is the median of several runs, and
 the ratios (measured side by side, on the same lines) are what to compare.
+`--readme` writes the table into README.md between its bench markers.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -23,28 +25,42 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from lark import Lark
-
 import irs_grammar as irs
-from irs_grammar.grammar import grammar_text
+from irs_grammar.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, build_parser
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 # The baseline a hand-written integration would use: one regex pass pulling out the fields.
 FLOOR = re.compile(r"([A-Z][A-Z0-9_]*): (.*?)(?=\. [A-Z][A-Z0-9_]*: |\. @)")
+VALID_INQUIRY = "R#PLN20. PRICE: 20546. CUSTNUM: 01105691111. @12:32:55.821005 12/11/2024"
+REFUSED_INQUIRY = "R#PLN20. PRICE: x. @12:32:55.821005 12/11/2024"
+MIB = 1 << 20
 
 
-def corpus_lines(name: str) -> list[str]:
-    with open(ROOT / "corpus" / "inquiry" / name, encoding="utf-8") as f:
-        return [json.loads(line)["line"].rstrip("\r\n") for line in f]
+def corpus_lines(kind: str, *names: str) -> list[str]:
+    lines = []
+    for name in names:
+        with open(ROOT / "corpus" / kind / name, encoding="utf-8") as f:
+            lines += [json.loads(line)["line"].rstrip("\r\n") for line in f]
+    return lines
 
 
-def generated_lines(count: int, invalid_share: float = 0.0, seed: int = 1) -> list[str]:
+def generated_lines(
+    count: int, invalid_share: float = 0.0, seed: int = 1, kind: str = "inquiry"
+) -> list[str]:
     """Realistic replies: the documented samples and our variants, shuffled; some invalid ones."""
     rng = random.Random(seed)
-    valid = corpus_lines("documented.jsonl") + corpus_lines("variants.jsonl")
-    invalid = [line for line in corpus_lines("invalid.jsonl") if "\n" not in line and "\r" not in line]
+    valid = [line for line in corpus_lines(kind, "documented.jsonl", "variants.jsonl") if len(line) < 1000]
+    invalid = [line for line in corpus_lines(kind, "invalid.jsonl") if "\n" not in line and "\r" not in line]
     return [rng.choice(invalid) if rng.random() < invalid_share else rng.choice(valid) for _ in range(count)]
+
+
+def mixed_log(count: int, transaction_share: float, seed: int) -> list[str]:
+    """A log of both kinds, 1% invalid."""
+    rng = random.Random(seed)
+    inquiries = generated_lines(count, 0.01, seed)
+    transactions = generated_lines(count, 0.01, seed + 1, "transaction")
+    return [transactions[i] if rng.random() < transaction_share else inquiries[i] for i in range(count)]
 
 
 def rate(function: Callable[[T], object], items: Sequence[T], repeats: int = 5) -> float:
@@ -56,6 +72,16 @@ def rate(function: Callable[[T], object], items: Sequence[T], repeats: int = 5) 
             function(item)
         times.append(time.perf_counter() - start)
     return len(items) / statistics.median(times)
+
+
+def seconds(function: Callable[[], object], repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        with contextlib.suppress(irs.ParseError):
+            function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def run_validate(path: Path, jobs: int) -> tuple[float, int]:
@@ -71,64 +97,127 @@ def run_validate(path: Path, jobs: int) -> tuple[float, int]:
         subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True)
         for _ in range(3)
     ]
-    seconds = statistics.median(float(r.stdout.split()[0]) for r in runs)
-    return seconds, max(int(r.stdout.split()[1]) for r in runs)
+    wall = statistics.median(float(r.stdout.split()[0]) for r in runs)
+    return wall, max(int(r.stdout.split()[1]) for r in runs)
+
+
+def cold(code: str, repeats: int = 7) -> float:
+    """Median wall seconds of a fresh `python -c code`."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _parse_or_error(line: str) -> object:
+    try:
+        return irs.parse_reply(line)
+    except irs.ParseError as error:
+        return error
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     options = argparse.ArgumentParser(description=__doc__)
     options.add_argument("--lines", type=int, default=20_000, help="lines per in-process run")
     options.add_argument("--log-lines", type=int, default=1_000_000, help="lines of the validated log")
+    options.add_argument("--readme", action="store_true", help="write the table into README.md")
     args = options.parse_args(argv)
+    rows: list[tuple[str, str]] = []
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    def row(measure: str, figure: str) -> None:
+        rows.append((measure, figure))
+        print(f"  {measure:<58} {figure}")
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"machine: {machine}")
     lines = generated_lines(args.lines)
-    replies = [irs.parse(line) for line in lines]
-    plain_lark = Lark(grammar_text(), parser="lalr", lexer="contextual")
+    transactions = generated_lines(args.lines, kind="transaction")
+    inquiry_lark, transaction_lark = build_parser(INQUIRY_GRAMMAR), build_parser(TRANSACTION_GRAMMAR)
 
+    print(f"\nin one process, {len(lines):,} valid lines of each kind, median of 5 runs:")
     parse_rate = rate(irs.parse, lines)
-    lark_rate = rate(plain_lark.parse, lines, repeats=3)
     floor_rate = rate(FLOOR.findall, lines)
-    serialize_rate = rate(irs.serialize, replies)
+    lark_rate = rate(inquiry_lark.parse, lines, repeats=3)
+    transaction_rate = rate(irs.parse_transaction, transactions)
+    transaction_lark_rate = rate(transaction_lark.parse, transactions, repeats=3)
+    serialize_rate = rate(irs.serialize, [irs.parse(line) for line in lines])
+    row("`parse`, lines/s", f"{parse_rate:,.0f}")
+    row("`parse` / bare-regex floor", f"{parse_rate / floor_rate:.2f}x (target >= 0.5)")
+    row("`parse` / plain Lark LALR (tree only)", f"{parse_rate / lark_rate:.1f}x")
+    row("`parse_transaction`, lines/s", f"{transaction_rate:,.0f}")
+    row(
+        "`parse_transaction` cost per line / `parse`", f"{parse_rate / transaction_rate:.2f}x (target <= 1.5)"
+    )
+    row("`parse_transaction` / plain Lark LALR", f"{transaction_rate / transaction_lark_rate:.1f}x")
+    row("`serialize` / `parse`", f"{serialize_rate / parse_rate:.2f}x")
 
-    print(f"\nin one process, {len(lines):,} generated valid lines, median of 5 runs:")
-    print(f"  parse                    {parse_rate:>12,.0f} lines/s")
-    print(f"  plain Lark LALR (tree)   {lark_rate:>12,.0f} lines/s")
-    print(f"  bare re extraction       {floor_rate:>12,.0f} lines/s  (the floor)")
-    print(f"  serialize                {serialize_rate:>12,.0f} replies/s")
-    print(f"  parse / Lark             {parse_rate / lark_rate:>12.1f}x   (target >= 10)")
-    print(f"  parse / floor            {parse_rate / floor_rate:>12.2f}x   (target >= 0.3)")
-    print(f"  serialize / parse        {serialize_rate / parse_rate:>12.2f}x   (target >= 1)")
+    print("\nhostile 1 MB lines (refused), median of 3:")
+    fields = "A: x. " * 170_000  # 1 MB of complete fields, then no end
+    inquiry_hostile = seconds(lambda: irs.parse("R#A. " + fields))
+    transaction_hostile = seconds(lambda: irs.parse_transaction("R#1 A. 1 SUCCESS. " + fields))
+    tenth = seconds(lambda: irs.parse("R#A. " + fields[: len(fields) // 10]))
+    row("hostile 1 MB inquiry line", f"{inquiry_hostile * 1000:.0f} ms")
+    row(
+        "hostile 1 MB transaction line",
+        f"{transaction_hostile * 1000:.0f} ms, {transaction_hostile / inquiry_hostile:.2f}x the inquiry's",
+    )
+    row("hostile inquiry line, 1 MB / 100 KB", f"{inquiry_hostile / tenth:.1f}x (linear: 10)")
+
+    print("\ncold start, a fresh process each, median of 7:")
+    nothing = cold("pass")
+    only_lark = cold("import lark")
+    valid_first = cold(f"import irs_grammar; irs_grammar.parse({VALID_INQUIRY!r})")
+    refused_first = cold(
+        f"import irs_grammar\ntry:\n    irs_grammar.parse({REFUSED_INQUIRY!r})\nexcept ValueError:\n    pass"
+    )
+    row(
+        "`import irs_grammar` + first valid `parse` / `import lark`",
+        f"{(valid_first - nothing) / (only_lark - nothing):.2f}x",
+    )
+    row("first valid `parse`, over `python -c pass`", f"+{(valid_first - nothing) * 1000:.0f} ms")
+    row(
+        "first refused `parse` (imports Lark, builds the parser)",
+        f"+{(refused_first - nothing) * 1000:.0f} ms",
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "replies.log"
         small = Path(tmp) / "small.log"
-        log_lines = generated_lines(args.log_lines, invalid_share=0.01, seed=2)
+        log_lines = mixed_log(args.log_lines, 0.3, seed=2)
         log.write_text("\n".join(log_lines) + "\n", encoding="utf-8")
         small.write_text("\n".join(log_lines[:10_000]) + "\n", encoding="utf-8")
         in_process = rate(_parse_or_error, log_lines[:200_000], repeats=3)
         one_seconds, one_peak = run_validate(log, jobs=1)
         two_seconds, two_peak = run_validate(log, jobs=2)
         small_seconds, small_peak = run_validate(small, jobs=1)
-    validate_rate = args.log_lines / one_seconds
     # Per line, start-up excluded: the extra lines over the extra time of the big log.
     marginal_rate = (args.log_lines - 10_000) / (one_seconds - small_seconds)
-    print(f"\nirs-grammar validate, {args.log_lines:,}-line log (1% invalid), new process, median of 3:")
-    print(f"  --jobs 1                 {validate_rate:>12,.0f} lines/s   peak memory {one_peak >> 10} MiB")
-    two_rate = args.log_lines / two_seconds
-    print(f"  --jobs 2                 {two_rate:>12,.0f} lines/s   peak memory {two_peak >> 10} MiB")
-    print(f"  10,000-line log, --jobs 1{'':>12}             peak memory {small_peak >> 10} MiB")
-    print(f"  parse alone, same lines  {in_process:>12,.0f} lines/s   (in process)")
-    print(f"  validate cost / parse    {in_process / validate_rate:>12.2f}x   (whole run, start-up included)")
-    print(f"  validate cost / parse    {in_process / marginal_rate:>12.2f}x   (per line; target <= 1.5)")
-    print(f"  --jobs 2 speed-up        {one_seconds / two_seconds:>12.2f}x")
+    print(
+        f"\n`irs-grammar validate`, {args.log_lines:,}-line log (30% transactions, 1% invalid), median of 3:"
+    )
+    row("`validate --jobs 1`, lines/s", f"{args.log_lines / one_seconds:,.0f}")
+    row(
+        "`validate` cost per line / `parse_reply` in process",
+        f"{in_process / marginal_rate:.2f}x (target <= 1.2)",
+    )
+    row("`validate --jobs 2` / `--jobs 1` speed", f"{one_seconds / two_seconds:.2f}x")
+    row(
+        f"peak memory, {args.log_lines:,} lines vs 10,000 (`--jobs 1`)",
+        f"{one_peak / 1024:.0f} MiB vs {small_peak / 1024:.0f} MiB ({two_peak / 1024:.0f} MiB with 2 jobs)",
+    )
 
-
-def _parse_or_error(line: str) -> object:
-    try:
-        return irs.parse(line)
-    except irs.ParseError as error:
-        return error
+    table = ["| measure | figure |", "|---|---|", *(f"| {m} | {f} |" for m, f in rows)]
+    table.append(f"\nMeasured by `make bench` on {machine}, {time.strftime('%Y-%m-%d')}.")
+    print("\n" + "\n".join(table))
+    if args.readme:
+        readme = ROOT / "README.md"
+        text = readme.read_text(encoding="utf-8")
+        start, end = "<!-- bench -->\n", "<!-- end:bench -->"
+        before, _, rest = text.partition(start)
+        _, _, after = rest.partition(end)
+        readme.write_text(before + start + "\n".join(table) + "\n" + end + after, encoding="utf-8")
 
 
 if __name__ == "__main__":

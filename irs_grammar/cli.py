@@ -18,7 +18,7 @@ from .errors import ParseError
 from .lines import STDIN, decode_lines, is_blank, open_log
 from .parser import parse_reply
 from .request import BuyRequest, InquiryRequest, Request
-from .validation import Summary, check_log
+from .validation import Summary, check_log, default_jobs
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -133,10 +133,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     sink = ErrorSink(args.format == "json", args.max_errors, sys.stdout)
     progress = Progress(sys.stderr.isatty() and not args.quiet)
     io_failed = False
+    jobs = default_jobs() if args.jobs is None else args.jobs
     for path in args.paths:
         label = "<stdin>" if path == STDIN else path
         try:
-            for batch in check_log(path, extract=args.extract, jobs=args.jobs):
+            for batch in check_log(path, extract=args.extract, jobs=jobs):
                 summary.merge(batch.summary)
                 for line, column, message in batch.errors:
                     sink.add(label, line, column, message)
@@ -151,10 +152,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if io_failed:
         return EXIT_USAGE
     return EXIT_INVALID if summary.invalid else EXIT_OK
-
-
-def _default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 # Credentials come from the environment: a command line is visible to other users.
@@ -237,7 +234,10 @@ def build_argument_parser() -> argparse.ArgumentParser:
     validate_cmd.add_argument("--max-errors", type=_natural, metavar="N", help="print at most N errors")
     validate_cmd.add_argument("--quiet", action="store_true", help="no progress on standard error")
     validate_cmd.add_argument(
-        "--jobs", type=_natural, default=_default_jobs(), metavar="N", help="processes (default: all cores)"
+        "--jobs",
+        type=_natural,
+        metavar="N",
+        help="processes (default: the free cores, for a log of 4 MiB or more)",
     )
     validate_cmd.set_defaults(run=cmd_validate)
 

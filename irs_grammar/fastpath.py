@@ -24,7 +24,7 @@ from . import timestamp
 from .grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, terminal_pattern
 from .model import REASON, InquiryResponse
 from .timestamp import is_real_moment, moment
-from .transaction import Balance, TransactionResponse, TransactionStatus
+from .transaction import KNOWN_STATUSES, Balance, TransactionResponse
 
 
 class Shape(NamedTuple):
@@ -177,9 +177,6 @@ def fast_reader() -> Callable[[str, tzinfo | None], InquiryResponse | None]:
     return parse_fast
 
 
-_KNOWN_STATUSES = {status.value: status for status in TransactionStatus}
-
-
 def _fill_transaction(reply: TransactionResponse, groups: tuple[Any, ...], tz: tzinfo | None) -> None:
     """Build what TransactionResponse.unread() left: every field, from the line's groups."""
     (
@@ -203,7 +200,7 @@ def _fill_transaction(reply: TransactionResponse, groups: tuple[Any, ...], tz: t
     put(reply, "ref_id", ref)
     put(reply, "product_code", product)
     put(reply, "destination", destination)
-    put(reply, "status", _KNOWN_STATUSES.get(status, status))
+    put(reply, "status", KNOWN_STATUSES.get(status, status))
     put(reply, "fields", ((REASON, details),) if details is not None else split_fields(block, reason))
     put(reply, "trxid", trxid)
     put(reply, "balance", None if before is None else Balance(before, deduction, after))
@@ -213,15 +210,25 @@ def _fill_transaction(reply: TransactionResponse, groups: tuple[Any, ...], tz: t
 
 
 @cache
+def transaction_matcher() -> Callable[[str], re.Match[str] | None]:
+    """match(line): the match of a valid transaction line (a real moment too), or None."""
+    match_line = line_re(TRANSACTION).match
+
+    def match(line: str) -> re.Match[str] | None:
+        m = match_line(line)
+        return m if m is not None and is_real_moment(m["time"], m["date"]) else None
+
+    return match
+
+
+@cache
 def fast_transaction_reader() -> Callable[[str, tzinfo | None], TransactionResponse | None]:
     """parse_fast(line, tz): the transaction reply, or None when the Lark parser must decide."""
-    match_line = line_re(TRANSACTION).match
+    match = transaction_matcher()
     unread = TransactionResponse.unread
 
     def parse_fast(line: str, tz: tzinfo | None) -> TransactionResponse | None:
-        m = match_line(line)
-        if m is None or not is_real_moment(m["time"], m["date"]):
-            return None
-        return unread(_fill_transaction, (m.groups(), tz))
+        m = match(line)
+        return None if m is None else unread(_fill_transaction, (m.groups(), tz))
 
     return parse_fast

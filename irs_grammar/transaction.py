@@ -58,6 +58,9 @@ class TransactionStatus(StrEnum):
     INPROGRESS = "INPROGRESS"
 
 
+# Each documented word as its member: a word read off the wire becomes one, or stays a str.
+KNOWN_STATUSES: dict[str, TransactionStatus] = {status.value: status for status in TransactionStatus}
+
 # The only two words that end a transaction. Anything else, INPROGRESS or a
 # word this library does not know (PENDING, GAGAL, PROSES...), is not final.
 FINAL_STATUSES = frozenset({TransactionStatus.SUCCESS, TransactionStatus.FAILED})

@@ -6,6 +6,7 @@ import gzip
 import io
 import itertools
 import json
+import os
 import random
 from pathlib import Path
 
@@ -244,3 +245,17 @@ def test_the_batch_counts_what_line_by_line_parsing_counts(lines: list[str]) -> 
     assert list(batch.summary.products) == list(expected.products)  # first-seen order kept
     assert batch.summary.text() == expected.text()
     assert batch.errors == errors
+
+
+@pytest.mark.parametrize(("load", "jobs"), [(0.0, 2), (0.4, 2), (0.6, 1), (1.0, 1), (7.5, 1), (None, 2)])
+def test_the_default_is_the_free_cores(
+    monkeypatch: pytest.MonkeyPatch, load: float | None, jobs: int
+) -> None:
+    def load_average() -> tuple[float, float, float]:
+        if load is None:
+            raise OSError("no load average here")
+        return (load, 0.0, 0.0)
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", load_average)
+    assert irs.validation.default_jobs() == jobs
