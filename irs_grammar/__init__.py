@@ -8,7 +8,11 @@
 (10100, 'C**tomer Na**')
 >>> irs.serialize(reply) == line
 True
+>>> irs.__version__
+'0.2.0'
 """
+
+__version__ = "0.2.0"
 
 from .errors import ParseError, SerializeError
 from .model import InquiryResponse

@@ -1,7 +1,13 @@
 """The command line: `irs-grammar parse ...`, `validate ...`, `url ...`.
 
-Every failure is one line on standard error and an exit status:
-0 all valid, 1 some line invalid, 2 usage or I/O error. Never a traceback.
+Every failure is one line on standard error and an exit status, never a
+traceback:
+
+    0    every line read was a reply (or a URL was printed)
+    1    some line was not a reply
+    2    a usage error, or an input or output that could not be read or written
+         (nothing more is read; no summary is printed; JSON output is all or nothing)
+    130  interrupted (Ctrl-C); 143 terminated (SIGTERM)
 """
 
 from __future__ import annotations
@@ -9,22 +15,32 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import tempfile
 import time
-from collections.abc import Iterable, Sequence
-from typing import Any, TextIO
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
+from typing import IO, Any, TextIO
 
+from . import __version__
 from .errors import ParseError
-from .lines import STDIN, decode_lines, is_blank, open_log
+from .lines import MAX_LINE_BYTES, STDIN, LogReadError, Overlong, decode_lines, is_blank, open_log, read_lines
 from .parser import parse_reply
 from .request import BuyRequest, InquiryRequest, Request
-from .validation import Summary, check_log, default_jobs
+from .validation import Summary, check_log, default_jobs, usable_cores
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
 
 class UsageError(Exception):
-    """A problem with the command line or a file: exit status 2."""
+    """A problem with the command line: exit status 2."""
+
+
+class Terminated(Exception):
+    """SIGTERM arrived: stop as for Ctrl-C, with status 143."""
 
 
 def report(path: str, error: ParseError, stream: TextIO) -> None:
@@ -32,10 +48,20 @@ def report(path: str, error: ParseError, stream: TextIO) -> None:
     print(f"{path}:{error.line or 1}:{error.column}: {error.message}", file=stream)
 
 
-def _print_replies(label: str, raw_lines: Iterable[bytes], out: TextIO) -> bool:
+def _json_ascii() -> bool:
+    """Whether JSON must escape non-ASCII text: standard output cannot encode it."""
+    encoding = (getattr(sys.stdout, "encoding", None) or "ascii").lower().replace("-", "").replace("_", "")
+    return encoding not in ("utf8", "utf16", "utf32")
+
+
+# -- parse -----------------------------------------------------------------------------------
+
+
+def _print_replies(label: str, raw_lines: Iterable[bytes | Overlong], max_length: int) -> bool:
     """Print each reply of one source as JSON; report bad lines. True if all were valid."""
     all_valid = True
-    for number, text in decode_lines(raw_lines):
+    ascii_only = _json_ascii()
+    for number, text in decode_lines(raw_lines, max_length=max_length):
         if isinstance(text, ParseError):
             report(label, text, sys.stderr)
             all_valid = False
@@ -52,23 +78,33 @@ def _print_replies(label: str, raw_lines: Iterable[bytes], out: TextIO) -> bool:
             print(f"{label}:{number}:1: valid reply, but not as one JSON object: {e}", file=sys.stderr)
             all_valid = False
             continue
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(record, ensure_ascii=ascii_only) + "\n")
     return all_valid
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
     all_valid = True
+    io_failed = False
     for source in args.inputs or [STDIN]:
-        if source.startswith("R#"):  # a reply given on the command line
-            all_valid &= _print_replies("<argument>", [source.encode("utf-8")], sys.stdout)
+        if source.startswith("R#"):  # a reply given on the command line, read as its bytes
+            raw = source.encode("utf-8", errors="surrogateescape")
+            all_valid &= _print_replies("<argument>", [raw], args.max_line_length)
             continue
         label = "<stdin>" if source == STDIN else source
         try:
             with open_log(source) as stream:
-                all_valid &= _print_replies(label, stream, sys.stdout)
-        except OSError as e:
-            raise UsageError(f"{source}: {e.strerror or e}") from None
+                all_valid &= _print_replies(
+                    label, read_lines(stream, source, args.max_line_length), args.max_line_length
+                )
+        except LogReadError as e:
+            print(f"irs-grammar: {label}: {e.reason}", file=sys.stderr)
+            io_failed = True
+    if io_failed:
+        return EXIT_USAGE
     return EXIT_OK if all_valid else EXIT_INVALID
+
+
+# -- validate ----------------------------------------------------------------------------------
 
 
 class Progress:
@@ -99,60 +135,101 @@ class Progress:
 
 
 class ErrorSink:
-    """Writes invalid lines as text or into the JSON document, up to a limit; counts all."""
+    """Writes invalid lines as text, or into the JSON document, up to a limit; counts all.
 
-    def __init__(self, json_format: bool, limit: int | None, out: TextIO) -> None:
-        self.json_format, self.limit, self.out = json_format, limit, out
+    The JSON document is written only when the run completes: its errors wait
+    in a temporary file (in memory up to 1 MiB), so an interrupted or failed
+    run leaves no half document on standard output.
+    """
+
+    def __init__(self, json_format: bool, limit: int | None) -> None:
+        self.json_format, self.limit = json_format, limit
         self.count = 0
-        if json_format:
-            out.write('{"errors": [')
+        self.ascii_only = _json_ascii()
+        self.pending: IO[str] | None = (
+            tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8")  # noqa: SIM115 (close())
+            if json_format
+            else None
+        )
 
     def add(self, path: str, line: int, column: int, message: str) -> None:
         self.count += 1
         if self.limit is not None and self.count > self.limit:
             return
-        if self.json_format:
+        if self.pending is not None:
             entry = {"path": path, "line": line, "column": column, "message": message}
-            self.out.write(("" if self.count == 1 else ", ") + json.dumps(entry, ensure_ascii=False))
+            self.pending.write(
+                ("" if self.count == 1 else ", ") + json.dumps(entry, ensure_ascii=self.ascii_only)
+            )
         else:
-            self.out.write(f"{path}:{line}:{column}: {message}\n")
+            sys.stdout.write(f"{path}:{line}:{column}: {message}\n")
 
     def finish(self, summary: Summary) -> None:
         shown = self.count if self.limit is None else min(self.count, self.limit)
-        if self.json_format:
-            rest = json.dumps({**summary.to_dict(), "errors_shown": shown}, ensure_ascii=False)
-            self.out.write("], " + rest[1:] + "\n")
+        if self.pending is not None:
+            self.pending.seek(0)
+            sys.stdout.write('{"errors": [')
+            while chunk := self.pending.read(1 << 16):
+                sys.stdout.write(chunk)
+            rest = json.dumps({**summary.to_dict(), "errors_shown": shown}, ensure_ascii=self.ascii_only)
+            sys.stdout.write("], " + rest[1:] + "\n")
         else:
             if shown < self.count:
-                self.out.write(f"... {self.count - shown} more invalid lines not shown (--max-errors)\n")
-            self.out.write(summary.text() + "\n")
+                sys.stdout.write(f"... {self.count - shown} more invalid lines not shown (--max-errors)\n")
+            sys.stdout.write(summary.text() + "\n")
+
+    def close(self) -> None:
+        if self.pending is not None:
+            self.pending.close()
+
+
+def _jobs(asked: int | None) -> int:
+    """--jobs as asked, at least 1 and at most the usable cores (saying so), or the default."""
+    if asked is None:
+        return default_jobs()
+    if asked < 1:
+        raise UsageError("--jobs must be at least 1")
+    usable = usable_cores()
+    if asked > usable:
+        print(
+            f"irs-grammar: --jobs {asked} is more than the {usable} usable cores; using {usable}",
+            file=sys.stderr,
+        )
+        return usable
+    return asked
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    jobs = _jobs(args.jobs)
     summary = Summary()
-    sink = ErrorSink(args.format == "json", args.max_errors, sys.stdout)
+    sink = ErrorSink(args.format == "json", args.max_errors)
     progress = Progress(sys.stderr.isatty() and not args.quiet)
     io_failed = False
-    jobs = default_jobs() if args.jobs is None else args.jobs
-    for path in args.paths:
-        label = "<stdin>" if path == STDIN else path
-        try:
-            for batch in check_log(path, extract=args.extract, jobs=jobs):
-                summary.merge(batch.summary)
-                for line, column, message in batch.errors:
-                    sink.add(label, line, column, message)
-                progress.advance(label, batch.summary.lines)
-        except (OSError, EOFError) as e:
-            progress.close()
-            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-            print(f"irs-grammar: {path}: {reason}", file=sys.stderr)
-            io_failed = True
-    progress.close()
-    sink.finish(summary)
-    if io_failed:
-        return EXIT_USAGE
+    try:
+        for path in args.paths:
+            label = "<stdin>" if path == STDIN else path
+            try:
+                for batch in check_log(
+                    path, extract=args.extract, jobs=jobs, max_line_length=args.max_line_length
+                ):
+                    summary.merge(batch.summary)
+                    for line, column, message in batch.errors:
+                        sink.add(label, line, column, message)
+                    progress.advance(label, batch.summary.lines)
+            except LogReadError as e:
+                progress.close()
+                print(f"irs-grammar: {label}: {e.reason}", file=sys.stderr)
+                io_failed = True
+        progress.close()
+        if io_failed:  # no summary of what could not be read; no JSON at all
+            return EXIT_USAGE
+        sink.finish(summary)
+    finally:
+        sink.close()
     return EXIT_INVALID if summary.invalid else EXIT_OK
 
+
+# -- url ------------------------------------------------------------------------------------
 
 # Credentials come from the environment: a command line is visible to other users.
 CREDENTIAL_VARIABLES = {
@@ -169,6 +246,8 @@ def cmd_url(args: argparse.Namespace) -> int:
         value = os.environ.get(variable)
         if value is None:
             raise UsageError(f"{variable} is not set (the {name} of the request)")
+        if len(value) > MAX_CREDENTIAL_LENGTH:
+            raise UsageError(f"{variable} is longer than {MAX_CREDENTIAL_LENGTH} characters")
         credentials[name] = value
     parameters: dict[str, Any] = {
         **credentials,
@@ -194,30 +273,55 @@ def cmd_url(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# An environment variable is read whole: past this, it is refused, not read.
+MAX_CREDENTIAL_LENGTH = 4096
+
+
+# -- arguments ---------------------------------------------------------------------------------
+
+
 def _natural(text: str) -> int:
-    if not (text.isascii() and text.isdigit()):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    if not (text.isascii() and text.isdigit()) or len(text) > 30:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number")
     return int(text)
 
 
-def build_argument_parser() -> argparse.ArgumentParser:
+def _positive(text: str) -> int:
+    number = _natural(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser, and each subcommand's parser by name."""
     parser = argparse.ArgumentParser(
         prog="irs-grammar",
-        description="Read and check the plain-text replies of the Klikoo B2B IRS inquiry endpoint.",
+        description="Read and check the plain-text replies of the Klikoo B2B IRS endpoints.",
+        allow_abbrev=False,
     )
+    parser.add_argument("--version", action="version", version=f"irs-grammar {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    line_length = {
+        "type": _positive,
+        "default": MAX_LINE_BYTES,
+        "metavar": "BYTES",
+        "help": f"a longer line is an invalid line, skipped in constant memory (default {MAX_LINE_BYTES})",
+    }
     parse_cmd = commands.add_parser(
         "parse",
         help="print each reply as one JSON object per line",
         description="Print each reply as one JSON object per line (documented field names). "
         "Invalid lines go to standard error as PATH:LINE:COL: message.",
+        allow_abbrev=False,
     )
     parse_cmd.add_argument(
         "inputs",
         nargs="*",
         metavar="LINE|FILE|-",
-        help="a reply (starting R#), a log file (.gz too), or - for stdin",
+        help="a reply (starting R#), a log file (.gz too), or - for stdin (gzip too)",
     )
+    parse_cmd.add_argument("--max-line-length", **line_length)  # type: ignore[arg-type]
     parse_cmd.set_defaults(run=cmd_parse)
 
     validate_cmd = commands.add_parser(
@@ -225,6 +329,7 @@ def build_argument_parser() -> argparse.ArgumentParser:
         help="check reply logs: PATH:LINE:COL for each invalid line, then a summary",
         description="Check reply logs line by line. Each invalid line is printed as PATH:LINE:COL: message, "
         "then a summary. Exit status: 0 all valid, 1 some invalid, 2 usage or I/O error.",
+        allow_abbrev=False,
     )
     validate_cmd.add_argument("paths", nargs="+", metavar="PATH", help="log files (.gz too), or - for stdin")
     validate_cmd.add_argument("--format", choices=("text", "json"), default="text", help="json: one document")
@@ -232,12 +337,13 @@ def build_argument_parser() -> argparse.ArgumentParser:
         "--extract", action="store_true", help="the reply starts at the first R# of a line"
     )
     validate_cmd.add_argument("--max-errors", type=_natural, metavar="N", help="print at most N errors")
+    validate_cmd.add_argument("--max-line-length", **line_length)  # type: ignore[arg-type]
     validate_cmd.add_argument("--quiet", action="store_true", help="no progress on standard error")
     validate_cmd.add_argument(
         "--jobs",
         type=_natural,
         metavar="N",
-        help="processes (default: the free cores, for a log of 4 MiB or more)",
+        help="processes, at most the usable cores (default: the free cores, for a log of 4 MiB or more)",
     )
     validate_cmd.set_defaults(run=cmd_validate)
 
@@ -246,6 +352,7 @@ def build_argument_parser() -> argparse.ArgumentParser:
         help="print the inquiry (or, with --buy, the buy) request URL",
         description="Print the inquiry or buy request URL (HTTP POST). The credentials come from the "
         "environment: " + ", ".join(CREDENTIAL_VARIABLES.values()) + ".",
+        allow_abbrev=False,
     )
     url_cmd.add_argument("--base", required=True, help="e.g. https://host/klikoo-b2b")
     url_cmd.add_argument("--product", required=True, help="product code, e.g. PLN20")
@@ -256,20 +363,92 @@ def build_argument_parser() -> argparse.ArgumentParser:
     url_cmd.add_argument("--ref-id", help="your reference (default: a new UUID4)")
     url_cmd.add_argument("--redacted", action="store_true", help="mask client_secret and pin (for logs)")
     url_cmd.set_defaults(run=cmd_url)
-    return parser
+    return parser, {"parse": parse_cmd, "validate": validate_cmd, "url": url_cmd}
+
+
+def _check_flags(subcommands: dict[str, argparse.ArgumentParser], argv: Sequence[str]) -> None:
+    """An unknown flag is named by its subcommand's parser, before anything else is said.
+
+    (argparse would report it from the top-level parser, or first complain
+    about required arguments it never got to.)
+    """
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    sub = subcommands.get(command or "")
+    if sub is None:
+        return
+    known = {option for action in sub._actions for option in action.option_strings}
+    for arg in argv[argv.index(command) + 1 :] if command else ():
+        if arg == "--":
+            return
+        if (
+            arg.startswith("-")
+            and len(arg) > 1
+            and not arg[1:].isdigit()
+            and arg.split("=", 1)[0] not in known
+        ):
+            sub.error(f"unrecognized argument: {arg.split('=', 1)[0][:40]}")
+
+
+# -- running -------------------------------------------------------------------------------------
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _termination_raises() -> Iterator[None]:
+    """SIGTERM raises Terminated while the command runs (and only then: main() may be called in-process)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _text_streams_never_fail_on_encoding() -> None:
+    """Standard output and error write what their encoding cannot hold as escapes, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point standard output at /dev/null, so the exit flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_argument_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    _text_streams_never_fail_on_encoding()
+    parser, subcommands = build_argument_parser()
+    _check_flags(subcommands, arguments)
+    args = parser.parse_args(arguments)
     try:
-        status: int = args.run(args)
+        with _termination_raises():
+            status: int = args.run(args)
+            sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
     except UsageError as e:
         print(f"irs-grammar: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # `irs-grammar validate big.log | head`: the output, not the input
+        _silence_stdout()
+        print("irs-grammar: standard output was closed before the end (broken pipe)", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:  # `irs-grammar parse big.log | head`
-        sys.stderr.close()
-        return EXIT_OK
+        print("irs-grammar: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("irs-grammar: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     return status

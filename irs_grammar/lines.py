@@ -1,35 +1,136 @@
-"""Reading logs as numbered text lines, one at a time, whatever their bytes.
+"""Reading logs as numbered text lines, one at a time, whatever their bytes, in bounded memory.
 
-A file is read as bytes and split on `\\n` only, so a stray `\\r` or a
+A file is read in blocks and split on `\\n` only, so a stray `\\r` or a
 Unicode line separator inside a reply stays in its line, where the parser
 reports it. Each line is decoded on its own: bad UTF-8 spoils one line, not
-the rest of the file.
+the rest of the file. A line longer than a limit (1 MiB by default) is not
+kept: it is reported as an overlong line and skipped in constant memory, so
+`/dev/zero` or a gzip bomb cannot fill the memory. Every failure to read
+(a missing file, a corrupt or truncated gzip) is a LogReadError with a
+one-line reason.
 """
 
 from __future__ import annotations
 
 import gzip
 import sys
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from .errors import ParseError
 
 STDIN = "-"
+MAX_LINE_BYTES = 1 << 20  # the default --max-line-length
+_BLOCK = 1 << 20  # read this much at a time
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class LogReadError(OSError):
+    """A log that cannot be read (to its end): `reason` says why in a few words, never a traceback."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class Overlong(NamedTuple):
+    """A line longer than the limit: only its length is kept (at least `length` bytes)."""
+
+    length: int
+
+
+def read_error(path: str, error: BaseException) -> LogReadError:
+    """The one-line reason for a failure to read a log."""
+    if isinstance(error, LogReadError):
+        return error
+    if isinstance(error, EOFError):
+        return LogReadError(path, "the gzip file is truncated (it ends before its end marker)")
+    if isinstance(error, zlib.error):
+        return LogReadError(path, "the gzip file is corrupt (its compressed data does not decode)")
+    if isinstance(error, gzip.BadGzipFile):
+        return LogReadError(path, f"not a valid gzip file ({error})")
+    if isinstance(error, IsADirectoryError):
+        return LogReadError(path, "is a directory")
+    if isinstance(error, OSError) and error.strerror:
+        return LogReadError(path, error.strerror)
+    return LogReadError(path, str(error) or type(error).__name__)
 
 
 @contextmanager
 def open_log(path: str) -> Iterator[BinaryIO]:
-    """A binary stream over a log: `-` is standard input, `*.gz` is gunzipped."""
-    if path == STDIN:
-        yield sys.stdin.buffer
-    elif path.endswith(".gz"):
-        with gzip.open(path, "rb") as stream:
-            yield stream  # type: ignore[misc]
-    else:
-        with open(path, "rb") as stream:
-            yield stream
+    """A binary stream over a log: `-` is standard input, `*.gz` (or gzip on stdin) is gunzipped.
+
+    Raises LogReadError when it cannot be opened; reading it may raise
+    anything read_error() explains (read_lines() does that).
+    """
+    try:
+        if path == STDIN:
+            stream: BinaryIO = sys.stdin.buffer
+            head = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
+            if head == _GZIP_MAGIC:
+                with gzip.GzipFile(fileobj=stream, mode="rb") as unpacked:
+                    yield unpacked  # type: ignore[misc]
+            else:
+                yield stream
+        elif path.endswith(".gz"):
+            with gzip.open(path, "rb") as unpacked:
+                yield unpacked  # type: ignore[misc]
+        else:
+            with open(path, "rb") as plain:
+                yield plain
+    except (OSError, EOFError, zlib.error) as error:
+        raise read_error(path, error) from None
+
+
+def read_lines(stream: BinaryIO, path: str, max_length: int = MAX_LINE_BYTES) -> Iterator[bytes | Overlong]:
+    """Each line of a stream with its `\\n` (the last may have none), or Overlong past `max_length` bytes.
+
+    Memory stays under about max_length plus one block, whatever the input.
+    Raises LogReadError when the stream fails part-way.
+    """
+    pending = b""  # the start of a line not yet ended
+    skipping = 0  # > 0: inside an overlong line, this many bytes seen so far
+    while True:
+        try:
+            block = stream.read(_BLOCK)
+        except (OSError, EOFError, zlib.error) as error:
+            raise read_error(path, error) from None
+        if not block:
+            break
+        if skipping:
+            end = block.find(b"\n")
+            if end < 0:
+                skipping += len(block)
+                continue
+            yield Overlong(skipping + end + 1)
+            skipping, block = 0, block[end + 1 :]
+        parts = (pending + block).split(b"\n")
+        pending = parts.pop()
+        if parts and max(map(len, parts)) > max_length:  # rare: look at each line
+            for part in parts:
+                yield Overlong(len(part) + 1) if len(part) > max_length else part + b"\n"
+        else:
+            yield from [part + b"\n" for part in parts]
+        if len(pending) > max_length:
+            skipping, pending = len(pending), b""
+    if skipping:
+        yield Overlong(skipping)
+    elif pending:
+        yield pending
+
+
+def overlong_error(number: int, line: Overlong, max_length: int) -> ParseError:
+    """The error for a line past the limit, at the first column past it."""
+    return ParseError(
+        f"line longer than {max_length:,} bytes ({line.length:,} or more); skipped (--max-line-length)",
+        text="",
+        column=max_length + 1,
+        expected=(f"a line of at most {max_length:,} bytes",),
+        line=number,
+    )
 
 
 def decode_line(number: int, raw: bytes) -> str | ParseError:
@@ -48,12 +149,22 @@ def decode_line(number: int, raw: bytes) -> str | ParseError:
         )
 
 
-def decode_lines(raw_lines: Iterable[bytes], first: int = 1) -> Iterator[tuple[int, str | ParseError]]:
+def decode_lines(
+    raw_lines: Iterable[bytes | Overlong], first: int = 1, max_length: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, str | ParseError]]:
     """(line number, text or ParseError) for each raw line; see decode_line()."""
     for number, raw in enumerate(raw_lines, first):
-        yield number, decode_line(number, raw)
+        if isinstance(raw, Overlong):
+            yield number, overlong_error(number, raw, max_length)
+        else:
+            yield number, decode_line(number, raw)
 
 
 def is_blank(text: str) -> bool:
-    """A line with nothing but white space and its line break."""
-    return not text or text.isspace()
+    """A line of nothing but spaces, tabs and its line break.
+
+    Any other white space (a vertical tab, U+0085, U+2028, U+3000, ...) is
+    text, and so an invalid line with its column.
+    """
+    body = text.removesuffix("\n").removesuffix("\r") if text.endswith("\n") else text
+    return not body.strip(" \t")

@@ -24,6 +24,7 @@ from typing import ClassVar, Self
 from urllib.parse import quote, unquote_plus, urlsplit
 
 METHOD = "POST"
+MAX_AMOUNT = 10**18 - 1  # amounts are whole rupiah of at most 18 digits, as in the replies
 SECRETS = frozenset({"client_secret", "pin"})
 MASK = "***"
 # Parameters that may not be empty (idrs may: a reseller without an IRS partner id).
@@ -31,6 +32,14 @@ _REQUIRED = frozenset({"client_id", "client_secret", "pin", "product_code", "to"
 _AMOUNTS = frozenset({"amount", "selling_price"})
 # In the documented order; the inquiry adds selling_price at the end.
 _COMMON_PARAMETERS = ("client_id", "client_secret", "idrs", "pin", "product_code", "ref_id", "to", "amount")
+
+
+def _unquote(raw: str) -> str | None:
+    """A percent-decoded value, or None when it does not decode (no exception escapes with its text)."""
+    try:
+        return unquote_plus(raw, errors="strict")
+    except UnicodeDecodeError:
+        return None
 
 
 def _new_ref_id() -> str:
@@ -54,7 +63,8 @@ def _check_base(base_url: str) -> str:
 
 
 def _is_control(char: str) -> bool:
-    return unicodedata.category(char) in ("Cc", "Zl", "Zp")
+    """A control character, a line or paragraph separator, or a lone surrogate (no UTF-8 for it)."""
+    return unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -81,15 +91,16 @@ class Request:
             if name in _AMOUNTS:
                 if isinstance(value, bool) or not isinstance(value, int):
                     raise TypeError(f"{name}: must be an int, not {type(value).__name__}")
-                if value < 0:
-                    raise ValueError(f"{name}: must not be negative")
+                if not 0 <= value <= MAX_AMOUNT:
+                    raise ValueError(f"{name}: must be 0 to {MAX_AMOUNT:,} (at most 18 digits)")
                 continue
             if not isinstance(value, str):
                 raise TypeError(f"{name}: must be a str, not {type(value).__name__}")
             if name in _REQUIRED and not value:
                 raise ValueError(f"{name}: must not be empty")
             if any(_is_control(c) for c in value):
-                raise ValueError(f"{name}: holds a line break or a control character")
+                # Named by the field only: the value may be a secret.
+                raise ValueError(f"{name}: holds a line break, a control character or a lone surrogate")
 
     # -- writing -----------------------------------------------------------------
 
@@ -129,17 +140,18 @@ class Request:
         values: dict[str, str] = {}
         for position, part in enumerate(query.split("&") if query else [], 1):
             name, sep, raw = part.partition("=")
+            # Named by position or by a documented name, never by text from the URL:
+            # an unencoded "&" in a secret would make a piece of it a "name".
             if not sep:
                 raise ValueError(f"url: query part {position} has no '='")
             if name not in cls.PARAMETERS:
-                shown = name if name.isidentifier() and len(name) <= 40 else f"at position {position}"
-                raise ValueError(f"url: unknown parameter {shown}")
+                raise ValueError(f"url: query part {position} is not a parameter of {cls.__name__}")
             if name in values:
                 raise ValueError(f"{name}: repeated in the url")
-            try:
-                values[name] = unquote_plus(raw, errors="strict")
-            except UnicodeDecodeError:
-                raise ValueError(f"{name}: its percent-encoding is not UTF-8") from None
+            value = _unquote(raw)
+            if value is None:  # raised here, outside any handler: no exception holding the text is chained
+                raise ValueError(f"{name}: its percent-encoding is not UTF-8")
+            values[name] = value
         missing = [name for name in cls.PARAMETERS if name not in values]
         if missing:
             raise ValueError(f"{missing[0]}: missing from the url")

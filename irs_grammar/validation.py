@@ -13,15 +13,23 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from multiprocessing.pool import AsyncResult
 
 from .errors import ParseError
 from .fastpath import fast_reader, inquiry_matcher, transaction_matcher
-from .lines import decode_line, is_blank, open_log
+from .lines import (
+    MAX_LINE_BYTES,
+    LogReadError,
+    Overlong,
+    decode_line,
+    is_blank,
+    open_log,
+    overlong_error,
+    read_lines,
+)
 from .model import InquiryResponse, error_code_of
 from .parser import parse_reply
 from .transaction import KNOWN_STATUSES, TransactionResponse, rupiah
@@ -99,16 +107,20 @@ def validate(
     [23]
     """
     if isinstance(source, (str, os.PathLike)):
-        with open_log(os.fspath(source)) as stream:
-            yield from _results(stream, 1, extract, tz)
+        path = os.fspath(source)
+        with open_log(path) as stream:
+            yield from _results(read_lines(stream, path), 1, extract, tz)
     else:
         yield from _results(source, 1, extract, tz)
 
 
 def _results(
-    lines: Iterable[str | bytes], first: int, extract: bool, tz: tzinfo | None
+    lines: Iterable[str | bytes | Overlong], first: int, extract: bool, tz: tzinfo | None
 ) -> Iterator[LineResult]:
     for number, line in enumerate(lines, first):
+        if isinstance(line, Overlong):
+            yield LineResult(number, error=overlong_error(number, line, MAX_LINE_BYTES))
+            continue
         text = decode_line(number, line) if isinstance(line, bytes) else line
         if isinstance(text, ParseError):
             yield LineResult(number, error=text)
@@ -224,7 +236,9 @@ class BatchResult:
     errors: list[tuple[int, int, str]]
 
 
-def check_batch(raw_lines: list[bytes], first: int, extract: bool) -> BatchResult:
+def check_batch(
+    raw_lines: Sequence[bytes | Overlong], first: int, extract: bool, max_line_length: int = MAX_LINE_BYTES
+) -> BatchResult:
     """Check consecutive raw lines, the first being line `first`. Runs in worker processes too.
 
     The hot loop of every log check: a valid reply is counted from the fast
@@ -235,9 +249,9 @@ def check_batch(raw_lines: list[bytes], first: int, extract: bool) -> BatchResul
     """
     summary = Summary()
     errors: list[tuple[int, int, str]] = []
-    try:  # the common case, decoded in one go; a batch with bad bytes goes line by line
-        lines: Sequence[str | bytes] = [raw.decode("utf-8") for raw in raw_lines]
-    except UnicodeDecodeError:
+    try:  # the common case, decoded in one go; a batch with bad bytes or an overlong line goes line by line
+        lines: Sequence[str | bytes | Overlong] = [raw.decode("utf-8") for raw in raw_lines]  # type: ignore[union-attr]
+    except (UnicodeDecodeError, AttributeError):
         lines = raw_lines
     match_inquiry, match_transaction = inquiry_matcher(), transaction_matcher()
     products: list[str] = []  # of every valid reply, in line order
@@ -258,7 +272,10 @@ def check_batch(raw_lines: list[bytes], first: int, extract: bool) -> BatchResul
                 if m["deduction"] is not None:
                     deducted += rupiah(m["deduction"])
                 continue
-        text = decode_line(number, line) if isinstance(line, bytes) else line
+        if isinstance(line, Overlong):
+            text: str | ParseError = overlong_error(number, line, max_line_length)
+        else:
+            text = decode_line(number, line) if isinstance(line, bytes) else line
         result = (
             LineResult(number, error=text)
             if isinstance(text, ParseError)
@@ -293,33 +310,100 @@ def check_batch(raw_lines: list[bytes], first: int, extract: bool) -> BatchResul
 # -- whole logs, in batches, on several cores --------------------------------------
 
 BATCH_LINES = 20_000
+BATCH_BYTES = 4 << 20  # a batch ends at BATCH_LINES lines or this many bytes, whichever comes first
+# At most this many bytes of lines are in flight to the workers, whatever --jobs.
+WINDOW_BYTES = 32 << 20
 # Below this size a regular file is checked in this process: starting workers costs more.
 PARALLEL_FROM_BYTES = 4 << 20
 
 
-def check_log(path: str, *, extract: bool = False, jobs: int = 1) -> Iterator[BatchResult]:
+def check_log(
+    path: str, *, extract: bool = False, jobs: int = 1, max_line_length: int = MAX_LINE_BYTES
+) -> Iterator[BatchResult]:
     """Check a log in batches of lines, in order, on up to `jobs` processes.
 
-    Raises OSError (EOFError for a truncated .gz) when the log cannot be read.
-    Memory stays flat: at most 2 x jobs batches are in flight at once.
+    Raises LogReadError when the log cannot be read to its end, after every
+    batch read before the failure has been yielded (so what is reported does
+    not depend on `jobs`). Memory stays flat: a line is at most
+    `max_line_length` bytes (a longer one is an invalid line), a batch at most
+    BATCH_BYTES, and at most WINDOW_BYTES are in flight to the workers.
     """
     with open_log(path) as stream:
-        batches = _batches(stream)
+        batches = _batches(read_lines(stream, path, max_line_length))
         if jobs <= 1 or _is_small_file(path):
-            for first, batch in batches:
-                yield check_batch(batch, first, extract)
+            for first, batch, _ in batches:
+                yield check_batch(batch, first, extract, max_line_length)
             return
-        from concurrent.futures import ProcessPoolExecutor  # only big logs pay for importing it
+        yield from _in_workers(batches, extract, jobs, max_line_length)
 
-        fast_reader()  # built once here, inherited by forked workers
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            window: deque[Future[BatchResult]] = deque()
-            for first, batch in batches:
-                window.append(pool.submit(check_batch, batch, first, extract))
-                if len(window) >= 2 * jobs:
-                    yield window.popleft().result()
-            while window:
-                yield window.popleft().result()
+
+def _in_workers(
+    batches: Iterator[tuple[int, list[bytes | Overlong], int]], extract: bool, jobs: int, max_line_length: int
+) -> Iterator[BatchResult]:
+    import multiprocessing  # only big logs pay for importing it
+
+    fast_reader()  # built once here, inherited by forked workers
+    inquiry_matcher()
+    transaction_matcher()
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    )
+    pool = context.Pool(jobs, initializer=_quiet_worker)
+    try:
+        window: deque[tuple[AsyncResult[BatchResult], int]] = deque()
+        in_flight = 0
+        failure: LogReadError | None = None
+        while True:
+            try:
+                item = next(batches, None)
+            except LogReadError as error:
+                failure, item = error, None
+            if item is None:
+                break
+            first, batch, size = item
+            window.append((pool.apply_async(check_batch, (batch, first, extract, max_line_length)), size))
+            in_flight += size
+            while window and (in_flight > WINDOW_BYTES or len(window) > 2 * jobs):
+                done, done_size = window.popleft()
+                in_flight -= done_size
+                yield done.get()
+        while window:
+            yield window.popleft()[0].get()
+        if failure is not None:
+            raise failure
+        pool.close()
+    finally:
+        pool.terminate()  # at once, on an interrupt too: no worker outlives the command
+        pool.join()
+
+
+def _quiet_worker() -> None:
+    """Workers leave Ctrl-C and termination to the command, which stops them itself."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _batches(lines: Iterable[bytes | Overlong]) -> Iterator[tuple[int, list[bytes | Overlong], int]]:
+    """(number of the first line, lines, bytes) for consecutive batches, bounded in lines and bytes."""
+    first = 1
+    batch: list[bytes | Overlong] = []
+    size = 0
+    try:
+        for line in lines:
+            batch.append(line)
+            size += len(line) if isinstance(line, bytes) else 1
+            if len(batch) >= BATCH_LINES or size >= BATCH_BYTES:
+                yield first, batch, size
+                first += len(batch)
+                batch, size = [], 0
+    except LogReadError:
+        if batch:  # what was read before the failure is checked too, whatever --jobs
+            yield first, batch, size
+        raise
+    if batch:
+        yield first, batch, size
 
 
 def default_jobs() -> int:
@@ -331,21 +415,16 @@ def default_jobs() -> int:
     on, less the load average of the last minute (rounded), and at least one.
     A log under PARALLEL_FROM_BYTES is read in this process whatever this says.
     """
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
         busy = round(os.getloadavg()[0])
     except OSError:  # no load average on this system
         busy = 0
-    return max(1, usable - busy)
+    return max(1, usable_cores() - busy)
 
 
-def _batches(stream: Iterable[bytes]) -> Iterator[tuple[int, list[bytes]]]:
-    """(number of the first line, lines) for consecutive batches of BATCH_LINES lines."""
-    lines = iter(stream)
-    first = 1
-    while batch := list(islice(lines, BATCH_LINES)):
-        yield first, batch
-        first += len(batch)
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _is_small_file(path: str) -> bool:
