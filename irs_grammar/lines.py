@@ -37,7 +37,7 @@ class LogReadError(OSError):
 
 
 class Overlong(NamedTuple):
-    """A line longer than the limit: only its length is kept (at least `length` bytes)."""
+    """A line longer than the limit: only its length is kept (bytes, without the line break)."""
 
     length: int
 
@@ -51,7 +51,11 @@ def read_error(path: str, error: BaseException) -> LogReadError:
     if isinstance(error, zlib.error):
         return LogReadError(path, "the gzip file is corrupt (its compressed data does not decode)")
     if isinstance(error, gzip.BadGzipFile):
-        return LogReadError(path, f"not a valid gzip file ({error})")
+        if str(error).startswith("Not a gzipped file"):
+            return LogReadError(path, f"not a valid gzip file ({error})")
+        return LogReadError(
+            path, f"the gzip file is corrupt ({error})"
+        )  # a CRC or a length that does not match
     if isinstance(error, IsADirectoryError):
         return LogReadError(path, "is a directory")
     if isinstance(error, OSError) and error.strerror:
@@ -64,25 +68,28 @@ def open_log(path: str) -> Iterator[BinaryIO]:
     """A binary stream over a log: `-` is standard input, `*.gz` (or gzip on stdin) is gunzipped.
 
     Raises LogReadError when it cannot be opened; reading it may raise
-    anything read_error() explains (read_lines() does that).
+    anything read_error() explains (read_lines() does that). An error raised
+    by the caller inside the block (a closed output pipe) is not the log's
+    and passes through as it is.
     """
+    stream: BinaryIO
     try:
         if path == STDIN:
-            stream: BinaryIO = sys.stdin.buffer
+            stream = sys.stdin.buffer
             head = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
             if head == _GZIP_MAGIC:
-                with gzip.GzipFile(fileobj=stream, mode="rb") as unpacked:
-                    yield unpacked  # type: ignore[misc]
-            else:
-                yield stream
+                stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
         elif path.endswith(".gz"):
-            with gzip.open(path, "rb") as unpacked:
-                yield unpacked  # type: ignore[misc]
+            stream = gzip.open(path, "rb")  # type: ignore[assignment]  # noqa: SIM115 (closed below)
         else:
-            with open(path, "rb") as plain:
-                yield plain
+            stream = open(path, "rb")  # noqa: SIM115 (closed below)
     except (OSError, EOFError, zlib.error) as error:
         raise read_error(path, error) from None
+    if stream is sys.stdin.buffer:
+        yield stream
+    else:
+        with stream:
+            yield stream
 
 
 def read_lines(stream: BinaryIO, path: str, max_length: int = MAX_LINE_BYTES) -> Iterator[bytes | Overlong]:
@@ -105,13 +112,13 @@ def read_lines(stream: BinaryIO, path: str, max_length: int = MAX_LINE_BYTES) ->
             if end < 0:
                 skipping += len(block)
                 continue
-            yield Overlong(skipping + end + 1)
+            yield Overlong(skipping + end)
             skipping, block = 0, block[end + 1 :]
         parts = (pending + block).split(b"\n")
         pending = parts.pop()
         if parts and max(map(len, parts)) > max_length:  # rare: look at each line
             for part in parts:
-                yield Overlong(len(part) + 1) if len(part) > max_length else part + b"\n"
+                yield Overlong(len(part)) if len(part) > max_length else part + b"\n"
         else:
             yield from [part + b"\n" for part in parts]
         if len(pending) > max_length:
@@ -125,7 +132,7 @@ def read_lines(stream: BinaryIO, path: str, max_length: int = MAX_LINE_BYTES) ->
 def overlong_error(number: int, line: Overlong, max_length: int) -> ParseError:
     """The error for a line past the limit, at the first column past it."""
     return ParseError(
-        f"line longer than {max_length:,} bytes ({line.length:,} or more); skipped (--max-line-length)",
+        f"line longer than {max_length:,} bytes ({line.length:,}); skipped (--max-line-length)",
         text="",
         column=max_length + 1,
         expected=(f"a line of at most {max_length:,} bytes",),

@@ -378,9 +378,15 @@ def _in_workers(
 
 
 def _quiet_worker() -> None:
-    """Workers leave Ctrl-C and termination to the command, which stops them itself."""
+    """Workers leave Ctrl-C and termination to the command, which stops them itself.
+
+    They leave its process group, so a Ctrl-C or a SIGTERM sent to the group
+    reaches the command alone: a worker killed while it holds the pool's queue
+    lock would leave Pool.terminate() waiting for that lock for ever.
+    """
     import signal
 
+    os.setpgrp()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 

@@ -1,0 +1,389 @@
+"""The command line under faults: the real command in a subprocess, row by row of the README's table.
+
+Each row asserts the exit status, one line on standard error that names the
+real cause, no traceback, and for JSON output a complete document or nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.corpus import CORPUS
+
+DOCUMENTED = CORPUS / "inquiry/documented.log"
+VALID = b"R#A. @12:00:00.000000 01/01/2025\n"
+INVALID = b"R#A. @12:00:00 01/01/2025\n"
+
+
+def run(
+    *args: str | bytes, stdin: bytes = b"", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "irs_grammar", *args],
+        input=stdin,
+        capture_output=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
+
+
+def last_line(stderr: bytes) -> str:
+    """The last line on standard error (invalid lines may come before it), with no traceback."""
+    text = stderr.decode("utf-8", errors="replace")
+    assert "Traceback" not in text, text
+    return text.rstrip("\n").rsplit("\n", 1)[-1]
+
+
+def one_line(stderr: bytes) -> str:
+    """The single line on standard error, checked to be one line and no traceback."""
+    text = stderr.decode("utf-8", errors="replace")
+    assert "Traceback" not in text, text
+    assert text.count("\n") == 1, text
+    assert text.endswith("\n"), text
+    return text.rstrip("\n")
+
+
+@pytest.fixture(scope="module")
+def big_gz(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A gzip log of 200,000 lines, one in ten invalid."""
+    path = tmp_path_factory.mktemp("logs") / "big.log.gz"
+    lines = [(INVALID if n % 10 == 0 else VALID) for n in range(200_000)]
+    path.write_bytes(gzip.compress(b"".join(lines), compresslevel=1))
+    return path
+
+
+# -- the output pipe closed early ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["validate", "parse"])
+def test_a_closed_output_pipe_is_named_as_the_output(tmp_path: Path, command: str) -> None:
+    log = tmp_path / "replies.log"
+    log.write_bytes((INVALID if command == "validate" else VALID) * 50_000)  # more than a pipe holds
+    process = subprocess.Popen(
+        [sys.executable, "-m", "irs_grammar", command, str(log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.readline()  # `| head -1`
+    process.stdout.close()
+    status = process.wait(timeout=30)
+    message = one_line(process.stderr.read())
+    assert status == 2
+    assert message == "irs-grammar: standard output was closed before the end (broken pipe)"
+    assert str(log) not in message
+
+
+# -- gzip that is corrupt, truncated, not gzip, or on standard input ---------------------------------
+
+
+@pytest.mark.parametrize("command", ["validate", "parse"])
+def test_a_corrupt_gzip_is_one_line_and_exit_2(tmp_path: Path, big_gz: Path, command: str) -> None:
+    data = bytearray(big_gz.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 4] = b"\xff\x00\xff\x00"
+    corrupt = tmp_path / "corrupt.log.gz"
+    corrupt.write_bytes(bytes(data))
+    result = (
+        run(command, "--max-errors", "0", str(corrupt))
+        if command == "validate"
+        else run(command, str(corrupt))
+    )
+    assert result.returncode == 2
+    assert last_line(result.stderr).startswith(f"irs-grammar: {corrupt}: the gzip file is corrupt")
+    if command == "validate":
+        assert result.stdout == b""  # no summary of what could not be read
+
+
+@pytest.mark.parametrize("command", ["validate", "parse"])
+def test_a_truncated_gzip_is_one_line_and_exit_2(tmp_path: Path, big_gz: Path, command: str) -> None:
+    truncated = tmp_path / "truncated.log.gz"
+    truncated.write_bytes(big_gz.read_bytes()[: big_gz.stat().st_size * 2 // 3])
+    result = run(command, str(truncated))
+    assert result.returncode == 2
+    assert last_line(result.stderr) == (
+        f"irs-grammar: {truncated}: the gzip file is truncated (it ends before its end marker)"
+    )
+
+
+def test_what_a_truncated_gzip_reports_does_not_depend_on_jobs(tmp_path: Path, big_gz: Path) -> None:
+    truncated = tmp_path / "truncated.log.gz"
+    truncated.write_bytes(big_gz.read_bytes()[: big_gz.stat().st_size * 2 // 3])
+    one, two = run("validate", "--jobs", "1", str(truncated)), run("validate", "--jobs", "2", str(truncated))
+    assert one.returncode == two.returncode == 2
+    assert one.stdout == two.stdout
+    assert one.stdout.count(b"\n") > 10_000  # every invalid line read before the cut is reported
+
+
+def test_a_gz_that_is_not_gzip(tmp_path: Path) -> None:
+    fake = tmp_path / "plain.log.gz"
+    fake.write_bytes(VALID)
+    result = run("validate", str(fake))
+    assert result.returncode == 2
+    assert one_line(result.stderr).startswith(f"irs-grammar: {fake}: not a valid gzip file")
+
+
+@pytest.mark.parametrize("command", ["validate", "parse"])
+def test_gzip_on_standard_input_is_read(command: str) -> None:
+    result = run(command, "-", stdin=gzip.compress(DOCUMENTED.read_bytes()))
+    assert result.returncode == 0, result.stderr
+    if command == "parse":
+        assert result.stdout.count(b"\n") == 7
+
+
+# -- files that are not there, not files, or not readable -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("/nonexistent/replies.log", "No such file or directory"),
+        ("/", "is a directory"),
+        ("/proc/self/mem", "Input/output error"),  # unreadable even for root
+    ],
+)
+@pytest.mark.parametrize("command", ["validate", "parse"])
+def test_io_errors_are_one_line_exit_2_and_no_summary(command: str, target: str, reason: str) -> None:
+    result = run(command, target)
+    assert result.returncode == 2
+    assert one_line(result.stderr) == f"irs-grammar: {target}: {reason}"
+    assert result.stdout == b""
+
+
+def test_a_fifo_is_read_like_a_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "replies.fifo"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with open(fifo, "wb") as pipe:
+            pipe.write(VALID * 1000 + INVALID)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    result = run("validate", str(fifo))
+    writer.join(timeout=10)
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{fifo}:1001:7: ".encode())
+
+
+# -- interruption -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize(
+    ("signum", "status", "said"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+)
+def test_an_interrupt_stops_at_once_without_a_traceback_or_half_a_document(
+    jobs: str, signum: signal.Signals, status: int, said: str
+) -> None:
+    # Standard input stays open, so the command is still reading when the signal comes;
+    # it goes to the whole process group, as Ctrl-C at a terminal does.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "irs_grammar", "validate", "--format", "json", "--jobs", jobs, "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert process.stdin is not None
+    process.stdin.write((VALID * 9 + INVALID) * 60_000)  # 6 MB: workers busy with --jobs 2
+    process.stdin.flush()
+    time.sleep(1.0)
+    sent = time.monotonic()
+    os.killpg(process.pid, signum)
+    stdout, stderr = process.communicate(timeout=10)
+    took = time.monotonic() - sent
+    process.stdin.close()
+    assert process.returncode == status
+    assert one_line(stderr) == f"irs-grammar: {said}"
+    assert stdout == b""  # no half document
+    assert took < 5, took  # measured well under a second; the bound only guards against a hang
+
+
+# -- arguments ------------------------------------------------------------------------------------
+
+
+def test_absurd_jobs_are_capped_with_a_note() -> None:
+    result = run("validate", "--jobs", "99999999999999999999", str(DOCUMENTED))
+    assert result.returncode == 0
+    assert one_line(result.stderr).startswith("irs-grammar: --jobs 99999999999999999999 is more than the ")
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["validate", "--jobs", "0", str(DOCUMENTED)], "--jobs must be at least 1"),
+        (["validate", "--jobs", "1e5", str(DOCUMENTED)], "argument --jobs: '1e5' is not a whole number"),
+        (
+            ["validate", "--max-line-length", "0", str(DOCUMENTED)],
+            "argument --max-line-length: must be at least 1",
+        ),
+        (["validate", "--json", "f"], "unrecognized argument: --json"),
+        (["url", "--bogus"], "unrecognized argument: --bogus"),
+        (["parse", "--max-errors", "3"], "unrecognized argument: --max-errors"),
+    ],
+)
+def test_argument_errors_name_the_flag_with_the_subcommands_usage(args: list[str], named: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    text = result.stderr.decode()
+    assert "Traceback" not in text
+    assert named in text
+    if "must be at least 1" not in named or "argument" in named:
+        assert f"usage: irs-grammar {args[0]}" in text
+
+
+def test_huge_max_errors_is_fine() -> None:
+    result = run("validate", "--max-errors", "99999999999999999999", str(DOCUMENTED))
+    assert result.returncode == 0
+
+
+def test_version() -> None:
+    import irs_grammar
+
+    result = run("--version")
+    assert (result.returncode, result.stdout.decode()) == (0, f"irs-grammar {irs_grammar.__version__}\n")
+
+
+# -- encodings ---------------------------------------------------------------------------------------
+
+
+def test_bad_utf8_in_an_argument_is_an_invalid_line() -> None:
+    result = run("parse", b"R#A. B: \xff. @12:00:00.000000 01/01/2024")
+    assert result.returncode == 1
+    assert one_line(result.stderr) == "<argument>:1:9: not valid UTF-8 (byte 0xff)"
+
+
+def test_an_ascii_only_output_gets_escapes_not_a_crash(tmp_path: Path) -> None:
+    log = tmp_path / "names.log"
+    log.write_text(
+        "R#A. CUSTNAME: SITI Ä王. @12:00:00.000000 01/01/2024\nR#A. B: é. @99:00:00.000000 01/01/2024\n"
+    )
+    parsed = run("parse", str(log), env={"PYTHONIOENCODING": "ascii"})
+    assert parsed.returncode == 1
+    assert json.loads(parsed.stdout.splitlines()[0])["CUSTOMER_NAME"] == "SITI Ä王"
+    checked = run("validate", "--format", "json", str(log), env={"PYTHONIOENCODING": "ascii"})
+    assert checked.returncode == 1
+    assert json.loads(checked.stdout)["invalid"] == 1
+    text = run("validate", str(log), env={"PYTHONIOENCODING": "ascii"})
+    assert text.returncode == 1
+    assert "Traceback" not in text.stderr.decode()
+
+
+def test_a_secret_with_a_bad_byte_is_refused_without_showing_any_of_it() -> None:
+    env = {
+        "IRS_CLIENT_ID": "c1",
+        "IRS_IDRS": "x",
+        "IRS_PIN": "123456",
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "irs_grammar",
+            "url",
+            "--base",
+            "https://h",
+            "--product",
+            "A",
+            "--to",
+            "1",
+            "--amount",
+            "1",
+            "--selling-price",
+            "1",
+        ],
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("IRS_")}, **env}
+        | {"IRS_CLIENT_SECRET": os.fsdecode(b"Sup3r\xffSecret")},
+        capture_output=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    message = one_line(result.stderr)
+    assert (
+        message == "irs-grammar: client_secret: holds a line break, a control character or a lone surrogate"
+    )
+    assert b"Sup3r" not in result.stderr
+    assert b"\xff" not in result.stderr
+
+
+# -- blank lines -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("space", ["\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\u2028", "\u3000"])
+def test_only_spaces_and_tabs_are_blank(tmp_path: Path, space: str) -> None:
+    log = tmp_path / "spaces.log"
+    log.write_text(f" \t\n\r\n{space}\n \t{space}\n", encoding="utf-8")
+    result = run("validate", "--format", "json", str(log))
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert (report["blank"], report["invalid"]) == (2, 2)
+    assert [(e["line"], e["column"]) for e in report["errors"]] == [(3, 1), (4, 1)]
+
+
+# -- memory, whatever the input ------------------------------------------------------------------------
+
+
+def peak_rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_dev_zero_is_read_in_bounded_memory(jobs: str) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "irs_grammar", "validate", "--jobs", jobs, "/dev/zero"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(2.0)  # about 2 GB of zeros read by then
+    peak = peak_rss_mib(process.pid)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 143
+    assert one_line(stderr) == "irs-grammar: terminated"
+    assert peak < 100, peak  # a line of zeros is never kept: about 1 MiB of it at a time
+
+
+def test_a_gzip_bomb_is_one_overlong_line_in_bounded_memory(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.log.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as packed:
+        zeros = b"\0" * (1 << 20)
+        for _ in range(200):  # 200 MiB of zeros, about 200 KB packed
+            packed.write(zeros)
+        packed.write(b"\n" + VALID)
+    result = run("validate", str(bomb))
+    assert result.returncode == 1
+    assert (
+        result.stdout.splitlines()[0]
+        == (
+            f"{bomb}:1:1048577: line longer than 1,048,576 bytes (209,715,200); skipped (--max-line-length)"
+        ).encode()
+    )
+    assert b"lines: 2 (valid 1, invalid 1, blank 0)" in result.stdout
+
+
+def test_max_line_length_is_a_flag(tmp_path: Path) -> None:
+    log = tmp_path / "long.log"
+    log.write_bytes(b"R#A. B: " + b"x" * 100 + b". @12:00:00.000000 01/01/2025\n" + VALID)
+    result = run("validate", "--max-line-length", "50", str(log))
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == (
+        f"{log}:1:51: line longer than 50 bytes (137); skipped (--max-line-length)".encode()
+    )
+    assert run("validate", "--max-line-length", "200", str(log)).returncode == 0
