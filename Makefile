@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench docs terminals fuzz mutation clean
+.PHONY: demo test lint typecheck pytest pytest-others sdist-check bench docs terminals fuzz mutation clean
 
 FUZZ_SECONDS ?= 300
 
@@ -30,10 +30,35 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
-test: lint typecheck pytest
+# The suite runs on every CPython the package claims (>= 3.11.5) that this machine has:
+# .venv's python3 first, then each of OTHER_PYTHONS in a venv of its own. A missing one is
+# skipped with a message, never silently.
+OTHER_PYTHONS ?= 3.12 3.13
+
+pytest-others:
+	@for v in $(OTHER_PYTHONS); do \
+	  py=""; \
+	  for c in $$(ls -d $$HOME/.pyenv/versions/$$v.*/bin/python 2>/dev/null) $$(command -v python$$v); do \
+	    if [ -z "$$py" ] && "$$c" -c pass 2>/dev/null; then py=$$c; fi; \
+	  done; \
+	  if [ -z "$$py" ]; then echo "skipping Python $$v: no working python$$v on this machine"; continue; fi; \
+	  echo "== the suite on Python $$v ($$py)"; \
+	  $(MAKE) --no-print-directory VENV=.venv-$$v PYTHON=$$py pytest || exit 1; \
+	done
+
+# The source distribution carries its own tests, and they pass from it, unpacked, away from
+# this tree (the quick Hypothesis profile: the full one has just run above).
+sdist-check: $(STAMP)
+	rm -rf build/sdist && mkdir -p build/sdist
+	$(BIN)/python -m hatchling build -t sdist -d build/sdist
+	tar -xzf build/sdist/irs_grammar-*.tar.gz -C build/sdist
+	cd build/sdist/irs_grammar-*/ && PYTHONPATH=. HYPOTHESIS_PROFILE=quick \
+	  $(abspath $(BIN))/python -m pytest -p no:cacheprovider -q --ignore=tests/test_faults.py
+
+test: lint typecheck pytest pytest-others sdist-check
 
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-* build dist .mypy_cache .pytest_cache .ruff_cache
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py

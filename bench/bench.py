@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import json
 import os
 import platform
@@ -99,6 +100,52 @@ def run_validate(path: Path, jobs: int) -> tuple[float, int]:
     ]
     wall = statistics.median(float(r.stdout.split()[0]) for r in runs)
     return wall, max(int(r.stdout.split()[1]) for r in runs)
+
+
+def peak_kib(command: list[str], seconds: float | None = None) -> int:
+    """Peak resident memory (KiB) of the command's largest process, by /usr/bin/time -v.
+
+    With `seconds`, the command is sent SIGTERM after that long (for inputs that never end).
+    """
+    timed = subprocess.Popen(
+        ["/usr/bin/time", "-v", *command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    if seconds is not None:
+        time.sleep(seconds)
+        subprocess.run(["pkill", "-TERM", "-P", str(timed.pid)], check=False)  # the command, not time
+    _, report = timed.communicate()
+    return max(int(line.split()[-1]) for line in report.splitlines() if "Maximum resident set size" in line)
+
+
+def memory_under_faults(tmp: Path) -> list[tuple[str, str]]:
+    """/dev/zero for 10 s, a gzip bomb of 1 GiB of zeros, 1 GB of 1 KB lines with --jobs 1, 2 and 8."""
+    validate = [sys.executable, "-m", "irs_grammar", "validate", "--quiet"]
+    rows = [("`validate /dev/zero` for 10 s", f"{peak_kib([*validate, '/dev/zero'], 10.0) / 1024:.0f} MiB")]
+    bomb = tmp / "bomb.log.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as packed:
+        zeros = bytes(1 << 20)
+        for _ in range(1024):
+            packed.write(zeros)
+    rows.append(
+        (
+            f"`validate` on a gzip bomb ({bomb.stat().st_size >> 10:,} KiB of gzip, 1 GiB of zeros)",
+            f"{peak_kib([*validate, str(bomb)]) / 1024:.0f} MiB",
+        )
+    )
+    bomb.unlink()
+    big = tmp / "kb-lines.log"
+    line = ("R#PLN20. PRICE: 20546. CUSTNAME: " + "A" * 950 + ". @12:32:55.821005 12/11/2024\n").encode()
+    with open(big, "wb") as out:
+        block = line * 1024
+        for _ in range(1_000_000 // 1024):
+            out.write(block)
+    size = big.stat().st_size
+    for jobs in ("1", "2", "8"):
+        peak = peak_kib([*validate, "--jobs", jobs, str(big)])
+        rows.append(
+            (f"`validate --jobs {jobs}` on {size / 1e9:.1f} GB of 1 KB lines", f"{peak / 1024:.0f} MiB")
+        )
+    return rows
 
 
 def cold(code: str, repeats: int = 7) -> float:
@@ -207,6 +254,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"peak memory, {args.log_lines:,} lines vs 10,000 (`--jobs 1`)",
         f"{one_peak / 1024:.0f} MiB vs {small_peak / 1024:.0f} MiB ({two_peak / 1024:.0f} MiB with 2 jobs)",
     )
+
+    print("\npeak memory under hostile input (/usr/bin/time -v, the largest process):")
+    with tempfile.TemporaryDirectory() as tmp:
+        for measure, figure in memory_under_faults(Path(tmp)):
+            row(measure, figure)
 
     table = ["| measure | figure |", "|---|---|", *(f"| {m} | {f} |" for m, f in rows)]
     table.append(f"\nMeasured by `make bench` on {machine}, {time.strftime('%Y-%m-%d')}.")

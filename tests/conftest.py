@@ -15,6 +15,8 @@ settings.register_profile("default", deadline=None, max_examples=200)
 settings.register_profile(
     "long", deadline=None, max_examples=5000, suppress_health_check=[HealthCheck.too_slow]
 )
+# The unpacked sdist's own run (make sdist-check), after the full run on this tree.
+settings.register_profile("quick", deadline=None, max_examples=25)
 # Mutation testing runs the suite once per mutant: fewer examples, the same ones each time.
 settings.register_profile("mutation", deadline=None, max_examples=60, derandomize=True, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

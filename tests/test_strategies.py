@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 import irs_grammar as irs
 from irs_grammar import strategies
 
-SEARCH = settings(max_examples=3000, database=None, suppress_health_check=list(HealthCheck))
+# Derandomized: how small a search shrinks to must not depend on the run (it did, 1 run in 6).
+SEARCH = settings(max_examples=3000, database=None, suppress_health_check=list(HealthCheck), derandomize=True)
 # Reaching a case only needs an example, not the smallest one.
 REACH = settings(SEARCH, phases=[Phase.generate])
 
