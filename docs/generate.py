@@ -4,7 +4,8 @@
   from the rule as Lark loads it (literal terminals show their text, the
   others their name);
 - the tables between `<!-- generated:... -->` markers in docs/format.md: every
-  terminal with its readable name and pattern, and the documented field names.
+  terminal with its readable name and pattern, the documented field names,
+  and the columns of the typed record.
 
 tests/test_docs.py fails when a committed file differs from what this writes.
 """
@@ -26,6 +27,7 @@ from lark.load_grammar import load_grammar
 from irs_grammar.errors import READABLE_TERMINALS
 from irs_grammar.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, build_parser, grammar_path, grammar_text
 from irs_grammar.model import DOCUMENTED_NAMES
+from irs_grammar.records import SCHEMA
 
 DOCS = Path(__file__).resolve().parent
 GRAMMARS = {"inquiry": INQUIRY_GRAMMAR, "transaction": TRANSACTION_GRAMMAR}
@@ -113,9 +115,16 @@ def names_table() -> str:
     return "\n".join(rows)
 
 
+def records_table() -> str:
+    rows = ["| column | type | what it holds |", "|---|---|---|"]
+    rows += [f"| `{name}` | `{kind}` | {what} |" for name, kind, what in SCHEMA]
+    return "\n".join(rows)
+
+
 def format_md(current: str) -> str:
     """docs/format.md with its generated tables brought up to date."""
-    for marker, table in (("terminals", terminal_table()), ("names", names_table())):
+    tables = (("terminals", terminal_table()), ("names", names_table()), ("records", records_table()))
+    for marker, table in tables:
         start, end = f"<!-- generated:{marker} -->", f"<!-- end:{marker} -->"
         before, _, rest = current.partition(start)
         _, _, after = rest.partition(end)

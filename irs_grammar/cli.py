@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta, timezone, tzinfo
 from types import FrameType
 from typing import IO, Any, TextIO
 
@@ -57,51 +59,112 @@ def _json_ascii() -> bool:
 # -- parse -----------------------------------------------------------------------------------
 
 
-def _print_replies(label: str, raw_lines: Iterable[bytes | Overlong], max_length: int) -> bool:
-    """Print each reply of one source as JSON; report bad lines. True if all were valid."""
-    all_valid = True
-    ascii_only = _json_ascii()
-    for number, text in decode_lines(raw_lines, max_length=max_length):
+def _records(
+    label: str, raw_lines: Iterable[bytes | Overlong], args: argparse.Namespace, path: str | None
+) -> Iterator[dict[str, Any]]:
+    """The output record of each reply of one source (typed, or with --wire the wire strings);
+    bad lines are reported on standard error and counted in args.invalid."""
+    for number, text in decode_lines(raw_lines, max_length=args.max_line_length):
         if isinstance(text, ParseError):
             report(label, text, sys.stderr)
-            all_valid = False
+            args.invalid += 1
             continue
         if is_blank(text):
             continue
         try:
-            record = parse_reply(text).to_dict()
+            reply = parse_reply(text, tz=args.tz)
+            yield reply.to_dict() if args.wire else reply.to_record(path=path, line=number)
         except ParseError as e:
             report(label, e.with_line(number), sys.stderr)
-            all_valid = False
-            continue
-        except ValueError as e:  # a valid reply that one JSON object cannot hold
+            args.invalid += 1
+        except ValueError as e:  # a valid reply that one wire dict cannot hold (--wire)
             print(f"{label}:{number}:1: valid reply, but not as one JSON object: {e}", file=sys.stderr)
-            all_valid = False
-            continue
-        sys.stdout.write(json.dumps(record, ensure_ascii=ascii_only) + "\n")
-    return all_valid
+            args.invalid += 1
 
 
-def cmd_parse(args: argparse.Namespace) -> int:
-    all_valid = True
-    io_failed = False
+def _sources(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    """The records of every input in turn; an input that cannot be read is reported and counted."""
     for source in args.inputs or [STDIN]:
         if source.startswith("R#"):  # a reply given on the command line, read as its bytes
             raw = source.encode("utf-8", errors="surrogateescape")
-            all_valid &= _print_replies("<argument>", [raw], args.max_line_length)
+            yield from _records("<argument>", [raw], args, None)
             continue
         label = "<stdin>" if source == STDIN else source
         try:
             with open_log(source) as stream:
-                all_valid &= _print_replies(
-                    label, read_lines(stream, source, args.max_line_length), args.max_line_length
-                )
+                # Read here, so a failure part-way is caught here too.
+                yield from _records(label, read_lines(stream, source, args.max_line_length), args, label)
         except LogReadError as e:
             print(f"irs-grammar: {label}: {e.reason}", file=sys.stderr)
-            io_failed = True
-    if io_failed:
+            args.io_failed = True
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    args.invalid, args.io_failed = 0, False
+    if args.format == "parquet":
+        _write_parquet(args)
+    else:
+        if args.output is not None:
+            raise UsageError("-o/--output goes with --format parquet (JSON Lines go to standard output)")
+        ascii_only = _json_ascii()
+        for record in _sources(args):
+            sys.stdout.write(json.dumps(record, ensure_ascii=ascii_only) + "\n")
+    if args.io_failed:
         return EXIT_USAGE
-    return EXIT_OK if all_valid else EXIT_INVALID
+    return EXIT_INVALID if args.invalid else EXIT_OK
+
+
+PARQUET_BATCH = 10_000  # records per row group: memory stays flat on a log of any length
+
+
+def _write_parquet(args: argparse.Namespace) -> None:
+    if args.output is None:
+        raise UsageError("--format parquet needs -o FILE")
+    if args.wire:
+        raise UsageError("--wire goes with JSON Lines; Parquet holds the typed record")
+    try:
+        import pyarrow.parquet as pq
+
+        from .records import arrow_schema, records_to_table
+    except ImportError:
+        raise UsageError("Parquet needs pyarrow: pip install 'irs-grammar[parquet]'") from None
+    zone = args.tz_name
+    partial = args.output + ".partial"  # renamed when complete: never half a file under the name
+    try:
+        with pq.ParquetWriter(partial, arrow_schema(zone)) as writer:
+            batch: list[dict[str, Any]] = []
+            for record in _sources(args):
+                batch.append(record)
+                if len(batch) >= PARQUET_BATCH:
+                    writer.write_table(records_to_table(batch, zone))
+                    batch = []
+            if batch:
+                writer.write_table(records_to_table(batch, zone))
+        os.replace(partial, args.output)
+    except OSError as e:
+        raise UsageError(f"{args.output}: {e.strerror or e}") from None
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+def _zone(text: str) -> tuple[tzinfo, str]:
+    """--tz: an IANA name (Asia/Jakarta) or a fixed offset (+07:00), with its name for Arrow."""
+    offset = re.fullmatch(r"([+-])([0-9]{2}):([0-9]{2})", text)
+    if offset:
+        sign = -1 if offset[1] == "-" else 1
+        delta = timedelta(hours=int(offset[2]), minutes=int(offset[3]))
+        if delta >= timedelta(hours=24):
+            raise argparse.ArgumentTypeError(f"{text!r} is not an offset within a day")
+        return timezone(sign * delta), text
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(text), text
+    except (ValueError, KeyError, OSError):
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is neither a zone name (Asia/Jakarta) nor an offset (+07:00)"
+        ) from None
 
 
 # -- validate ----------------------------------------------------------------------------------
@@ -321,6 +384,22 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
         metavar="LINE|FILE|-",
         help="a reply (starting R#), a log file (.gz too), or - for stdin (gzip too)",
     )
+    parse_cmd.add_argument(
+        "--format",
+        choices=("jsonl", "parquet"),
+        default="jsonl",
+        help="jsonl: one typed record per line on standard output (default); parquet: to -o FILE",
+    )
+    parse_cmd.add_argument("-o", "--output", metavar="FILE", help="the Parquet file to write")
+    parse_cmd.add_argument(
+        "--wire", action="store_true", help="JSON of the wire strings (to_dict) instead of typed records"
+    )
+    parse_cmd.add_argument(
+        "--tz",
+        type=_zone,
+        metavar="ZONE",
+        help="the zone of the timestamps: Asia/Jakarta or +07:00 (default: none)",
+    )
     parse_cmd.add_argument("--max-line-length", **line_length)  # type: ignore[arg-type]
     parse_cmd.set_defaults(run=cmd_parse)
 
@@ -434,6 +513,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser, subcommands = build_argument_parser()
     _check_flags(subcommands, arguments)
     args = parser.parse_args(arguments)
+    if getattr(args, "tz", None) is not None:
+        args.tz, args.tz_name = args.tz
+    else:
+        args.tz, args.tz_name = None, None
     try:
         with _termination_raises():
             status: int = args.run(args)

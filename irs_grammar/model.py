@@ -234,6 +234,17 @@ class InquiryResponse(FieldLookup, Unread):
             fields.append((REASON, reason))
         return cls(product_code, tuple(fields), timestamp)
 
+    def to_record(self, *, path: str | None = None, line: int | None = None) -> dict[str, Any]:
+        """The typed record for other tools: integers, booleans, an ISO 8601 timestamp.
+
+        One schema for both kinds of reply (irs_grammar.records.SCHEMA,
+        documented in docs/records.md); `path` and `line` say where the reply
+        was read. to_dict() stays the wire-exact strings.
+        """
+        from .records import to_record  # records imports the models
+
+        return to_record(self, path=path, line=line)
+
     # -- dictionaries with the documented names -------------------------------
 
     def to_dict(self) -> dict[str, str]:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from enum import StrEnum
-from typing import NamedTuple, Self
+from typing import Any, NamedTuple, Self
 
 from .grammar import TRANSACTION_GRAMMAR, terminal_re
 from .model import (
@@ -237,6 +237,17 @@ class TransactionResponse(FieldLookup, Unread):
         """
         serial = self.serial_number
         return None if serial is None else read_pln_token(serial)
+
+    def to_record(self, *, path: str | None = None, line: int | None = None) -> dict[str, Any]:
+        """The typed record for other tools: integers, booleans, an ISO 8601 timestamp.
+
+        One schema for both kinds of reply (irs_grammar.records.SCHEMA,
+        documented in docs/records.md); `path` and `line` say where the reply
+        was read. to_dict() stays the wire-exact strings.
+        """
+        from .records import to_record  # records imports the models
+
+        return to_record(self, path=path, line=line)
 
     # -- dictionaries ---------------------------------------------------------------------
 

@@ -202,7 +202,7 @@ class Summary:
             "succeeded": self.succeeded,
             "failed": self.failed,
             "products": dict(self.products.most_common()),
-            "error_codes": dict(self.error_codes.most_common()),
+            "error_codes": {f"Err:{code}": n for code, n in self.error_codes.most_common()},
             "transactions": {str(status): n for status, n in self.transactions.most_common()},
             "deducted": self.deducted,
         }

@@ -29,8 +29,8 @@ def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_parse_prints_one_json_object_per_reply_with_documented_names() -> None:
-    result = run("parse", str(DOCUMENTED))
+def test_parse_wire_prints_one_json_object_per_reply_with_documented_names() -> None:
+    result = run("parse", "--wire", str(DOCUMENTED))
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     records = [json.loads(line) for line in result.stdout.splitlines()]
@@ -53,8 +53,8 @@ def test_parse_reports_bad_lines_as_path_line_col_and_exits_1(tmp_path: Path) ->
 
 def test_parse_reads_stdin_and_a_reply_on_the_command_line() -> None:
     line = load("inquiry/documented.jsonl")[0]["line"]
-    from_stdin = run("parse", "-", stdin=(line + "\n").encode())
-    from_argument = run("parse", line)
+    from_stdin = run("parse", "--wire", "-", stdin=(line + "\n").encode())
+    from_argument = run("parse", "--wire", line)
     assert from_stdin.returncode == from_argument.returncode == 0
     assert from_stdin.stdout == from_argument.stdout != ""
     bad = run("parse", "R#A")
@@ -96,7 +96,7 @@ def test_usage_errors_exit_2_without_a_traceback() -> None:
 
 
 def test_a_valid_reply_that_json_cannot_hold_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["parse", "R#A. PRICE: 1. PRICE: 2. @12:00:00.000000 01/01/2025"])
+    status = main(["parse", "--wire", "R#A. PRICE: 1. PRICE: 2. @12:00:00.000000 01/01/2025"])
     assert status == 1
     assert (
         "<argument>:1:1: valid reply, but not as one JSON object: PRICE: repeated" in capsys.readouterr().err

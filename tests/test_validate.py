@@ -120,7 +120,7 @@ def test_json_is_one_document_with_errors_and_summary() -> None:
     assert (document["lines"], document["valid"], document["invalid"], document["blank"]) == (10, 4, 4, 2)
     assert (document["succeeded"], document["failed"]) == (2, 2)
     assert document["products"] == {"PLN20": 1, "": 1, "MAX5000": 1, "DNOPEN": 1}
-    assert document["error_codes"] == {"5110": 1, "77": 1}
+    assert document["error_codes"] == {"Err:5110": 1, "Err:77": 1}  # as the text report writes them
 
 
 def test_jobs_split_a_large_log_and_report_the_same_in_line_order(tmp_path: Path) -> None:

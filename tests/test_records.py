@@ -1,0 +1,261 @@
+"""Typed records out, read by the real readers: DuckDB and pandas, from JSON Lines and Parquet.
+
+Every expected value here is written by hand from the documented samples: the
+deductions of the documented buy replies are 18.800, 0 and 50.102 rupiah, so
+the sum of DEDUCTION over corpus/logs/both-kinds.log is 68,902; the first
+inquiry sample is dated 12/11/2024, day first: 12 November.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given
+
+import irs_grammar as irs
+from irs_grammar import strategies
+from irs_grammar.records import COLUMNS, SCHEMA, batch_to_table, to_record
+from tests.corpus import CORPUS
+
+LOG = CORPUS / "logs/both-kinds.log"
+EXPECTED_REPORT = CORPUS / "logs/both-kinds.expected.json"
+
+
+ROOT = CORPUS.parent
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "irs_grammar", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=ROOT,  # so a path relative to the repository reads as the documented report has it
+    )
+
+
+def one(sql: str) -> tuple[Any, ...]:
+    """The first row of a DuckDB query."""
+    rows: list[tuple[Any, ...]] = duckdb.connect().execute(sql).fetchall()
+    return rows[0]
+
+
+@pytest.fixture(scope="module")
+def jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("out") / "replies.jsonl"
+    result = run("parse", str(LOG))
+    assert result.returncode == 1  # line 14 is not a reply
+    assert result.stderr == f"{LOG}:14:18: expected \". \", found 'O'\n"
+    out.write_text(result.stdout, encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="module")
+def parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("out") / "replies.parquet"
+    result = run("parse", "--format", "parquet", "-o", str(out), str(LOG))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    return out
+
+
+# -- the record -----------------------------------------------------------------------------------
+
+
+def test_the_documented_replies_as_records() -> None:
+    inquiry = irs.parse(
+        "R#PLN20. PRICE: 20546. CUSTNUM: 01105691111. CUSTNAME: BAHARRUDIN1. POWERCAPACITY: R1/2200VA. "
+        "@12:32:55.821005 12/11/2024"
+    ).to_record(path="a.log", line=3)
+    assert list(inquiry) == list(COLUMNS)
+    assert {k: v for k, v in inquiry.items() if v is not None} == {
+        "kind": "inquiry",
+        "path": "a.log",
+        "line": 3,
+        "PRODUCT_CODE": "PLN20",
+        "CURRENT_TIMESTAMP": "2024-11-12T12:32:55.821005",
+        "OK": True,
+        "PRICE": 20546,
+        "CUSTOMER_NUMBER": "01105691111",
+        "CUSTOMER_NAME": "BAHARRUDIN1",
+        "POWER_CAPACITY": "R1/2200VA",
+        "EXTRA": [],
+    }
+    buy = irs.parse_reply(
+        "R#204900199 MXD40. 151443938 FAILED. REASON: FR_NOT_SELECTED. "
+        "TRXID: 3f613573-893a-418d-90ce-2b84778e1454. "
+        "SISA SALDO: 31.515.657 - 0 = 31.473.857 @18:21:31.327611 16/02/2024&refid=204900199",
+        tz=timezone(timedelta(hours=7)),
+    ).to_record()
+    assert {k: v for k, v in buy.items() if v is not None} == {
+        "kind": "transaction",
+        "PRODUCT_CODE": "MXD40",
+        "CURRENT_TIMESTAMP": "2024-02-16T18:21:31.327611+07:00",
+        "OK": False,
+        "REASON": "FR_NOT_SELECTED",
+        "REF_ID": "204900199",
+        "DESTINATION": "151443938",
+        "STATUS": "FAILED",
+        "FAILED": True,
+        "FINAL": True,
+        "PENDING": False,
+        "BARE_DETAILS": False,
+        "TRANSACTION_ID": "3f613573-893a-418d-90ce-2b84778e1454",
+        "BALANCE_BEFORE": 31515657,
+        "DEDUCTION": 0,
+        "BALANCE_AFTER": 31473857,
+        "BALANCE_ADDS_UP": False,
+        "REFID": "204900199",
+        "EXTRA": [],
+    }
+
+
+def test_fields_no_column_reads_are_kept_in_extra() -> None:
+    reply = irs.parse("R#A. PRICE: 1. PERIODE: 3 BULAN. PRICE: 2. @12:00:00.000000 01/01/2025")
+    record = reply.to_record()
+    assert record["PRICE"] == 1
+    assert record["EXTRA"] == [{"key": "PERIODE", "value": "3 BULAN"}, {"key": "PRICE", "value": "2"}]
+
+
+@given(strategies.response_lines() | strategies.transaction_lines())
+def test_every_accepted_reply_has_a_record_of_the_schema_that_json_holds(line: str) -> None:
+    reply = irs.parse_reply(line)
+    record = reply.to_record(path="p", line=1)  # never raises, whatever the reply
+    assert list(record) == list(COLUMNS)
+    assert json.loads(json.dumps(record)) == record
+    assert datetime.fromisoformat(record["CURRENT_TIMESTAMP"]) == reply.timestamp
+    kinds = {name: kind for name, kind, _ in SCHEMA}
+    for name, value in record.items():
+        expected = {"string": str, "int64": int, "bool": bool, "timestamp[us]": str}.get(kinds[name], list)
+        assert value is None or type(value) is expected, (name, value)
+
+
+# -- the command -----------------------------------------------------------------------------------
+
+
+def test_parse_writes_typed_json_lines_and_wire_on_request(jsonl: Path) -> None:
+    records = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    assert [r["line"] for r in records] == [1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13]
+    assert {r["path"] for r in records} == {str(LOG)}
+    assert [r["kind"] for r in records] == ["inquiry"] * 7 + ["transaction"] * 5
+    wire = run("parse", "--wire", str(LOG))
+    first = json.loads(wire.stdout.splitlines()[0])
+    assert first["PRICE"] == "20546"
+    assert first["CURRENT_TIMESTAMP"] == "12:32:55.821005 12/11/2024"
+
+
+def test_the_zone_is_named_on_the_command_line() -> None:
+    line = "R#A. @12:00:00.000000 01/11/2024"
+    assert json.loads(run("parse", "--tz", "+07:00", line).stdout)["CURRENT_TIMESTAMP"] == (
+        "2024-11-01T12:00:00.000000+07:00"
+    )
+    assert json.loads(run("parse", "--tz", "Asia/Jakarta", line).stdout)["CURRENT_TIMESTAMP"] == (
+        "2024-11-01T12:00:00.000000+07:00"
+    )
+    bad = run("parse", "--tz", "Mars/Olympus", line)
+    assert bad.returncode == 2
+    assert "neither a zone name (Asia/Jakarta) nor an offset (+07:00)" in bad.stderr
+
+
+def test_parquet_without_pyarrow_is_one_line_naming_the_extra(tmp_path: Path) -> None:
+    probe = (
+        "import sys\nsys.modules['pyarrow'] = None\nfrom irs_grammar.cli import main\n"
+        f"out = {str(tmp_path / 'x.parquet')!r}\n"
+        f"raise SystemExit(main(['parse', '--format', 'parquet', '-o', out, {str(LOG)!r}]))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert result.stderr == "irs-grammar: Parquet needs pyarrow: pip install 'irs-grammar[parquet]'\n"
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_the_validation_report_is_the_documented_one() -> None:
+    result = run("validate", "--format", "json", "corpus/logs/both-kinds.log")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report == json.loads(EXPECTED_REPORT.read_text(encoding="utf-8"))
+    assert list(report["products"]) == list(json.loads(EXPECTED_REPORT.read_text())["products"])
+    text = run("validate", str(LOG)).stdout
+    assert "by error code: Err:5110 1" in text  # written the same way in both forms
+
+
+def test_the_documented_report_example_is_the_real_one() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs/format.md").read_text(encoding="utf-8")
+    example = page.split("## The validation report (JSON)")[1].split("```json\n")[1].split("```")[0]
+    assert json.loads(example) == json.loads(EXPECTED_REPORT.read_text(encoding="utf-8"))
+
+
+# -- the real readers ---------------------------------------------------------------------------------
+
+
+def test_duckdb_reads_the_json_lines_right(jsonl: Path) -> None:
+    table = f"read_json_auto('{jsonl}')"
+    assert one(f"SELECT sum(DEDUCTION) FROM {table}") == (68902,)
+    types = {row[0]: row[1] for row in duckdb.connect().execute(f"DESCRIBE SELECT * FROM {table}").fetchall()}
+    assert types["DEDUCTION"] == "BIGINT"
+    assert types["PRICE"] == "BIGINT"
+    assert types["OK"] == "BOOLEAN"
+    first = one(f"SELECT CAST(CURRENT_TIMESTAMP AS TIMESTAMP), line FROM {table} LIMIT 1")
+    assert first == (datetime(2024, 11, 12, 12, 32, 55, 821005), 1)  # 12/11/2024 is 12 November
+    buys = one(f"SELECT count(*) FROM {table} WHERE kind = 'transaction' AND PENDING")
+    assert buys == (1,)
+
+
+def test_duckdb_reads_the_parquet_right(parquet: Path) -> None:
+    assert one(f"SELECT sum(DEDUCTION), count(*) FROM '{parquet}'") == (68902, 12)
+    types = {
+        row[0]: row[1] for row in duckdb.connect().execute(f"DESCRIBE SELECT * FROM '{parquet}'").fetchall()
+    }
+    assert (types["DEDUCTION"], types["CURRENT_TIMESTAMP"], types["FAILED"]) == (
+        "BIGINT",
+        "TIMESTAMP",
+        "BOOLEAN",
+    )
+    dated = one(f"SELECT CURRENT_TIMESTAMP FROM '{parquet}' WHERE line = 9")
+    assert dated == (datetime(2024, 2, 20, 15, 25, 39, 484331),)  # 20/02/2024
+
+
+def test_pandas_reads_the_json_lines_and_the_parquet_right(jsonl: Path, parquet: Path) -> None:
+    frame = pd.read_json(jsonl, lines=True, dtype_backend="numpy_nullable")
+    assert int(frame["DEDUCTION"].sum()) == 68902
+    assert pd.to_datetime(frame["CURRENT_TIMESTAMP"]).iloc[0] == pd.Timestamp(
+        2024, 11, 12, 12, 32, 55, 821005
+    )
+    assert list(frame["line"])[:3] == [1, 2, 3]
+    table = pd.read_parquet(parquet, dtype_backend="numpy_nullable")
+    assert str(table["DEDUCTION"].dtype) == "Int64"
+    assert int(table["DEDUCTION"].sum()) == 68902
+    assert table["CURRENT_TIMESTAMP"].iloc[0] == pd.Timestamp(2024, 11, 12, 12, 32, 55, 821005)
+
+
+def test_parquet_is_written_in_row_groups(tmp_path: Path) -> None:
+    log = tmp_path / "many.log"
+    log.write_text("R#A. PRICE: 7. @12:00:00.000000 01/01/2025\n" * 25_000, encoding="utf-8")
+    out = tmp_path / "many.parquet"
+    assert run("parse", "--format", "parquet", "-o", str(out), str(log)).returncode == 0
+    meta = pq.ParquetFile(out).metadata
+    assert (meta.num_rows, meta.num_row_groups) == (25_000, 3)  # batches of 10,000: memory stays flat
+
+
+def test_a_batch_of_lines_is_an_arrow_table(parquet: Path) -> None:
+    lines = LOG.read_text(encoding="utf-8").splitlines(keepends=True)
+    table = batch_to_table(lines, path=str(LOG))
+    assert table.equals(pq.read_table(parquet))
+    # The unit a cluster maps over: line numbers stay those of the file.
+    second_half = batch_to_table(lines[8:], path=str(LOG), first=9)
+    assert second_half.column("line").to_pylist() == [9, 10, 11, 12, 13]
+
+
+def test_to_record_of_the_module_and_the_method_agree() -> None:
+    reply: Any = irs.parse("R#A. @12:00:00.000000 01/01/2025")
+    assert reply.to_record(line=2) == to_record(reply, line=2)
