@@ -17,6 +17,7 @@ __version__ = "0.2.0"
 from .errors import ParseError, SerializeError
 from .model import InquiryResponse
 from .parser import parse, parse_reply, parse_transaction
+from .reconcile import Anomaly, Reconciliation, reconcile
 from .request import METHOD, BuyRequest, InquiryRequest
 from .serializer import serialize
 from .transaction import Balance, PlnToken, TransactionResponse, TransactionStatus
@@ -24,6 +25,7 @@ from .validation import LineResult, Summary, validate
 
 __all__ = [
     "METHOD",
+    "Anomaly",
     "Balance",
     "BuyRequest",
     "InquiryRequest",
@@ -31,6 +33,7 @@ __all__ = [
     "LineResult",
     "ParseError",
     "PlnToken",
+    "Reconciliation",
     "SerializeError",
     "Summary",
     "TransactionResponse",
@@ -38,6 +41,7 @@ __all__ = [
     "parse",
     "parse_reply",
     "parse_transaction",
+    "reconcile",
     "serialize",
     "validate",
 ]

@@ -292,6 +292,51 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_INVALID if summary.invalid else EXIT_OK
 
 
+# -- reconcile ---------------------------------------------------------------------------------
+
+
+def _duration(text: str) -> timedelta:
+    from .reconcile import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from .lines import LogReadError
+    from .reconcile import reconcile
+    from .state import StateError
+
+    try:
+        result = reconcile(args.logs, state=args.state, pending_after=args.pending_after, tz=args.tz)
+    except LogReadError as e:
+        print(f"irs-grammar: {e.path}: {e.reason}", file=sys.stderr)
+        return EXIT_USAGE
+    except StateError as e:
+        raise UsageError(str(e)) from None
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=_json_ascii()) + "\n")
+    else:
+        for anomaly in result.anomalies:
+            sys.stdout.write(f"{anomaly.lines[-1]}: {anomaly.kind} {anomaly.ref_id}: {anomaly.message}\n")
+        for path, line, column, message in result.invalid_lines:
+            sys.stdout.write(f"{path}:{line}:{column}: {message}\n")
+        counts = result.outcomes()
+        sys.stdout.write(
+            f"transactions: {counts['total']} (succeeded {counts['succeeded']}, failed {counts['failed']}, "
+            f"pending {counts['pending']}, unknown {counts['unknown']}), "
+            + f"deducted {result.deducted():,}".replace(",", ".")
+            + "\n"
+        )
+        sys.stdout.write(
+            f"anomalies: {len(result.anomalies)}, invalid lines: {len(result.invalid_lines)}, "
+            f"inquiries: {result.inquiries}\n"
+        )
+    return EXIT_INVALID if result.anomalies else EXIT_OK
+
+
 # -- url ------------------------------------------------------------------------------------
 
 # Credentials come from the environment: a command line is visible to other users.
@@ -426,6 +471,29 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
     )
     validate_cmd.set_defaults(run=cmd_validate)
 
+    reconcile_cmd = commands.add_parser(
+        "reconcile",
+        help="reconcile buy logs: each transaction's lifecycle, the anomalies that cost money, totals",
+        description="Reconcile the transaction replies of buy logs. Each anomaly is printed as "
+        "PATH:LINE: kind ref_id: message, then totals. "
+        "Exit status: 0 no anomaly, 1 some, 2 usage or I/O error.",
+        allow_abbrev=False,
+    )
+    reconcile_cmd.add_argument("logs", nargs="+", metavar="LOG", help="log files (.gz too), or - for stdin")
+    reconcile_cmd.add_argument("--state", metavar="FILE", help="an SQLite file kept across runs (days)")
+    reconcile_cmd.add_argument(
+        "--pending-after",
+        type=_duration,
+        default=timedelta(hours=1),
+        metavar="DURATION",
+        help="a transaction not final after this long is stuck (default 1h; 90m, 2d, ...)",
+    )
+    reconcile_cmd.add_argument(
+        "--format", choices=("text", "json"), default="text", help="json: one document"
+    )
+    reconcile_cmd.add_argument("--tz", type=_zone, metavar="ZONE", help="the zone of the timestamps")
+    reconcile_cmd.set_defaults(run=cmd_reconcile)
+
     url_cmd = commands.add_parser(
         "url",
         help="print the inquiry (or, with --buy, the buy) request URL",
@@ -442,7 +510,7 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
     url_cmd.add_argument("--ref-id", help="your reference (default: a new UUID4)")
     url_cmd.add_argument("--redacted", action="store_true", help="mask client_secret and pin (for logs)")
     url_cmd.set_defaults(run=cmd_url)
-    return parser, {"parse": parse_cmd, "validate": validate_cmd, "url": url_cmd}
+    return parser, {"parse": parse_cmd, "validate": validate_cmd, "reconcile": reconcile_cmd, "url": url_cmd}
 
 
 def _check_flags(subcommands: dict[str, argparse.ArgumentParser], argv: Sequence[str]) -> None:

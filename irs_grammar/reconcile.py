@@ -1,0 +1,415 @@
+"""Reconciling buy logs: each transaction's lifecycle, the anomalies that cost money, totals.
+
+`validate()` says whether each line is a reply. `reconcile()` reads the
+transaction replies of one or more logs as what they are: the history of each
+`ref_id`, from INPROGRESS to SUCCESS or FAILED, and of the account's balance.
+It reports, per ref_id, every reply (`path:line`) and the outcome, and the
+anomalies a reseller loses money on:
+
+    conflicting_outcome   SUCCESS and FAILED for one ref_id
+    changed_after_final   a later reply of the same final status that differs in SN, TRXID or amounts
+                          (an identical re-check is not one; another final status is conflicting_outcome)
+    failed_with_deduction FAILED with a deduction above 0
+    duplicate_charge      deductions under two different TRXIDs for one ref_id
+    stuck_pending         not final, its first reply older than `pending_after` at the last timestamp read
+    refid_mismatch        the `&refid=` tail names another reference than `R#`
+    balance_mismatch      before - deduction != after in one reply
+    balance_gap           in timestamp order, a balance before that is not the previous balance after
+
+The outcome of a ref_id is that of its last final reply (SUCCESS: succeeded,
+FAILED: failed); without one, `pending` when its last reply is INPROGRESS and
+`unknown` when it is a word this library does not know. Neither is final:
+check again with the same ref_id. Totals count each transaction once, by the
+reply that decides its outcome.
+
+With `state=PATH`, what was read is kept in SQLite (see `state.py`), so
+tomorrow's log closes today's pending transactions; reading a line a second
+time (the same path and text) changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from itertools import pairwise
+from typing import Any, NamedTuple
+
+from .serializer import serialize
+from .transaction import TransactionResponse, TransactionStatus
+from .validation import validate
+
+SUCCEEDED, FAILED, PENDING, UNKNOWN = "succeeded", "failed", "pending", "unknown"
+OUTCOMES = (SUCCEEDED, FAILED, PENDING, UNKNOWN)
+ANOMALY_KINDS = (
+    "conflicting_outcome",
+    "changed_after_final",
+    "failed_with_deduction",
+    "duplicate_charge",
+    "stuck_pending",
+    "refid_mismatch",
+    "balance_mismatch",
+    "balance_gap",
+)
+
+
+class Seen(NamedTuple):
+    """One transaction reply, as much of it as reconciling needs, and where it was read."""
+
+    path: str
+    line: int
+    when: datetime
+    ref_id: str
+    product: str
+    status: str
+    trxid: str
+    serial: str | None
+    balance: tuple[int, int, int] | None
+    refid: str | None
+
+    @property
+    def place(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    @classmethod
+    def of(cls, reply: TransactionResponse, path: str, line: int) -> Seen:
+        balance = None
+        if reply.balance is not None:
+            before, deduction, after = reply.balance_before, reply.deduction, reply.balance_after
+            balance = (before or 0, deduction or 0, after or 0)  # all three are there with a balance
+        return cls(
+            path,
+            line,
+            reply.timestamp,
+            reply.ref_id,
+            reply.product_code,
+            str(reply.status),
+            reply.trxid,
+            reply.serial_number,
+            balance,
+            reply.refid,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    """One thing that may cost money: its kind (ANOMALY_KINDS), ref_id, every `path:line`, a message.
+
+    >>> Anomaly("refid_mismatch", "A6", ("buys.log:9",), "&refid=OTHER ...").to_dict()["lines"]
+    ['buys.log:9']
+    """
+
+    kind: str
+    ref_id: str
+    lines: tuple[str, ...]  # every path:line involved
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "ref_id": self.ref_id, "lines": list(self.lines), "message": self.message}
+
+
+@dataclass(slots=True)
+class Transaction:
+    ref_id: str
+    replies: list[Seen]  # in timestamp order (then as read)
+    outcome: str
+    deciding: Seen  # the last final reply, or the last reply
+
+    @property
+    def deducted(self) -> int:
+        balance = self.deciding.balance
+        return balance[1] if balance is not None else 0
+
+
+@dataclass(slots=True)
+class Reconciliation:
+    """What reconcile() found: the transactions by ref_id, the anomalies, the totals.
+
+    >>> Reconciliation().to_dict()["transactions"]
+    {'total': 0, 'succeeded': 0, 'failed': 0, 'pending': 0, 'unknown': 0}
+    """
+
+    transactions: dict[str, Transaction] = field(default_factory=dict)
+    anomalies: list[Anomaly] = field(default_factory=list)
+    invalid_lines: list[tuple[str, int, int, str]] = field(
+        default_factory=list
+    )  # path, line, column, message
+    inquiries: int = 0
+    last_moment: datetime | None = None  # the latest timestamp of any reply read, inquiries too
+
+    def outcomes(self) -> dict[str, int]:
+        counts = Counter(t.outcome for t in self.transactions.values())
+        return {"total": len(self.transactions), **{outcome: counts[outcome] for outcome in OUTCOMES}}
+
+    def deducted(self) -> int:
+        return sum(t.deducted for t in self.transactions.values())
+
+    def by_product(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = defaultdict(lambda: {"transactions": 0, "deducted": 0})
+        for t in self.transactions.values():
+            out[t.deciding.product]["transactions"] += 1
+            out[t.deciding.product]["deducted"] += t.deducted
+        return dict(sorted(out.items()))
+
+    def by_day(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = defaultdict(lambda: {"transactions": 0, "deducted": 0})
+        for t in self.transactions.values():
+            day = t.deciding.when.date().isoformat()
+            out[day]["transactions"] += 1
+            out[day]["deducted"] += t.deducted
+        return dict(sorted(out.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report (documented in docs/format.md)."""
+        return {
+            "transactions": self.outcomes(),
+            "anomalies": [a.to_dict() for a in self.anomalies],
+            "deducted": self.deducted(),
+            "by_product": self.by_product(),
+            "by_day": self.by_day(),
+            "invalid_lines": [
+                {"path": p, "line": n, "column": c, "message": m} for p, n, c, m in self.invalid_lines
+            ],
+            "inquiries": self.inquiries,
+        }
+
+
+def read_replies(
+    sources: Iterable[str | os.PathLike[str]], tz: tzinfo | None, result: Reconciliation
+) -> Iterator[tuple[Seen, str]]:
+    """Each transaction reply of the sources with the text of its line; counts the rest into `result`.
+
+    The text is the reply written again, which is the line less its line
+    break (serialize(parse(line)) == line).
+    """
+    for source in sources:
+        path = os.fspath(source)
+        for line in validate(path, tz=tz):
+            if line.reply is not None and (
+                result.last_moment is None or line.reply.timestamp > result.last_moment
+            ):
+                result.last_moment = line.reply.timestamp
+            if line.error is not None:
+                result.invalid_lines.append((path, line.number, line.error.column, line.error.message))
+            elif isinstance(line.reply, TransactionResponse):
+                yield Seen.of(line.reply, path, line.number), serialize(line.reply)
+            elif line.reply is not None:
+                result.inquiries += 1
+
+
+def reconcile(
+    sources: Iterable[str | os.PathLike[str]],
+    *,
+    state: str | os.PathLike[str] | None = None,
+    pending_after: timedelta = timedelta(hours=1),
+    tz: tzinfo | None = None,
+) -> Reconciliation:
+    """Reconcile buy logs (paths, `.gz` too, `-` for standard input); see the module's docstring.
+
+    >>> import irs_grammar as irs
+    >>> import tempfile, os
+    >>> log = os.path.join(tempfile.mkdtemp(), "buys.log")
+    >>> with open(log, "w") as f:
+    ...     _ = f.write("R#7 DN1. 0811 INPROGRESS. TRXID: 9. @10:00:00.000000 01/12/2024\\n"
+    ...                 "R#7 DN1. 0811 FAILED. REASON: x. TRXID: 9. SISA SALDO: 10.000 - 1.000 = 9.000 "
+    ...                 "@10:05:00.000000 01/12/2024&refid=7\\n")
+    >>> result = irs.reconcile([log])
+    >>> result.transactions["7"].outcome, [a.kind for a in result.anomalies]
+    ('failed', ['failed_with_deduction'])
+    """
+    result = Reconciliation()
+    if state is None:
+        seen = [reply for reply, _ in read_replies(sources, tz, result)]
+    else:
+        from .state import State
+
+        with State(os.fspath(state)) as store:
+            seen = store.merge(read_replies(sources, tz, result), tz)
+    return judge(seen, result, pending_after)
+
+
+def judge(seen: list[Seen], result: Reconciliation, pending_after: timedelta) -> Reconciliation:
+    """Outcomes and anomalies of every reply seen (the log's, and the state's)."""
+    by_ref: dict[str, list[Seen]] = defaultdict(list)
+    for reply in sorted(seen, key=lambda s: (s.when, s.path, s.line)):
+        by_ref[reply.ref_id].append(reply)
+    moments = [s.when for s in seen] + ([result.last_moment] if result.last_moment is not None else [])
+    last_moment = max(moments, default=None)
+    anomalies: list[Anomaly] = []
+    for ref_id, replies in by_ref.items():
+        transaction = _lifecycle(ref_id, replies)
+        result.transactions[ref_id] = transaction
+        anomalies += _anomalies_of(transaction)
+        first = replies[0]
+        if transaction.outcome in (PENDING, UNKNOWN) and last_moment is not None:
+            age = last_moment - first.when
+            if age > pending_after:
+                anomalies.append(
+                    Anomaly(
+                        "stuck_pending",
+                        ref_id,
+                        (first.place,),
+                        f"{transaction.outcome} for {_duration(age)} (last reply "
+                        f"{transaction.deciding.status} at {transaction.deciding.place}); check it again",
+                    )
+                )
+    anomalies += _balance_gaps(seen)
+    result.anomalies = sorted(anomalies, key=_order_of(seen))
+    return result
+
+
+def _order_of(seen: list[Seen]) -> Any:
+    rank = {reply.place: index for index, reply in enumerate(sorted(seen, key=lambda s: (s.path, s.line)))}
+
+    def key(anomaly: Anomaly) -> tuple[int, int, int]:
+        last = max(rank.get(place, 0) for place in anomaly.lines)
+        return (last, ANOMALY_KINDS.index(anomaly.kind), rank.get(anomaly.lines[0], 0))
+
+    return key
+
+
+def _lifecycle(ref_id: str, replies: list[Seen]) -> Transaction:
+    finals = [r for r in replies if r.status in (TransactionStatus.SUCCESS, TransactionStatus.FAILED)]
+    if finals:
+        deciding = finals[-1]
+        outcome = SUCCEEDED if deciding.status == TransactionStatus.SUCCESS else FAILED
+    else:
+        deciding = replies[-1]
+        outcome = PENDING if deciding.status == TransactionStatus.INPROGRESS else UNKNOWN
+    return Transaction(ref_id, replies, outcome, deciding)
+
+
+def _anomalies_of(transaction: Transaction) -> list[Anomaly]:
+    ref_id, replies = transaction.ref_id, transaction.replies
+    found: list[Anomaly] = []
+    statuses = {r.status for r in replies}
+    if {"SUCCESS", "FAILED"} <= statuses:
+        places = tuple(r.place for r in replies if r.status in ("SUCCESS", "FAILED"))
+        found.append(Anomaly("conflicting_outcome", ref_id, places, "both SUCCESS and FAILED for one ref_id"))
+    first_final = next((r for r in replies if r.status in ("SUCCESS", "FAILED")), None)
+    if first_final is not None:
+        for later in replies[replies.index(first_final) + 1 :]:
+            if later.status != first_final.status:
+                continue  # another final status is conflicting_outcome; a non-final one says nothing new
+            changed = [
+                name
+                for name, a, b in (
+                    ("SN", first_final.serial, later.serial),
+                    ("TRXID", first_final.trxid, later.trxid),
+                    ("amounts", first_final.balance, later.balance),
+                )
+                if a != b
+            ]
+            if changed:
+                found.append(
+                    Anomaly(
+                        "changed_after_final",
+                        ref_id,
+                        (first_final.place, later.place),
+                        f"{later.status} again with another {' and '.join(changed)}",
+                    )
+                )
+    for reply in replies:
+        if reply.status == "FAILED" and reply.balance is not None and reply.balance[1] > 0:
+            found.append(
+                Anomaly(
+                    "failed_with_deduction",
+                    ref_id,
+                    (reply.place,),
+                    f"FAILED, yet {_rupiah(reply.balance[1])} deducted",
+                )
+            )
+    charged: dict[str, Seen] = {}
+    for reply in replies:
+        if reply.balance is not None and reply.balance[1] > 0:
+            charged.setdefault(reply.trxid, reply)
+    if len(charged) > 1:
+        places = tuple(r.place for r in charged.values())
+        found.append(
+            Anomaly(
+                "duplicate_charge",
+                ref_id,
+                places,
+                f"charged under {len(charged)} TRXIDs: {', '.join(charged)}",
+            )
+        )
+    for reply in replies:
+        if reply.refid is not None and reply.refid != reply.ref_id:
+            found.append(
+                Anomaly(
+                    "refid_mismatch", ref_id, (reply.place,), f"&refid={reply.refid} names another reference"
+                )
+            )
+        if reply.balance is not None:
+            before, deduction, after = reply.balance
+            if before - deduction != after:
+                found.append(
+                    Anomaly(
+                        "balance_mismatch",
+                        ref_id,
+                        (reply.place,),
+                        f"{_rupiah(before)} - {_rupiah(deduction)} is not {_rupiah(after)} "
+                        f"(off by {_rupiah(after - (before - deduction))})",
+                    )
+                )
+    return found
+
+
+def _balance_gaps(seen: list[Seen]) -> list[Anomaly]:
+    """In timestamp order, each balance snapshot's before against the previous one's after.
+
+    A re-check repeats its transaction's snapshot: only the first reply of
+    each (ref_id, TRXID, amounts) is in the chain.
+    """
+    chain: list[Seen] = []
+    snapshots: set[tuple[str, str, tuple[int, int, int]]] = set()
+    for reply in sorted(seen, key=lambda s: (s.when, s.path, s.line)):
+        if reply.balance is None:
+            continue
+        snapshot = (reply.ref_id, reply.trxid, reply.balance)
+        if snapshot not in snapshots:
+            snapshots.add(snapshot)
+            chain.append(reply)
+    gaps = []
+    for previous, reply in pairwise(chain):
+        before, previous_after = (reply.balance or (0, 0, 0))[0], (previous.balance or (0, 0, 0))[2]
+        if before != previous_after:
+            amount = before - previous_after
+            gaps.append(
+                Anomaly(
+                    "balance_gap",
+                    reply.ref_id,
+                    (previous.place, reply.place),
+                    f"balance before {_rupiah(before)}, but {_rupiah(previous_after)} "
+                    f"after the previous reply: {_signed(amount)} between them "
+                    "(other activity on the account, or a reply missing from the log)",
+                )
+            )
+    return gaps
+
+
+def _rupiah(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".")
+
+
+def _signed(amount: int) -> str:
+    return ("+" if amount > 0 else "-") + _rupiah(abs(amount))
+
+
+def _duration(age: timedelta) -> str:
+    minutes = int(age.total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def parse_duration(text: str) -> timedelta:
+    """`1h`, `90m`, `2d`, `30s` -> a timedelta (for --pending-after)."""
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    number, unit = text[:-1], text[-1:]
+    if unit not in units or not (number.isascii() and number.isdigit()) or len(number) > 9:
+        raise ValueError(f"{text[:20]!r} is not a duration such as 1h, 90m, 2d")
+    return timedelta(**{units[unit]: int(number)})
+
+
+__all__ = ["ANOMALY_KINDS", "Anomaly", "Reconciliation", "Transaction", "parse_duration", "reconcile"]

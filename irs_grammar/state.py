@@ -1,0 +1,115 @@
+"""The reconciliation state kept across days: an SQLite database (the standard library's sqlite3).
+
+Schema version 1 (`PRAGMA user_version`), in WAL mode:
+
+    replies(path TEXT, digest BLOB,        -- where, and sha256 of the line's text: the key
+            line INTEGER, moment TEXT,      -- line number, ISO 8601 timestamp
+            ref_id TEXT, product TEXT, status TEXT, trxid TEXT, serial TEXT,
+            before INTEGER, deduction INTEGER, after INTEGER, refid TEXT,
+            PRIMARY KEY (path, digest))
+
+Every transaction reply read is kept, compactly: each ref_id's lifecycle, its
+open state and the balance chain (the last balance) are recomputed from them,
+so tomorrow's log closes today's pending transactions. A line already read
+(the same path and text) is not added again, so running a log twice changes
+nothing. A run is one SQLite transaction: a crash or Ctrl-C leaves the
+database as it was before the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime, tzinfo
+from types import TracebackType
+from typing import Any
+
+from .reconcile import Seen
+
+VERSION = 1
+_CREATE = """
+CREATE TABLE replies (
+    path TEXT NOT NULL, digest BLOB NOT NULL, line INTEGER NOT NULL, moment TEXT NOT NULL,
+    ref_id TEXT NOT NULL, product TEXT NOT NULL, status TEXT NOT NULL, trxid TEXT NOT NULL, serial TEXT,
+    before INTEGER, deduction INTEGER, after INTEGER, refid TEXT,
+    PRIMARY KEY (path, digest)
+) WITHOUT ROWID
+"""
+
+
+class StateError(Exception):
+    """A state file that is not ours, or of another schema version."""
+
+
+class State:
+    """`with State(path) as state: seen = state.merge(new_replies, tz)`: one transaction a run."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.db: sqlite3.Connection | None = None
+
+    def __enter__(self) -> State:
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            db.execute("BEGIN IMMEDIATE")
+            if version == 0:
+                db.execute(_CREATE)
+                db.execute(f"PRAGMA user_version = {VERSION}")
+            elif version != VERSION:
+                db.execute("ROLLBACK")
+                db.close()
+                raise StateError(f"{self.path}: state of schema version {version}; this is version {VERSION}")
+        except sqlite3.DatabaseError as error:
+            raise StateError(f"{self.path}: not a reconciliation state ({error})") from None
+        self.db = db
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        assert self.db is not None
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        self.db.close()
+        self.db = None
+
+    def merge(self, new: Iterable[tuple[Seen, str]], tz: tzinfo | None) -> list[Seen]:
+        """Add the replies not yet kept; every reply kept, old and new."""
+        assert self.db is not None
+        self.db.executemany(
+            "INSERT OR IGNORE INTO replies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    s.path,
+                    hashlib.sha256(text.encode("utf-8")).digest(),
+                    s.line,
+                    s.when.isoformat(),
+                    s.ref_id,
+                    s.product,
+                    s.status,
+                    s.trxid,
+                    s.serial,
+                    *(s.balance or (None, None, None)),
+                    s.refid,
+                )
+                for s, text in new
+            ),
+        )
+        rows = self.db.execute(
+            "SELECT path, line, moment, ref_id, product, status, trxid, serial, "
+            "before, deduction, after, refid FROM replies"
+        )
+        return [_seen(row, tz) for row in rows]
+
+
+def _seen(row: tuple[Any, ...], tz: tzinfo | None) -> Seen:
+    path, line, moment, ref_id, product, status, trxid, serial, before, deduction, after, refid = row
+    balance = None if before is None else (before, deduction, after)
+    return Seen(path, line, _moment(moment, tz), ref_id, product, status, trxid, serial, balance, refid)
+
+
+def _moment(text: str, tz: tzinfo | None) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None and tz is not None else moment

@@ -1,0 +1,184 @@
+"""Reconciling buy logs against corpus/logs/buys.expected.json, written by hand (see its _comment)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import irs_grammar as irs
+from irs_grammar.lines import LogReadError
+from irs_grammar.reconcile import Reconciliation
+from tests.corpus import CORPUS
+
+EXPECTED = json.loads((CORPUS / "logs/buys.expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> tuple[Path, Path]:
+    """The two days' logs, copied where their names are short (expectations name them so)."""
+    day1, day2 = tmp_path / "buys-day1.log", tmp_path / "buys-day2.log"
+    shutil.copy(CORPUS / "logs/buys-day1.log", day1)
+    shutil.copy(CORPUS / "logs/buys-day2.log", day2)
+    return day1, day2
+
+
+def summary(result: Reconciliation, folder: Path) -> dict[str, Any]:
+    """The result in the expectation's terms (paths relative to the logs' folder)."""
+
+    def short(place: str) -> str:
+        return place.removeprefix(f"{folder}/")
+
+    return {
+        "transactions": result.outcomes(),
+        "outcomes": {ref: t.outcome for ref, t in sorted(result.transactions.items())},
+        "anomalies": [[a.kind, a.ref_id, [short(p) for p in a.lines]] for a in result.anomalies],
+        "deducted": result.deducted(),
+        "by_product": result.by_product(),
+        "by_day": result.by_day(),
+        "invalid_lines": [[short(p), n, c] for p, n, c, _ in result.invalid_lines],
+        "inquiries": result.inquiries,
+    }
+
+
+def test_one_day(logs: tuple[Path, Path]) -> None:
+    day1, _ = logs
+    assert summary(irs.reconcile([day1]), day1.parent) == EXPECTED["day1"]
+
+
+def test_two_days_at_once(logs: tuple[Path, Path]) -> None:
+    day1, day2 = logs
+    assert summary(irs.reconcile([day1, day2]), day1.parent) == EXPECTED["both_days"]
+
+
+def test_a_state_carries_open_transactions_to_the_next_day_and_a_second_run_changes_nothing(
+    logs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    day1, day2 = logs
+    state = tmp_path / "state.sqlite"
+    assert summary(irs.reconcile([day1], state=state), tmp_path) == EXPECTED["day1"]
+    rows = count(state)
+    again = irs.reconcile([day1], state=state)
+    assert count(state) == rows  # the same lines: nothing added
+    assert [a.kind for a in again.anomalies] == [a[0] for a in EXPECTED["day1"]["anomalies"]]
+    both = summary(irs.reconcile([day2], state=state), tmp_path)
+    expected = dict(EXPECTED["both_days"])
+    # Invalid lines and inquiries are this run's: the state keeps transaction replies only.
+    assert {k: v for k, v in both.items() if k not in ("invalid_lines", "inquiries")} == {
+        k: v for k, v in expected.items() if k not in ("invalid_lines", "inquiries")
+    }
+    assert (both["invalid_lines"], both["inquiries"]) == ([], 0)
+    with sqlite3.connect(state) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def count(state: Path) -> int:
+    with sqlite3.connect(state) as db:
+        rows: int = db.execute("SELECT count(*) FROM replies").fetchone()[0]
+        return rows
+
+
+def test_a_run_that_fails_part_way_leaves_the_state_as_it_was(
+    logs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    day1, day2 = logs
+    state = tmp_path / "state.sqlite"
+    irs.reconcile([day1], state=state)
+    before = count(state)
+    broken = tmp_path / "day2.log.gz"
+    packed = gzip.compress(day2.read_bytes() * 2000)
+    broken.write_bytes(packed[: len(packed) // 2])  # truncated part-way
+    with pytest.raises(LogReadError):
+        irs.reconcile([day2, broken], state=state)  # day2 read, then the failure: one transaction
+    assert count(state) == before
+
+
+def test_an_unknown_status_word_is_never_final(tmp_path: Path) -> None:
+    log = tmp_path / "unknown.log"
+    log.write_text(
+        "R#U1 DN1. 0811 GAGAL. TRXID: 1. SISA SALDO: 10.000 - 1.000 = 9.000 @10:00:00.000000 01/12/2024\n",
+        encoding="utf-8",
+    )
+    result = irs.reconcile([log], pending_after=timedelta(hours=1))
+    assert result.transactions["U1"].outcome == "unknown"
+    assert result.outcomes() == {"total": 1, "succeeded": 0, "failed": 0, "pending": 0, "unknown": 1}
+    assert [a.kind for a in result.anomalies] == []  # not failed: no failed_with_deduction either
+
+
+def test_the_balance_gap_names_the_amount(logs: tuple[Path, Path]) -> None:
+    gap = next(a for a in irs.reconcile([logs[0]]).anomalies if a.kind == "balance_gap")
+    # A5 left 9.500 (so it says); A6 starts from 9.000: 500 less.
+    assert "-500" in gap.message
+    assert "9.000" in gap.message
+    assert "9.500" in gap.message
+
+
+# -- the command -----------------------------------------------------------------------------------
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "irs_grammar", *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_the_command_reports_each_anomaly_at_its_line(logs: tuple[Path, Path]) -> None:
+    day1, day2 = logs
+    result = run("reconcile", str(day1), str(day2))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{day1}:3: failed_with_deduction A2: FAILED, yet 10.000 deducted"
+    assert sum(1 for line in lines if line.startswith(f"{day1}:")) == 7 + 1  # 7 anomalies, 1 invalid line
+    assert lines[-2] == "transactions: 10 (succeeded 7, failed 2, pending 1, unknown 0), deducted 88.000"
+
+
+def test_the_command_json_and_a_state(logs: tuple[Path, Path], tmp_path: Path) -> None:
+    day1, day2 = logs
+    state = str(tmp_path / "s.sqlite")
+    assert run("reconcile", "--state", state, str(day1)).returncode == 1
+    result = run("reconcile", "--state", state, "--format", "json", "--pending-after", "90m", str(day2))
+    report = json.loads(result.stdout)
+    assert set(report) == {
+        "transactions",
+        "anomalies",
+        "deducted",
+        "by_product",
+        "by_day",
+        "invalid_lines",
+        "inquiries",
+    }
+    assert report["transactions"] == EXPECTED["both_days"]["transactions"]
+    assert report["deducted"] == 88000
+    assert set(report["anomalies"][0]) == {"kind", "ref_id", "lines", "message"}
+
+
+def test_a_log_without_anomalies_exits_0_and_faults_exit_2(tmp_path: Path) -> None:
+    clean = tmp_path / "clean.log"
+    clean.write_text(
+        "R#C1 DN1. 0811 SUCCESS. SN: 1. TRXID: 1. SISA SALDO: 10.000 - 1.000 = 9.000 "
+        "@10:00:00.000000 01/12/2024&refid=C1\n",
+        encoding="utf-8",
+    )
+    assert run("reconcile", str(clean)).returncode == 0
+    missing = run("reconcile", str(tmp_path / "nope.log"))
+    assert (missing.returncode, missing.stderr) == (
+        2,
+        f"irs-grammar: {tmp_path / 'nope.log'}: No such file or directory\n",
+    )
+    bad = run("reconcile", "--pending-after", "soon", str(clean))
+    assert bad.returncode == 2
+    assert "'soon' is not a duration such as 1h, 90m, 2d" in bad.stderr
+    not_state = tmp_path / "not.sqlite"
+    not_state.write_text("hello", encoding="utf-8")
+    wrong = run("reconcile", "--state", str(not_state), str(clean))
+    assert wrong.returncode == 2
+    assert wrong.stderr.startswith(f"irs-grammar: {not_state}: not a reconciliation state")
