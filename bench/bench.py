@@ -148,6 +148,37 @@ def memory_under_faults(tmp: Path) -> list[tuple[str, str]]:
     return rows
 
 
+def reconcile_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
+    """Wall time and peak memory of `reconcile` and `validate --jobs 1` on one log of `count` buy replies."""
+    log = tmp / "buys.log"
+    balance = 10**15
+    with open(log, "w", encoding="utf-8") as out:
+        for i in range(count // 2):  # each ref_id: INPROGRESS, then SUCCESS with the next balance
+            clock = f"{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}.000000"
+            moment = f"{clock} {1 + (i // 86400) % 28:02d}/12/2024"
+            after = balance - 1000
+            out.write(f"R#R{i} DN1. 0811 INPROGRESS. TRXID: T{i}. @{moment}\n")
+            amounts = f"{balance:,} - 1.000 = {after:,}".replace(",", ".")
+            out.write(
+                f"R#R{i} DN1. 0811 SUCCESS. SN: S{i}. TRXID: T{i}. SISA SALDO: {amounts} @{moment}&refid=R{i}\n"
+            )
+            balance = after
+    results = {}
+    for command in ("reconcile", "validate"):
+        start = time.perf_counter()
+        extra = ["--jobs", "1", "--quiet"] if command == "validate" else []
+        peak = peak_kib([sys.executable, "-m", "irs_grammar", command, *extra, str(log)])
+        results[command] = (time.perf_counter() - start, peak)
+    (r_time, r_peak), (v_time, v_peak) = results["reconcile"], results["validate"]
+    return [
+        (f"`reconcile` / `validate` time, {count:,} buy replies", f"{r_time / v_time:.1f}x ({r_time:.1f} s)"),
+        (
+            f"`reconcile` peak memory, {count:,} buy replies",
+            f"{r_peak / 1024:.0f} MiB (validate: {v_peak / 1024:.0f} MiB)",
+        ),
+    ]
+
+
 def cold(code: str, repeats: int = 7) -> float:
     """Median wall seconds of a fresh `python -c code`."""
     times = []
@@ -254,6 +285,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"peak memory, {args.log_lines:,} lines vs 10,000 (`--jobs 1`)",
         f"{one_peak / 1024:.0f} MiB vs {small_peak / 1024:.0f} MiB ({two_peak / 1024:.0f} MiB with 2 jobs)",
     )
+
+    print("\nreconcile vs validate, the same buy log (/usr/bin/time -v):")
+    with tempfile.TemporaryDirectory() as tmp:
+        for measure, figure in reconcile_against_validate(Path(tmp), args.log_lines):
+            row(measure, figure)
 
     print("\npeak memory under hostile input (/usr/bin/time -v, the largest process):")
     with tempfile.TemporaryDirectory() as tmp:

@@ -37,7 +37,6 @@ from datetime import datetime, timedelta, tzinfo
 from itertools import pairwise
 from typing import Any, NamedTuple
 
-from .serializer import serialize
 from .transaction import TransactionResponse, TransactionStatus
 from .validation import validate
 
@@ -178,12 +177,8 @@ class Reconciliation:
 
 def read_replies(
     sources: Iterable[str | os.PathLike[str]], tz: tzinfo | None, result: Reconciliation
-) -> Iterator[tuple[Seen, str]]:
-    """Each transaction reply of the sources with the text of its line; counts the rest into `result`.
-
-    The text is the reply written again, which is the line less its line
-    break (serialize(parse(line)) == line).
-    """
+) -> Iterator[tuple[Seen, TransactionResponse]]:
+    """Each transaction reply of the sources, as seen and as read; counts the rest into `result`."""
     for source in sources:
         path = os.fspath(source)
         for line in validate(path, tz=tz):
@@ -194,7 +189,7 @@ def read_replies(
             if line.error is not None:
                 result.invalid_lines.append((path, line.number, line.error.column, line.error.message))
             elif isinstance(line.reply, TransactionResponse):
-                yield Seen.of(line.reply, path, line.number), serialize(line.reply)
+                yield Seen.of(line.reply, path, line.number), line.reply
             elif line.reply is not None:
                 result.inquiries += 1
 

@@ -26,6 +26,8 @@ from types import TracebackType
 from typing import Any
 
 from .reconcile import Seen
+from .serializer import serialize
+from .transaction import TransactionResponse
 
 VERSION = 1
 _CREATE = """
@@ -75,15 +77,20 @@ class State:
         self.db.close()
         self.db = None
 
-    def merge(self, new: Iterable[tuple[Seen, str]], tz: tzinfo | None) -> list[Seen]:
-        """Add the replies not yet kept; every reply kept, old and new."""
+    def merge(self, new: Iterable[tuple[Seen, TransactionResponse]], tz: tzinfo | None) -> list[Seen]:
+        """Add the replies not yet kept; every reply kept, old and new.
+
+        A reply's key is its path and the sha256 of its line's text, which is
+        the reply written again (serialize(parse(line)) is the line less its
+        line break).
+        """
         assert self.db is not None
         self.db.executemany(
             "INSERT OR IGNORE INTO replies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     s.path,
-                    hashlib.sha256(text.encode("utf-8")).digest(),
+                    hashlib.sha256(serialize(reply).encode("utf-8")).digest(),
                     s.line,
                     s.when.isoformat(),
                     s.ref_id,
@@ -94,7 +101,7 @@ class State:
                     *(s.balance or (None, None, None)),
                     s.refid,
                 )
-                for s, text in new
+                for s, reply in new
             ),
         )
         rows = self.db.execute(
