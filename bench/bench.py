@@ -159,9 +159,8 @@ def reconcile_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
             after = balance - 1000
             out.write(f"R#R{i} DN1. 0811 INPROGRESS. TRXID: T{i}. @{moment}\n")
             amounts = f"{balance:,} - 1.000 = {after:,}".replace(",", ".")
-            out.write(
-                f"R#R{i} DN1. 0811 SUCCESS. SN: S{i}. TRXID: T{i}. SISA SALDO: {amounts} @{moment}&refid=R{i}\n"
-            )
+            out.write(f"R#R{i} DN1. 0811 SUCCESS. SN: S{i}. TRXID: T{i}. ")
+            out.write(f"SISA SALDO: {amounts} @{moment}&refid=R{i}\n")
             balance = after
     results = {}
     for command in ("reconcile", "validate"):
