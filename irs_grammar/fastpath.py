@@ -137,13 +137,13 @@ def _fill_inquiry(
 
 
 @cache
-def inquiry_matcher() -> Callable[[str], re.Match[str] | None]:
-    """match(line): the match of a valid inquiry line (a real moment too), or None.
+def matcher(shape: Shape) -> Callable[[str], re.Match[str] | None]:
+    """match(line): the match of a valid line of this kind (a real moment too), or None.
 
     What the fast path accepts, and all a log count needs: the validator
     counts a valid line from its match without building a reply.
     """
-    match_line = line_re(INQUIRY).match
+    match_line = line_re(shape).match
 
     def match(line: str) -> re.Match[str] | None:
         m = match_line(line)
@@ -210,21 +210,9 @@ def _fill_transaction(reply: TransactionResponse, groups: tuple[Any, ...], tz: t
 
 
 @cache
-def transaction_matcher() -> Callable[[str], re.Match[str] | None]:
-    """match(line): the match of a valid transaction line (a real moment too), or None."""
-    match_line = line_re(TRANSACTION).match
-
-    def match(line: str) -> re.Match[str] | None:
-        m = match_line(line)
-        return m if m is not None and is_real_moment(m["time"], m["date"]) else None
-
-    return match
-
-
-@cache
 def fast_transaction_reader() -> Callable[[str, tzinfo | None], TransactionResponse | None]:
     """parse_fast(line, tz): the transaction reply, or None when the Lark parser must decide."""
-    match = transaction_matcher()
+    match = matcher(TRANSACTION)
     unread = TransactionResponse.unread
 
     def parse_fast(line: str, tz: tzinfo | None) -> TransactionResponse | None:

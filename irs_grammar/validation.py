@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult
 
 from .errors import ParseError
-from .fastpath import fast_reader, inquiry_matcher, transaction_matcher
+from .fastpath import INQUIRY, TRANSACTION, fast_reader, matcher
 from .lines import (
     MAX_LINE_BYTES,
     LogReadError,
@@ -253,7 +253,7 @@ def check_batch(
         lines: Sequence[str | bytes | Overlong] = [raw.decode("utf-8") for raw in raw_lines]  # type: ignore[union-attr]
     except (UnicodeDecodeError, AttributeError):
         lines = raw_lines
-    match_inquiry, match_transaction = inquiry_matcher(), transaction_matcher()
+    match_inquiry, match_transaction = matcher(INQUIRY), matcher(TRANSACTION)
     products: list[str] = []  # of every valid reply, in line order
     reasons: list[str] = []  # of the failed inquiries
     statuses: list[str] = []  # of the transactions
@@ -343,8 +343,8 @@ def _in_workers(
     import multiprocessing  # only big logs pay for importing it
 
     fast_reader()  # built once here, inherited by forked workers
-    inquiry_matcher()
-    transaction_matcher()
+    matcher(INQUIRY)
+    matcher(TRANSACTION)
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     )
