@@ -14,14 +14,43 @@ True
 
 __version__ = "0.2.0"
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import ParseError, SerializeError
 from .model import InquiryResponse
 from .parser import parse, parse_reply, parse_transaction
-from .reconcile import Anomaly, Reconciliation, reconcile
-from .request import METHOD, BuyRequest, InquiryRequest
 from .serializer import serialize
 from .transaction import Balance, PlnToken, TransactionResponse, TransactionStatus
-from .validation import LineResult, Summary, validate
+
+if TYPE_CHECKING:
+    from .reconcile import Anomaly, Reconciliation, reconcile
+    from .request import METHOD, BuyRequest, InquiryRequest
+    from .validation import LineResult, Summary, validate
+
+# Imported on first use: `import irs_grammar; parse(line)` costs no more than `import lark`.
+_LAZY = {
+    "Anomaly": "reconcile",
+    "Reconciliation": "reconcile",
+    "reconcile": "reconcile",
+    "METHOD": "request",
+    "BuyRequest": "request",
+    "InquiryRequest": "request",
+    "LineResult": "validation",
+    "Summary": "validation",
+    "validate": "validation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'irs_grammar' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "METHOD",
