@@ -23,15 +23,15 @@ from .serializer import serialize
 from .transaction import Balance, PlnToken, TransactionResponse, TransactionStatus
 
 if TYPE_CHECKING:
-    from .reconcile import Anomaly, Reconciliation, reconcile
+    from .reconciliation import Anomaly, Reconciliation, reconcile
     from .request import METHOD, BuyRequest, InquiryRequest
     from .validation import LineResult, Summary, validate
 
 # Imported on first use: `import irs_grammar; parse(line)` costs no more than `import lark`.
 _LAZY = {
-    "Anomaly": "reconcile",
-    "Reconciliation": "reconcile",
-    "reconcile": "reconcile",
+    "Anomaly": "reconciliation",
+    "Reconciliation": "reconciliation",
+    "reconcile": "reconciliation",
     "METHOD": "request",
     "BuyRequest": "request",
     "InquiryRequest": "request",

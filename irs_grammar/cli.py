@@ -296,7 +296,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _duration(text: str) -> timedelta:
-    from .reconcile import parse_duration
+    from .reconciliation import parse_duration
 
     try:
         return parse_duration(text)
@@ -306,7 +306,7 @@ def _duration(text: str) -> timedelta:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from .lines import LogReadError
-    from .reconcile import reconcile
+    from .reconciliation import reconcile
     from .state import StateError
 
     try:

@@ -25,7 +25,7 @@ from datetime import datetime, tzinfo
 from types import TracebackType
 from typing import Any
 
-from .reconcile import Seen
+from .reconciliation import Seen
 from .serializer import serialize
 from .transaction import TransactionResponse
 

@@ -120,3 +120,17 @@ def test_a_valid_line_is_read_without_importing_lark() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_the_layers_a_parse_does_not_need_are_imported_on_first_use() -> None:
+    probe = (
+        "import sys\n"
+        "import irs_grammar as irs\n"
+        "irs.parse('R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024')\n"
+        "layers = ('irs_grammar.request', 'irs_grammar.validation', 'irs_grammar.reconciliation')\n"
+        "print(sorted(m for m in layers if m in sys.modules))\n"
+        "import irs_grammar.reconciliation, irs_grammar.validation\n"  # a submodule first: no name clash
+        "print(irs.reconcile.__name__, irs.validate.__name__, irs.METHOD)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines() == ["[]", "reconcile validate POST"]

@@ -16,7 +16,7 @@ import pytest
 
 import irs_grammar as irs
 from irs_grammar.lines import LogReadError
-from irs_grammar.reconcile import Reconciliation
+from irs_grammar.reconciliation import Reconciliation
 from tests.corpus import CORPUS
 
 EXPECTED = json.loads((CORPUS / "logs/buys.expected.json").read_text(encoding="utf-8"))
