@@ -31,14 +31,17 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from itertools import pairwise
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .transaction import TransactionResponse, TransactionStatus
 from .validation import validate
+
+if TYPE_CHECKING:
+    from .state import State
 
 SUCCEEDED, FAILED, PENDING, UNKNOWN = "succeeded", "failed", "pending", "unknown"
 OUTCOMES = (SUCCEEDED, FAILED, PENDING, UNKNOWN)
@@ -111,15 +114,46 @@ class Anomaly:
 
 @dataclass(slots=True)
 class Transaction:
-    ref_id: str
-    replies: list[Seen]  # in timestamp order (then as read)
-    outcome: str
-    deciding: Seen  # the last final reply, or the last reply
+    """One ref_id, compactly: where its replies are, its outcome, and the reply that decides it.
 
-    @property
-    def deducted(self) -> int:
-        balance = self.deciding.balance
-        return balance[1] if balance is not None else 0
+    >>> places = ("buys.log:1", "buys.log:2")
+    >>> Transaction("7", places, "failed", "buys.log:2", "FAILED", "DN1", "2024-12-01", 0).outcome
+    'failed'
+    """
+
+    ref_id: str
+    replies: tuple[str, ...]  # every path:line, in timestamp order (then as read)
+    outcome: str
+    deciding: str  # path:line of the last final reply, or of the last reply
+    status: str  # the deciding reply's status word
+    product: str
+    day: str  # the deciding reply's date, ISO
+    deducted: int  # the deciding reply's deduction (0 without a balance)
+
+
+@dataclass(slots=True)
+class _Lifecycle:
+    """Every reply of one ref_id, while it is judged (one ref_id at a time)."""
+
+    ref_id: str
+    replies: list[Seen]
+    outcome: str
+    deciding: Seen
+
+    def compact(self) -> Transaction:
+        d = self.deciding
+        deducted = d.balance[1] if d.balance is not None else 0
+        places = tuple(r.place for r in self.replies)
+        return Transaction(
+            self.ref_id,
+            places,
+            self.outcome,
+            d.place,
+            d.status,
+            d.product,
+            d.when.date().isoformat(),
+            deducted,
+        )
 
 
 @dataclass(slots=True)
@@ -146,18 +180,16 @@ class Reconciliation:
         return sum(t.deducted for t in self.transactions.values())
 
     def by_product(self) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = defaultdict(lambda: {"transactions": 0, "deducted": 0})
-        for t in self.transactions.values():
-            out[t.deciding.product]["transactions"] += 1
-            out[t.deciding.product]["deducted"] += t.deducted
-        return dict(sorted(out.items()))
+        return self._by(lambda t: t.product)
 
     def by_day(self) -> dict[str, dict[str, int]]:
+        return self._by(lambda t: t.day)
+
+    def _by(self, name: Callable[[Transaction], str]) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = defaultdict(lambda: {"transactions": 0, "deducted": 0})
         for t in self.transactions.values():
-            day = t.deciding.when.date().isoformat()
-            out[day]["transactions"] += 1
-            out[day]["deducted"] += t.deducted
+            out[name(t)]["transactions"] += 1
+            out[name(t)]["deducted"] += t.deducted
         return dict(sorted(out.items()))
 
     def to_dict(self) -> dict[str, Any]:
@@ -214,31 +246,29 @@ def reconcile(
     >>> result.transactions["7"].outcome, [a.kind for a in result.anomalies]
     ('failed', ['failed_with_deduction'])
     """
+    from .state import State
+
     result = Reconciliation()
-    if state is None:
-        seen = [reply for reply, _ in read_replies(sources, tz, result)]
-    else:
-        from .state import State
-
-        with State(os.fspath(state)) as store:
-            seen = store.merge(read_replies(sources, tz, result), tz)
-    return judge(seen, result, pending_after)
+    # Without a state the same database is a temporary file: SQLite sorts and groups the
+    # replies, so memory holds one ref_id's replies at a time and a compact summary of each.
+    with State(None if state is None else os.fspath(state)) as store:
+        store.add(read_replies(sources, tz, result))
+        return judge(store, result, pending_after, tz)
 
 
-def judge(seen: list[Seen], result: Reconciliation, pending_after: timedelta) -> Reconciliation:
-    """Outcomes and anomalies of every reply seen (the log's, and the state's)."""
-    by_ref: dict[str, list[Seen]] = defaultdict(list)
-    for reply in sorted(seen, key=lambda s: (s.when, s.path, s.line)):
-        by_ref[reply.ref_id].append(reply)
-    moments = [s.when for s in seen] + ([result.last_moment] if result.last_moment is not None else [])
+def judge(
+    store: State, result: Reconciliation, pending_after: timedelta, tz: tzinfo | None
+) -> Reconciliation:
+    """Outcomes and anomalies of every reply kept (the logs', and an earlier run's)."""
+    moments = [m for m in (store.last_moment(tz), result.last_moment) if m is not None]
     last_moment = max(moments, default=None)
     anomalies: list[Anomaly] = []
-    for ref_id, replies in by_ref.items():
-        transaction = _lifecycle(ref_id, replies)
-        result.transactions[ref_id] = transaction
-        anomalies += _anomalies_of(transaction)
+    for ref_id, replies in store.by_ref(tz):
+        lifecycle = _lifecycle(ref_id, replies)
+        result.transactions[ref_id] = lifecycle.compact()
+        anomalies += _anomalies_of(lifecycle)
         first = replies[0]
-        if transaction.outcome in (PENDING, UNKNOWN) and last_moment is not None:
+        if lifecycle.outcome in (PENDING, UNKNOWN) and last_moment is not None:
             age = last_moment - first.when
             if age > pending_after:
                 anomalies.append(
@@ -246,26 +276,27 @@ def judge(seen: list[Seen], result: Reconciliation, pending_after: timedelta) ->
                         "stuck_pending",
                         ref_id,
                         (first.place,),
-                        f"{transaction.outcome} for {_duration(age)} (last reply "
-                        f"{transaction.deciding.status} at {transaction.deciding.place}); check it again",
+                        f"{lifecycle.outcome} for {_duration(age)} (last reply "
+                        f"{lifecycle.deciding.status} at {lifecycle.deciding.place}); check it again",
                     )
                 )
-    anomalies += _balance_gaps(seen)
-    result.anomalies = sorted(anomalies, key=_order_of(seen))
+    anomalies += _balance_gaps(store.balance_chain(tz))
+    result.anomalies = sorted(anomalies, key=_order)
     return result
 
 
-def _order_of(seen: list[Seen]) -> Any:
-    rank = {reply.place: index for index, reply in enumerate(sorted(seen, key=lambda s: (s.path, s.line)))}
-
-    def key(anomaly: Anomaly) -> tuple[int, int, int]:
-        last = max(rank.get(place, 0) for place in anomaly.lines)
-        return (last, ANOMALY_KINDS.index(anomaly.kind), rank.get(anomaly.lines[0], 0))
-
-    return key
+def _where(place: str) -> tuple[str, int]:
+    path, _, line = place.rpartition(":")
+    return path, int(line)
 
 
-def _lifecycle(ref_id: str, replies: list[Seen]) -> Transaction:
+def _order(anomaly: Anomaly) -> tuple[tuple[str, int], int, tuple[str, int]]:
+    """By the last line involved (path, then line), then kind, then the first line."""
+    places = [_where(place) for place in anomaly.lines]
+    return (max(places), ANOMALY_KINDS.index(anomaly.kind), places[0])
+
+
+def _lifecycle(ref_id: str, replies: list[Seen]) -> _Lifecycle:
     finals = [r for r in replies if r.status in (TransactionStatus.SUCCESS, TransactionStatus.FAILED)]
     if finals:
         deciding = finals[-1]
@@ -273,10 +304,10 @@ def _lifecycle(ref_id: str, replies: list[Seen]) -> Transaction:
     else:
         deciding = replies[-1]
         outcome = PENDING if deciding.status == TransactionStatus.INPROGRESS else UNKNOWN
-    return Transaction(ref_id, replies, outcome, deciding)
+    return _Lifecycle(ref_id, replies, outcome, deciding)
 
 
-def _anomalies_of(transaction: Transaction) -> list[Anomaly]:
+def _anomalies_of(transaction: _Lifecycle) -> list[Anomaly]:
     ref_id, replies = transaction.ref_id, transaction.replies
     found: list[Anomaly] = []
     statuses = {r.status for r in replies}
@@ -352,21 +383,12 @@ def _anomalies_of(transaction: Transaction) -> list[Anomaly]:
     return found
 
 
-def _balance_gaps(seen: list[Seen]) -> list[Anomaly]:
+def _balance_gaps(chain: Iterable[Seen]) -> list[Anomaly]:
     """In timestamp order, each balance snapshot's before against the previous one's after.
 
-    A re-check repeats its transaction's snapshot: only the first reply of
-    each (ref_id, TRXID, amounts) is in the chain.
+    A re-check repeats its transaction's snapshot: the store gives only the
+    first reply of each (ref_id, TRXID, amounts).
     """
-    chain: list[Seen] = []
-    snapshots: set[tuple[str, str, tuple[int, int, int]]] = set()
-    for reply in sorted(seen, key=lambda s: (s.when, s.path, s.line)):
-        if reply.balance is None:
-            continue
-        snapshot = (reply.ref_id, reply.trxid, reply.balance)
-        if snapshot not in snapshots:
-            snapshots.add(snapshot)
-            chain.append(reply)
     gaps = []
     for previous, reply in pairwise(chain):
         before, previous_after = (reply.balance or (0, 0, 0))[0], (previous.balance or (0, 0, 0))[2]

@@ -14,14 +14,21 @@ so tomorrow's log closes today's pending transactions. A line already read
 (the same path and text) is not added again, so running a log twice changes
 nothing. A run is one SQLite transaction: a crash or Ctrl-C leaves the
 database as it was before the run.
+
+Without a state file, reconcile() uses the same tables in a temporary file:
+SQLite sorts and groups the replies, so memory holds one ref_id's replies at
+a time (and a compact summary of each), whatever the length of the logs.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
+from itertools import groupby
 from types import TracebackType
 from typing import Any
 
@@ -47,14 +54,19 @@ class StateError(Exception):
 class State:
     """`with State(path) as state: seen = state.merge(new_replies, tz)`: one transaction a run."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str | None) -> None:
+        """`path` None: a temporary database, removed on exit."""
+        self.temporary = path is None
+        if path is None:
+            handle, path = tempfile.mkstemp(prefix="irs-reconcile-", suffix=".sqlite")
+            os.close(handle)
         self.path = path
         self.db: sqlite3.Connection | None = None
 
     def __enter__(self) -> State:
         try:
             db = sqlite3.connect(self.path, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA journal_mode=" + ("OFF" if self.temporary else "WAL"))
             version = db.execute("PRAGMA user_version").fetchone()[0]
             db.execute("BEGIN IMMEDIATE")
             if version == 0:
@@ -73,12 +85,14 @@ class State:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         assert self.db is not None
-        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        self.db.execute("COMMIT" if kind is None and not self.temporary else "ROLLBACK")
         self.db.close()
         self.db = None
+        if self.temporary:
+            os.remove(self.path)
 
-    def merge(self, new: Iterable[tuple[Seen, TransactionResponse]], tz: tzinfo | None) -> list[Seen]:
-        """Add the replies not yet kept; every reply kept, old and new.
+    def add(self, new: Iterable[tuple[Seen, TransactionResponse]]) -> None:
+        """Keep the replies not kept yet.
 
         A reply's key is its path and the sha256 of its line's text, which is
         the reply written again (serialize(parse(line)) is the line less its
@@ -104,11 +118,31 @@ class State:
                 for s, reply in new
             ),
         )
+
+    def by_ref(self, tz: tzinfo | None) -> Iterator[tuple[str, list[Seen]]]:
+        """Each ref_id with its replies in timestamp order (then path, line), one ref_id at a time."""
+        assert self.db is not None
+        rows = self.db.execute(f"SELECT {_COLUMNS} FROM replies ORDER BY ref_id, moment, path, line")
+        for ref_id, group in groupby(rows, key=lambda row: row[3]):
+            yield ref_id, [_seen(row, tz) for row in group]
+
+    def balance_chain(self, tz: tzinfo | None) -> Iterator[Seen]:
+        """Every reply with a balance in timestamp order, but a re-check of the same snapshot."""
+        assert self.db is not None
         rows = self.db.execute(
-            "SELECT path, line, moment, ref_id, product, status, trxid, serial, "
-            "before, deduction, after, refid FROM replies"
+            f"SELECT {_COLUMNS} FROM (SELECT *, row_number() OVER (PARTITION BY ref_id, trxid, before, "
+            "deduction, after ORDER BY moment, path, line) AS nth FROM replies WHERE before IS NOT NULL) "
+            "WHERE nth = 1 ORDER BY moment, path, line"
         )
-        return [_seen(row, tz) for row in rows]
+        return (_seen(row, tz) for row in rows)
+
+    def last_moment(self, tz: tzinfo | None) -> datetime | None:
+        assert self.db is not None
+        (moment,) = self.db.execute("SELECT max(moment) FROM replies").fetchone()
+        return None if moment is None else _moment(moment, tz)
+
+
+_COLUMNS = "path, line, moment, ref_id, product, status, trxid, serial, before, deduction, after, refid"
 
 
 def _seen(row: tuple[Any, ...], tz: tzinfo | None) -> Seen:
