@@ -67,6 +67,7 @@ class State:
         try:
             db = sqlite3.connect(self.path, isolation_level=None)
             db.execute("PRAGMA journal_mode=" + ("OFF" if self.temporary else "WAL"))
+            db.execute("PRAGMA temp_store=FILE")  # sorting a month of replies goes to disk, not memory
             version = db.execute("PRAGMA user_version").fetchone()[0]
             db.execute("BEGIN IMMEDIATE")
             if version == 0:
