@@ -97,15 +97,17 @@ class State:
 
         A reply's key is its path and the sha256 of its line's text, which is
         the reply written again (serialize(parse(line)) is the line less its
-        line break).
+        line break). A temporary database is read once: there the line number
+        is key enough, and nothing is written again.
         """
         assert self.db is not None
+        key = _line_number if self.temporary else _text_digest
         self.db.executemany(
             "INSERT OR IGNORE INTO replies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     s.path,
-                    hashlib.sha256(serialize(reply).encode("utf-8")).digest(),
+                    key(s, reply),
                     s.line,
                     s.when.isoformat(),
                     s.ref_id,
@@ -141,6 +143,14 @@ class State:
         assert self.db is not None
         (moment,) = self.db.execute("SELECT max(moment) FROM replies").fetchone()
         return None if moment is None else _moment(moment, tz)
+
+
+def _text_digest(seen: Seen, reply: TransactionResponse) -> bytes:
+    return hashlib.sha256(serialize(reply).encode("utf-8")).digest()
+
+
+def _line_number(seen: Seen, reply: TransactionResponse) -> bytes:
+    return seen.line.to_bytes(8, "big")
 
 
 _COLUMNS = "path, line, moment, ref_id, product, status, trxid, serial, before, deduction, after, refid"
