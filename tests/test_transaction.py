@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import pickle
@@ -254,7 +255,14 @@ def test_serialize_writes_only_what_reads_back_the_same(
     try:
         line = irs.serialize(reply)
     except irs.SerializeError:
+        # Refused: then the line written without checks must not read back as this reply.
+        event("refused")
+        naive = f"R#1 A {status}. " + "".join(f"{k}: {v}. " for k, v in fields) + f"TRXID: {trxid}. @"
+        naive += irs.serialize(TransactionResponse("1", "A", None, "S", (), "1", None, MOMENT)).split("@")[1]
+        with contextlib.suppress(irs.ParseError):  # not a reply at all is fine too
+            assert irs.parse_transaction(naive) != reply
         return
+    event("written")
     assert irs.parse_transaction(line) == reply
 
 
