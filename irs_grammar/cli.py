@@ -305,7 +305,6 @@ def _duration(text: str) -> timedelta:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from .lines import LogReadError
     from .reconciliation import reconcile
     from .state import StateError
 
