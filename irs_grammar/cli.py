@@ -1,4 +1,4 @@
-"""The command line: `irs-grammar parse ...`, `validate ...`, `url ...`.
+"""The command line: `irs-grammar parse ...`, `validate ...`, `reconcile ...`, `url ...`, `serve ...`.
 
 Every failure is one line on standard error and an exit status, never a
 traceback:
@@ -384,6 +384,50 @@ def cmd_url(args: argparse.Namespace) -> int:
 MAX_CREDENTIAL_LENGTH = 4096
 
 
+# -- serve ------------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .testing import DEFAULT_CREDENTIALS, FakeIRS, make_server
+
+    # The credentials the fake accepts: the url command's variables when set, else the fake's defaults.
+    credentials = dict(DEFAULT_CREDENTIALS)
+    for name, variable in CREDENTIAL_VARIABLES.items():
+        value = os.environ.get(variable)
+        if value is not None:
+            if len(value) > MAX_CREDENTIAL_LENGTH:
+                raise UsageError(f"{variable} is longer than {MAX_CREDENTIAL_LENGTH} characters")
+            credentials[name] = value
+    try:
+        fake = FakeIRS(
+            seed=args.seed,
+            balance=args.balance,
+            log=args.log,
+            client_id=credentials["client_id"],
+            client_secret=credentials["client_secret"],
+            idrs=credentials["idrs"],
+            pin=credentials["pin"],
+        )
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    except OSError as e:
+        raise UsageError(f"{args.log}: {e.strerror or e}") from None
+    try:
+        server = make_server(fake, args.host, args.port)
+    except OSError as e:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
+    try:
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        print(f"http://{host}:{server.server_port}", flush=True)  # the base URL, for a script to read
+        if args.host not in ("127.0.0.1", "::1", "localhost"):
+            print(f"irs-grammar: listening on {args.host}: reachable from other machines", file=sys.stderr)
+        print("irs-grammar: serving the fake IRS endpoint (Ctrl-C to stop)", file=sys.stderr)
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
 # -- arguments ---------------------------------------------------------------------------------
 
 
@@ -397,6 +441,13 @@ def _positive(text: str) -> int:
     number = _natural(text)
     if number < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _port(text: str) -> int:
+    number = _natural(text)
+    if number > 65535:
+        raise argparse.ArgumentTypeError("must be 0 to 65535")
     return number
 
 
@@ -509,7 +560,31 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
     url_cmd.add_argument("--ref-id", help="your reference (default: a new UUID4)")
     url_cmd.add_argument("--redacted", action="store_true", help="mask client_secret and pin (for logs)")
     url_cmd.set_defaults(run=cmd_url)
-    return parser, {"parse": parse_cmd, "validate": validate_cmd, "reconcile": reconcile_cmd, "url": url_cmd}
+
+    serve_cmd = commands.add_parser(
+        "serve",
+        help="run the fake IRS endpoint (irs_grammar.testing) by hand",
+        description="Serve the fake IRS endpoint: POST BASE/v1/irs/inquiry and BASE/v1/irs/buy. Prints the "
+        "base URL, then runs until Ctrl-C. The credentials it accepts come from "
+        + ", ".join(CREDENTIAL_VARIABLES.values())
+        + " when set, else the fake's defaults (docs/testing.md).",
+        allow_abbrev=False,
+    )
+    serve_cmd.add_argument("--port", type=_port, default=8080, help="0 for a free port (default 8080)")
+    serve_cmd.add_argument(
+        "--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1: this machine only)"
+    )
+    serve_cmd.add_argument("--seed", type=_natural, default=0, help="replays a run (default 0)")
+    serve_cmd.add_argument("--balance", type=_natural, default=100_000_000, help="the opening balance")
+    serve_cmd.add_argument("--log", metavar="FILE", help="append each reply sent to FILE")
+    serve_cmd.set_defaults(run=cmd_serve)
+    return parser, {
+        "parse": parse_cmd,
+        "validate": validate_cmd,
+        "reconcile": reconcile_cmd,
+        "url": url_cmd,
+        "serve": serve_cmd,
+    }
 
 
 def _check_flags(subcommands: dict[str, argparse.ArgumentParser], argv: Sequence[str]) -> None:

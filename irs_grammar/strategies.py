@@ -27,6 +27,7 @@ except ImportError as missing:  # pragma: no cover - exercised without the extra
 from .errors import ParseError, SerializeError
 from .grammar import inquiry_parser
 from .model import CUSTNAME, CUSTNUM, MAX_AMOUNT, POWERCAPACITY, PRICE, REASON, InquiryResponse
+from .near_misses import BREAKS
 from .parser import parse
 from .request import InquiryRequest
 from .serializer import serialize
@@ -193,28 +194,13 @@ def _mutations(line: str) -> st.SearchStrategy[str]:
     return st.one_of(insert, delete, replace, cut)
 
 
-# Targeted near misses: (what is wrong, how to make it so).
-_BREAKS: list[tuple[str, Any]] = [
-    ("a separator without its space", lambda line: line.replace(". ", ".", 1)),
-    ("a separator without its dot", lambda line: line.replace(". ", " ", 1)),
-    ("a non-ASCII digit in the time", lambda line: line.replace("@", "@\u0661", 1)),
-    ("full-width digits in PRICE", lambda line: line.replace("PRICE: ", "PRICE: \uff12", 1)),
-    ("an impossible date", lambda line: line[:-10] + "30/02" + line[-5:]),
-    ("a stray line break", lambda line: line.replace(": ", ": \n", 1)),
-    ("text after the date", lambda line: line + " OK"),
-    ("a second line break at the end", lambda line: line + "\n\n"),
-    ("hour 24", lambda line: line[:-26] + "24" + line[-24:]),
-    ("no R#", lambda line: line[2:]),
-]
-
-
 def near_misses() -> st.SearchStrategy[str]:
     """Valid lines with one character inserted, deleted or replaced, or cut short.
 
     Some are still valid (a character added inside a value): use
     invalid_lines() for lines that must be refused.
     """
-    targeted = st.tuples(response_lines(line_endings=False), st.sampled_from(_BREAKS)).map(
+    targeted = st.tuples(response_lines(line_endings=False), st.sampled_from(BREAKS)).map(
         lambda pair: pair[1][1](pair[0])
     )
     return st.one_of(response_lines().flatmap(_mutations), targeted)

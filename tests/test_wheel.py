@@ -38,6 +38,9 @@ def test_wheel_installs_into_a_clean_venv_and_parses_the_corpus(tmp_path: Path) 
     names = zipfile.ZipFile(wheel).namelist()
     assert "irs_grammar/grammar/inquiry.lark" in names
     assert "irs_grammar/grammar/transaction.lark" in names
+    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    declared = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "[pytest11]\nirs_grammar = irs_grammar.pytest_plugin" in declared
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)
@@ -63,6 +66,12 @@ def test_wheel_installs_into_a_clean_venv_and_parses_the_corpus(tmp_path: Path) 
         "print(sum(irs_grammar.serialize(irs_grammar.parse(l)) == l for l in lines))\n"
         # The transaction grammar %imports the inquiry one: that must resolve inside the wheel too.
         "print(irs_grammar.parse_reply('R#1 A FAILED. TRXID: -. @12:00:00.000000 01/01/2025').status)\n"
+        # The fake endpoint needs nothing but the standard library (and the package).
+        "from urllib.request import urlopen\n"
+        "from irs_grammar.testing import FakeIRS\n"
+        "with FakeIRS().running() as f:\n"
+        "    url = f.buy_request('DN1', '0817345544').to_url(f.url)\n"
+        "    print(irs_grammar.parse_reply(urlopen(url, data=b'').read().decode()).status)\n"
     )
     result = subprocess.run(
         [str(python), "-I", "-c", script, str(corpus), purelib],
@@ -71,4 +80,4 @@ def test_wheel_installs_into_a_clean_venv_and_parses_the_corpus(tmp_path: Path) 
         capture_output=True,
         text=True,
     )
-    assert result.stdout.split() == ["7", "FAILED"]
+    assert result.stdout.split() == ["7", "FAILED", "INPROGRESS"]

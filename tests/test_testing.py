@@ -1,0 +1,708 @@
+"""The fake IRS endpoint (irs_grammar.testing), driven over real sockets by urllib and httpx.
+
+Expected values come from the partner documentation (the catalogue's prices are
+the documented samples' PRICE and SISA SALDO deductions) and from the fake's
+documented behaviour, never from a reply the fake sent earlier in the same test
+unless the test is about repetition.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from wsgiref.util import setup_testing_defaults
+
+import httpx
+import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+import irs_grammar as irs
+from irs_grammar import ParseError, parse_reply
+from irs_grammar.model import InquiryResponse
+from irs_grammar.testing import REASONS, ConnectionDropped, FakeIRS, Fault, Product
+from irs_grammar.transaction import TransactionResponse
+
+START = 100_000_000  # the documented default opening balance
+PLN20_PRICE = 20546  # R#PLN20. PRICE: 20546. … in the partner document
+MXD17_PRICE = 18800  # SISA SALDO: 97.411.793 - 18.800 = … for MXD17 in the buy replies' document
+OVO10_PRICE = 10100
+
+
+def post(url: str) -> str:
+    with urllib.request.urlopen(url, data=b"", timeout=10) as response:
+        body: bytes = response.read()
+    return body.decode("utf-8")
+
+
+def transaction(body: str) -> TransactionResponse:
+    reply = parse_reply(body)
+    assert isinstance(reply, TransactionResponse), body
+    return reply
+
+
+def inquiry(body: str) -> InquiryResponse:
+    reply = parse_reply(body)
+    assert isinstance(reply, InquiryResponse), body
+    return reply
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeIRS]:
+    with FakeIRS(seed=7).running() as running:
+        yield running
+
+
+def base(fake: FakeIRS) -> str:
+    assert fake.url is not None
+    return fake.url
+
+
+# -- inquiries --------------------------------------------------------------------------------------
+
+
+def test_inquiry_of_a_pln_product_answers_the_catalogue_price_and_the_power_class(fake: FakeIRS) -> None:
+    reply = inquiry(post(fake.inquiry_request("PLN20", "01105691111").to_url(base(fake))))
+    assert (reply.product_code, reply.price, reply.customer_number) == ("PLN20", PLN20_PRICE, "01105691111")
+    assert reply.ok
+    assert reply.customer_name
+    assert reply.power_capacity is not None
+    assert reply.power_capacity.startswith("R1")
+
+
+def test_inquiry_of_another_product_has_no_power_class(fake: FakeIRS) -> None:
+    reply = inquiry(httpx.post(fake.inquiry_request("OVO10", "081000000001").to_url(base(fake))).text)
+    assert (reply.product_code, reply.price, reply.power_capacity) == ("OVO10", OVO10_PRICE, None)
+
+
+def test_the_same_destination_has_the_same_customer_on_every_call(fake: FakeIRS) -> None:
+    url = fake.inquiry_request("PLN20", "01105691111").to_url(base(fake))
+    first, second = inquiry(post(url)), inquiry(post(url))
+    assert (first.customer_name, first.power_capacity) == (second.customer_name, second.power_capacity)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"pin": "000000"}, REASONS["credentials"]),
+        ({"client_secret": "guess"}, REASONS["credentials"]),
+        ({"client_id": "someone-else"}, REASONS["credentials"]),
+        ({"product_code": "NOPE99"}, REASONS["product"]),
+        ({"to": "08 11"}, REASONS["destination"]),
+    ],
+)
+def test_inquiry_refusals_name_the_fault_never_a_secret(
+    fake: FakeIRS, change: dict[str, str], reason: str
+) -> None:
+    request = fake.inquiry_request("PLN20", "01105691111")
+    parameters = {**{name: getattr(request, name) for name in request.PARAMETERS}, **change}
+    body = post(irs.InquiryRequest(**parameters).to_url(base(fake)))
+    reply = inquiry(body)
+    assert not reply.ok
+    assert reply.reason == reason
+    assert "guess" not in body
+    assert "000000" not in body
+    assert "fake-secret" not in body
+
+
+@pytest.mark.parametrize(
+    ("query_change", "reason"),
+    [
+        (lambda q: q.replace("&pin=123456", ""), "pin: missing from the url"),
+        (lambda q: q + "&to=0811", "to: repeated in the url"),
+        (lambda q: q + "&colour=red", "url: query part 10 is not a parameter of InquiryRequest"),
+        (lambda q: q.replace("amount=0", "amount=ten"), "amount: must be a whole number of ASCII digits"),
+    ],
+)
+def test_a_malformed_inquiry_gets_the_request_readers_message(
+    fake: FakeIRS, query_change: Any, reason: str
+) -> None:
+    url = fake.inquiry_request("PLN20", "01105691111").to_url(base(fake))
+    reply = inquiry(post(query_change(url)))
+    assert reply.reason == reason
+    assert reply.product_code == ""
+
+
+# -- buys -------------------------------------------------------------------------------------------
+
+
+def test_a_buy_is_in_progress_then_succeeds_and_moves_the_balance(fake: FakeIRS) -> None:
+    url = fake.buy_request("MXD17", "48429495", ref_id="359912451").to_url(base(fake))
+    with httpx.Client() as client:
+        first = transaction(client.post(url).text)
+        second = transaction(client.post(url).text)
+    assert (first.status, first.ref_id, first.destination, first.balance) == (
+        "INPROGRESS",
+        "359912451",
+        "48429495",
+        None,
+    )
+    assert first.transaction_id
+    assert first.transaction_id != "-"
+    assert (second.status, second.transaction_id, second.refid) == (
+        "SUCCESS",
+        first.transaction_id,
+        "359912451",
+    )
+    assert (second.balance_before, second.deduction, second.balance_after) == (
+        START,
+        MXD17_PRICE,
+        START - MXD17_PRICE,
+    )
+    assert second.serial_number
+    assert fake.balance == START - MXD17_PRICE
+    assert fake.status("359912451") == "SUCCESS"
+
+
+def test_a_pln_buy_answers_a_token_with_the_customer_of_the_inquiry(fake: FakeIRS) -> None:
+    customer = inquiry(post(fake.inquiry_request("PLN20", "01105691111").to_url(base(fake))))
+    url = fake.buy_request("PLN20", "01105691111", ref_id="p1").to_url(base(fake))
+    post(url)
+    token = transaction(post(url)).pln_token
+    assert token is not None
+    assert len(token.token) == 20
+    assert token.name == customer.customer_name
+    assert customer.power_capacity == f"{token.tariff}/{token.power_va}VA"
+
+
+def test_a_recheck_after_the_final_reply_repeats_it_at_a_later_moment(fake: FakeIRS) -> None:
+    url = fake.buy_request("OVO10", "081000000001", ref_id="r-1").to_url(base(fake))
+    post(url)
+    final, again = transaction(post(url)), transaction(post(url))
+    assert again.timestamp > final.timestamp
+    assert (again.status, again.serial_number, again.transaction_id, again.balance) == (
+        final.status,
+        final.serial_number,
+        final.transaction_id,
+        final.balance,
+    )
+    assert fake.balance == START - OVO10_PRICE  # charged once
+
+
+def test_each_balance_before_is_the_previous_balance_after(fake: FakeIRS) -> None:
+    finals = []
+    for n, product in enumerate(["MXD17", "OVO10", "PLN20", "DN1", "MAX5000"]):
+        url = fake.buy_request(product, f"08120000{n}", ref_id=f"chain-{n}").to_url(base(fake))
+        post(url)
+        finals.append(transaction(post(url)))
+    assert finals[0].balance_before == START
+    for previous, reply in itertools.pairwise(finals):
+        assert reply.balance_before == previous.balance_after
+    assert all(r.balance_adds_up for r in finals)
+    assert fake.balance == START - (MXD17_PRICE + OVO10_PRICE + PLN20_PRICE + 1178 + 7205)
+
+
+def test_a_buy_beyond_the_balance_fails_without_a_deduction() -> None:
+    with FakeIRS(balance=20_000).running() as fake:
+        url = fake.buy_request("PLN20", "01105691111", ref_id="poor").to_url(base(fake))
+        post(url)
+        reply = transaction(post(url))
+    assert (reply.status, reply.reason, reply.balance) == (
+        "FAILED",
+        REASONS["balance"],
+        ("20.000", "0", "20.000"),
+    )
+    assert fake.balance == 20_000
+
+
+@pytest.mark.parametrize(
+    ("change", "ref", "product", "reason"),
+    [
+        ({"pin": "999999"}, "b-1", "MXD17", REASONS["credentials"]),
+        ({"product_code": "NOPE99"}, "b-1", "NOPE99", REASONS["product"]),
+        ({"product_code": "NO PE"}, "b-1", "-", REASONS["product"]),
+        ({"ref_id": "a b"}, "-", "MXD17", REASONS["ref_id"]),
+        ({"to": "0811/12"}, "b-1", "MXD17", REASONS["destination"]),
+    ],
+)
+def test_buy_refusals_fail_at_once_with_no_transaction(
+    fake: FakeIRS, change: dict[str, str], ref: str, product: str, reason: str
+) -> None:
+    request = fake.buy_request("MXD17", "48429495", ref_id="b-1")
+    parameters = {**{name: getattr(request, name) for name in request.PARAMETERS}, **change}
+    body = post(irs.BuyRequest(**parameters).to_url(base(fake)))
+    reply = transaction(body)
+    assert (reply.status, reply.ref_id, reply.product_code, reply.destination) == (
+        "FAILED",
+        ref,
+        product,
+        None,
+    )
+    assert (reply.reason, reply.transaction_id, reply.balance) == (reason, None, None)
+    assert fake.status("b-1") is None
+    assert fake.balance == START
+    assert "999999" not in body
+
+
+def test_a_buy_missing_a_parameter_names_it(fake: FakeIRS) -> None:
+    url = (
+        fake.buy_request("MXD17", "48429495", ref_id="b-2")
+        .to_url(base(fake))
+        .replace("&client_secret=fake-secret", "")
+    )
+    reply = transaction(post(url))
+    assert (reply.status, reply.ref_id, reply.reason) == (
+        "FAILED",
+        "b-2",
+        "client_secret: missing from the url",
+    )
+
+
+def test_a_ref_id_reused_for_another_purchase_is_refused_and_the_first_stands(fake: FakeIRS) -> None:
+    post(fake.buy_request("MXD17", "48429495", ref_id="same").to_url(base(fake)))
+    refused = transaction(post(fake.buy_request("OVO10", "48429495", ref_id="same").to_url(base(fake))))
+    assert (refused.status, refused.reason) == ("FAILED", REASONS["ref_id_reused"])
+    assert transaction(post(fake.buy_request("MXD17", "48429495", ref_id="same").to_url(base(fake)))).ok
+
+
+# -- faults -------------------------------------------------------------------------------------------
+
+
+def buy_until_final(
+    fake: FakeIRS, product: str, to: str, ref_id: str, limit: int = 20
+) -> list[TransactionResponse]:
+    url = fake.buy_request(product, to, ref_id=ref_id).to_url(base(fake))
+    replies = [transaction(post(url))]
+    while not replies[-1].final:
+        assert len(replies) < limit, replies
+        replies.append(transaction(post(url)))
+    return replies
+
+
+def test_fault_fail_resolves_the_buy_failed_with_its_reason_and_no_deduction(fake: FakeIRS) -> None:
+    fake.add_fault(Fault.fail("Nomor tujuan salah"), to="0811111")
+    replies = buy_until_final(fake, "MXD17", "0811111", "f-1")
+    assert [r.status for r in replies] == ["INPROGRESS", "FAILED"]
+    assert (replies[-1].reason, replies[-1].balance) == (
+        "Nomor tujuan salah",
+        ("100.000.000", "0", "100.000.000"),
+    )
+    assert fake.balance == START
+    assert buy_until_final(fake, "MXD17", "0822222", "f-2")[-1].ok  # another destination: untouched
+
+
+def test_fault_fail_answers_an_inquiry_with_its_reason(fake: FakeIRS) -> None:
+    fake.add_fault(Fault.fail("CUSTID not recognized. Biller throws exception. Err:5110"), product="PLN20")
+    reply = inquiry(post(fake.inquiry_request("PLN20", "01105601111").to_url(base(fake))))
+    assert (reply.ok, reply.error_code, reply.customer_number, reply.price) == (
+        False,
+        "5110",
+        "01105601111",
+        None,
+    )
+
+
+def test_fault_pending_answers_in_progress_to_that_many_rechecks(fake: FakeIRS) -> None:
+    fake.add_fault(Fault.pending(3), product="PLN20")
+    replies = buy_until_final(fake, "PLN20", "01105691111", "slow")
+    assert [r.status for r in replies] == ["INPROGRESS"] * 4 + ["SUCCESS"]
+    assert len({r.transaction_id for r in replies}) == 1
+
+
+def test_fault_unknown_status_is_never_final_and_then_resolves(fake: FakeIRS) -> None:
+    fake.add_fault(Fault.unknown_status("SUSPECT", checks=2), product="DN1")
+    replies = buy_until_final(fake, "DN1", "0817345544", "odd")
+    assert [r.status for r in replies] == ["INPROGRESS", "SUSPECT", "SUSPECT", "SUCCESS"]
+    assert replies[1].pending
+    assert not replies[1].final
+    assert not replies[1].failed
+
+
+def test_fault_bad_balance_sends_a_sum_that_does_not_add_up(fake: FakeIRS) -> None:
+    fake.add_fault(Fault.bad_balance(-500), product="OVO10")
+    final = buy_until_final(fake, "OVO10", "081000000001", "bb")[-1]
+    assert (final.balance_before, final.deduction, final.balance_after) == (
+        START,
+        OVO10_PRICE,
+        START - OVO10_PRICE - 500,
+    )
+    assert final.balance_adds_up is False
+    assert fake.balance == START - OVO10_PRICE  # the account itself moved by the price
+
+
+def test_fault_malformed_sends_a_near_miss_and_still_carries_the_request_out(fake: FakeIRS) -> None:
+    fake.add_fault(Fault.malformed(), call=1)
+    url = fake.buy_request("MXD17", "48429495", ref_id="m").to_url(base(fake))
+    body = post(url)
+    with pytest.raises(ParseError):
+        parse_reply(body)
+    assert fake.status("m") == "INPROGRESS"
+    assert transaction(post(url)).ok  # call 2: the fault was for call 1 only
+
+
+def test_fault_http_error_answers_the_status_and_does_nothing(fake: FakeIRS) -> None:
+    fake.add_fault(Fault.http_error(503), product="MXD17", times=1)
+    url = fake.buy_request("MXD17", "48429495", ref_id="h").to_url(base(fake))
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        post(url)
+    assert raised.value.code == 503
+    assert fake.status("h") is None
+    assert transaction(post(url)).status == "INPROGRESS"  # times=1: spent
+
+
+def test_fault_delay_holds_the_reply(fake: FakeIRS) -> None:
+    fake.add_fault(Fault.delay(0.3), call=1)
+    started = time.monotonic()
+    inquiry(post(fake.inquiry_request("OVO10", "081000000001").to_url(base(fake))))
+    assert time.monotonic() - started >= 0.3
+
+
+def test_fault_drop_closes_the_connection_after_carrying_the_request_out(fake: FakeIRS) -> None:
+    fake.add_fault(Fault.drop(), call=1)
+    url = fake.buy_request("MXD17", "48429495", ref_id="d").to_url(base(fake))
+    with pytest.raises(http.client.RemoteDisconnected):
+        post(url)
+    assert fake.status("d") == "INPROGRESS"
+    assert fake.replies == []
+    fake.add_fault(Fault.drop(), call=2)
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(url)
+    assert fake.status("d") == "SUCCESS"  # the re-check resolved it; its reply was lost too
+    assert transaction(post(url)).ok
+
+
+def test_faults_match_by_product_destination_and_call_together(fake: FakeIRS) -> None:
+    fake.add_fault(Fault.fail(), product="MXD17", to="0811")
+    assert buy_until_final(fake, "MXD17", "0822", "x1")[-1].ok  # the product alone does not match
+    assert buy_until_final(fake, "OVO10", "0811", "x2")[-1].ok  # nor the destination alone
+    assert buy_until_final(fake, "MXD17", "0811", "x3")[-1].failed
+
+
+def test_scripted_faults_validate_their_arguments() -> None:
+    for bad in ("two\nlines", "cut. TRXID: here", "\r"):
+        with pytest.raises(ValueError, match="reason"):
+            Fault.fail(bad)
+    assert Fault.fail("at. @12:00:00.000000 01/01/2024. X: y").reason.endswith("y")  # both kinds read it back
+    with pytest.raises(ValueError, match="word"):
+        Fault.unknown_status("SUCCESS")
+    with pytest.raises(ValueError, match="word"):
+        Fault.unknown_status("lower")
+    with pytest.raises(ValueError, match="checks"):
+        Fault.pending(0)
+    with pytest.raises(ValueError, match="status"):
+        Fault.http_error(200)
+    with pytest.raises(ValueError, match="seconds"):
+        Fault.delay(61)
+    with pytest.raises(ValueError, match="offset"):
+        Fault.bad_balance(0)
+    with pytest.raises(TypeError, match="fault"):
+        FakeIRS().add_fault("fail")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="product code"):
+        FakeIRS(catalogue=[Product("A B", 1)])
+
+
+# -- replay, logs, concurrency ----------------------------------------------------------------------------
+
+
+def scripted_run(seed: int) -> list[str]:
+    fake = FakeIRS(seed=seed, clock=lambda: datetime(2024, 11, 29, 10, 0))
+    fake.add_fault(Fault.malformed(), call=4)
+    with fake.running():
+        for n in range(3):
+            url = fake.buy_request("PLN20", f"0110569111{n}", ref_id=f"s{n}").to_url(base(fake))
+            post(url)
+            post(url)
+    return fake.replies
+
+
+def test_the_same_seed_replays_the_same_replies_and_another_does_not() -> None:
+    first, second, other = scripted_run(1), scripted_run(1), scripted_run(2)
+    assert first == second
+    assert first != other
+    # The fixed clock still gives a strictly increasing timestamp per reply (but the garbled 4th).
+    moments = [parse_reply(r).timestamp for n, r in enumerate(first, 1) if n != 4]
+    assert moments == sorted(set(moments))
+    assert len(moments) == 5
+
+
+def test_the_fakes_own_log_passes_validate_and_reconcile(tmp_path: Path) -> None:
+    log = tmp_path / "fake.log"
+    with FakeIRS(seed=3, log=log).running() as fake:
+        for n, product in enumerate(["PLN20", "OVO10", "MXD17", "DN1"]):
+            post(fake.inquiry_request(product, f"0812345{n}").to_url(base(fake)))
+            buy_until_final(fake, product, f"0812345{n}", f"log-{n}")
+        fake.add_fault(Fault.pending(2), product="PLN50")
+        buy_until_final(fake, "PLN50", "01105691111", "log-pln50")
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert lines == fake.replies
+    assert len(lines) == 4 + 8 + 4
+    assert [r.valid for r in irs.validate(log)] == [True] * 16
+    result = irs.reconcile([str(log)])
+    assert result.anomalies == []
+    assert result.invalid_lines == []
+    assert result.outcomes()["succeeded"] == 5
+    assert result.deducted() == START - fake.balance
+    written = tmp_path / "written.log"
+    fake.write_log(written)
+    assert written.read_text(encoding="utf-8") == log.read_text(encoding="utf-8")
+
+
+def test_fifty_clients_at_once_get_their_own_replies(tmp_path: Path) -> None:
+    clients = 50
+    barrier = threading.Barrier(clients)
+    got: dict[int, list[str]] = {}
+    errors: list[BaseException] = []
+
+    def client(n: int, fake: FakeIRS) -> None:
+        try:
+            product = ["MXD17", "OVO10", "PLN20"][n % 3]
+            inquiry_url = fake.inquiry_request(product, f"0899{n:04d}").to_url(base(fake))
+            buy_url = fake.buy_request(product, f"0899{n:04d}", ref_id=f"c{n}").to_url(base(fake))
+            barrier.wait(timeout=30)
+            got[n] = [post(inquiry_url), post(buy_url), post(buy_url)]
+        except BaseException as e:  # reported below, with the client's number
+            errors.append(e)
+
+    with FakeIRS(seed=5, log=tmp_path / "fifty.log").running() as fake:
+        threads = [threading.Thread(target=client, args=(n, fake)) for n in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert errors == []
+    assert sorted(got) == list(range(clients))
+    prices = {"MXD17": MXD17_PRICE, "OVO10": OVO10_PRICE, "PLN20": PLN20_PRICE}
+    for n, (asked, first, final) in got.items():
+        product = ["MXD17", "OVO10", "PLN20"][n % 3]
+        assert inquiry(asked).customer_number == f"0899{n:04d}"
+        for reply in (transaction(first), transaction(final)):
+            assert (reply.ref_id, reply.product_code, reply.destination) == (f"c{n}", product, f"0899{n:04d}")
+        assert transaction(final).deduction == prices[product]
+    assert fake.calls == 3 * clients
+    assert len(fake.replies) == 3 * clients
+    assert fake.balance == START - sum(prices[["MXD17", "OVO10", "PLN20"][n % 3]] for n in range(clients))
+    result = irs.reconcile([str(tmp_path / "fifty.log")])
+    assert result.anomalies == []
+    assert result.outcomes()["succeeded"] == clients
+
+
+# -- every reply parses --------------------------------------------------------------------------------
+
+_hostile = st.one_of(
+    st.sampled_from(["", "a b", ". REASON: x", "&", "%", "é", "-", "0811. @12:00:00.000000 01/01/2024"]),
+    st.text(max_size=12),
+)
+# Mostly what a careful client sends (a small pool of references, so buys are re-checked), sometimes not.
+_catalogued = st.sampled_from(["PLN20", "MXD17", "OVO10", "DN1"])
+_products = st.one_of(_catalogued, _catalogued, _catalogued, _hostile)
+_numbers = st.one_of(
+    st.sampled_from(["01105691111", "0817345544"]), st.from_regex(r"08[0-9]{8}", fullmatch=True)
+)
+_destinations = st.one_of(_numbers, _numbers, _numbers, _hostile)
+_pool = st.sampled_from(["r1", "r2", "r3"])
+_refs = st.one_of(_pool, _pool, _pool, _hostile)
+
+
+@settings(max_examples=150)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["inquiry", "buy", "buy", "raw"]),
+            _products,
+            _destinations,
+            _refs,
+            st.sampled_from([True, True, True, False]),
+            st.integers(1, 3),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_every_reply_the_fake_sends_parses_and_the_balance_adds_up(
+    steps: list[tuple[str, str, str, str, bool, int]],
+) -> None:
+    fake = FakeIRS(seed=11)
+    bought: dict[str, tuple[str, str]] = {}
+    for kind, product, to, ref_id, honest, sends in steps:
+        if kind == "buy" and honest:  # a careful client re-checks a reference with its own purchase
+            product, to = bought.setdefault(ref_id, (product, to))
+        if kind == "raw":  # any query string at all
+            status, body = call_wsgi(fake, "/v1/irs/buy", f"product_code={product}&to={to}&ref_id={ref_id}")
+        else:
+            try:
+                request = (
+                    fake.inquiry_request(product, to)
+                    if kind == "inquiry"
+                    else fake.buy_request(product, to, ref_id=ref_id or "-")
+                )
+            except ValueError:
+                event("a request the request builder refuses")
+                continue
+            if not honest:
+                request = type(request)(**{**request_parameters(request), "pin": "nope"})
+            for _ in range(sends - 1):  # sent again: the check of a pending buy
+                status, body = call_wsgi(fake, request.PATH, request.to_url("http://h").split("?", 1)[1])
+                parse_reply(body)
+            status, body = call_wsgi(fake, request.PATH, request.to_url("http://h").split("?", 1)[1])
+        assert status == "200 OK"
+        reply = parse_reply(body)  # never a ParseError: no fault is scripted
+        event(f"{kind}: {getattr(reply, 'status', 'ok' if reply.ok else 'refused')}")
+    deductions = {  # each transaction once, by its balance (a re-check repeats it; a refusal has none)
+        r.ref_id: r.deduction
+        for r in map(parse_reply, fake.replies)
+        if isinstance(r, TransactionResponse) and r.deduction is not None
+    }
+    assert START - fake.balance == sum(deductions.values())
+
+
+def request_parameters(request: irs.InquiryRequest | irs.BuyRequest) -> dict[str, Any]:
+    return {name: getattr(request, name) for name in request.PARAMETERS}
+
+
+def call_wsgi(app: FakeIRS, path: str, query: str, method: str = "POST") -> tuple[str, str]:
+    """The application called as any WSGI server would call it."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query.encode("utf-8", "surrogateescape").decode("latin-1"),
+        "wsgi.input": BytesIO(),
+    }
+    setup_testing_defaults(environ)
+    seen: list[str] = []
+    body = b"".join(app(environ, lambda status, headers: seen.append(status)))
+    return seen[0], body.decode("utf-8", "surrogateescape")
+
+
+# -- ways in ---------------------------------------------------------------------------------------------
+
+
+def test_plain_wsgi_answers_and_routes() -> None:
+    app = FakeIRS()
+    request = app.inquiry_request("OVO10", "081000000001")
+    query = request.to_url("http://h").split("?", 1)[1]
+    status, body = call_wsgi(app, "/klikoo-b2b/v1/irs/inquiry", query)  # under a base path
+    assert status == "200 OK"
+    assert inquiry(body).price == OVO10_PRICE
+    assert call_wsgi(app, "/v1/irs/inquiry", query, method="GET")[0] == "405 Method Not Allowed"
+    assert call_wsgi(app, "/v1/irs/other", query)[0] == "404 Not Found"
+    assert app.calls == 1  # neither the GET nor the unknown path is a call
+    app.add_fault(Fault.drop())
+    with pytest.raises(ConnectionDropped):
+        call_wsgi(app, "/v1/irs/inquiry", query)
+
+
+def test_it_listens_on_loopback_only_by_default(fake: FakeIRS) -> None:
+    assert base(fake).startswith("http://127.0.0.1:")
+    port = int(base(fake).rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass
+
+
+def test_repr_and_replies_never_show_a_secret(fake: FakeIRS) -> None:
+    post(fake.buy_request("MXD17", "48429495").to_url(base(fake)))
+    shown = repr(fake) + "".join(fake.replies)
+    assert "fake-secret" not in shown
+    assert "123456" not in shown
+    assert "client_secret=***" in repr(fake)
+
+
+def test_the_pytest_fixture_serves_a_fresh_fake(fake_irs: FakeIRS) -> None:
+    assert fake_irs.calls == 0
+    assert fake_irs.balance == START
+    assert inquiry(post(fake_irs.inquiry_request("DN1", "0817345544").to_url(base(fake_irs)))).price == 1178
+
+
+def test_serve_runs_by_hand_until_interrupted(tmp_path: Path) -> None:
+    log = tmp_path / "served.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IRS_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "irs_grammar", "serve", "--port", "0", "--seed", "4", "--log", str(log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        requests = FakeIRS()  # the same default credentials
+        buy = requests.buy_request("MXD17", "48429495", ref_id="served").to_url(url)
+        assert [transaction(post(buy)).status for _ in range(2)] == ["INPROGRESS", "SUCCESS"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    assert process.returncode == 130
+    assert "Traceback" not in err
+    assert [r.valid for r in irs.validate(log)] == [True, True]
+
+
+def test_serve_on_a_port_in_use_is_a_usage_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "irs_grammar", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+# -- the documentation ------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_readme_example_passes_as_written(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Test your integration against a fake endpoint", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "test_my_integration.py").write_text(example, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "test_my_integration.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 passed" in done.stdout
+    assert "fake_irs seed: 0" in done.stdout  # the fixture came from the pytest11 entry point
+
+
+def markdown_rows(text: str, heading: str) -> list[list[str]]:
+    """The rows of the first table under `heading`, cells stripped of backticks."""
+    table = text.split(heading, 1)[1].split("\n\n|", 1)[1].split("\n\n", 1)[0]
+    rows = ["|" + table.split("\n", 1)[0], *table.split("\n")[1:]]
+    return [[cell.strip().strip("`") for cell in row.strip("|").split("|")] for row in rows[2:]]
+
+
+def test_docs_testing_md_states_the_catalogue_credentials_and_reasons_the_code_has() -> None:
+    from irs_grammar.testing import DEFAULT_CATALOGUE, DEFAULT_CREDENTIALS
+
+    doc = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
+    catalogue = [
+        Product(code, int(price), pln == "yes") for code, price, pln in markdown_rows(doc, "## Catalogue")
+    ]
+    assert catalogue == list(DEFAULT_CATALOGUE)
+    assert dict(markdown_rows(doc, "## Credentials")) == DEFAULT_CREDENTIALS
+    assert {key: text for key, text, _ in markdown_rows(doc, "## REASON texts of the fake")} == REASONS
+    kinds = {row[0].split("(")[0].removeprefix("Fault.") for row in markdown_rows(doc, "## Faults")}
+    assert kinds == {name for name in vars(Fault) if not name.startswith("_") and name.islower()} - {
+        "kind",
+        "reason",
+        "checks",
+        "word",
+        "offset",
+        "status",
+        "seconds",
+    }
