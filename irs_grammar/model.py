@@ -124,7 +124,7 @@ class InquiryResponse(FieldLookup, Unread):
             raise TypeError(f"{PRODUCT_CODE} must be a str, not {type(self.product_code).__name__}")
         if not isinstance(self.timestamp, datetime):
             raise TypeError(f"{CURRENT_TIMESTAMP} must be a datetime, not {type(self.timestamp).__name__}")
-        if not isinstance(self.fields, tuple) or not all(_is_pair(f) for f in self.fields):
+        if not isinstance(self.fields, tuple) or not all(is_pair(f) for f in self.fields):
             object.__setattr__(self, "fields", pairs(self.fields))
         object.__setattr__(self, "_wire", None)
 
@@ -292,7 +292,7 @@ def error_code_of(reason: str) -> str | None:
     return codes[-1] if codes else None
 
 
-def _is_pair(item: object) -> bool:
+def is_pair(item: object) -> bool:
     return type(item) is tuple and len(item) == 2 and isinstance(item[0], str) and isinstance(item[1], str)
 
 

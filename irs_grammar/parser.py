@@ -32,11 +32,11 @@ def parse(line: str, *, tz: tzinfo | None = None) -> InquiryResponse:
     >>> r.ok, r.error_code, r.timestamp.isoformat()
     (False, '5110', '2024-11-12T12:32:08.889517')
     """
-    reply = (_read_fast or _first_use())(line, tz) if type(line) is str else None
+    if type(line) is not str:
+        line = _plain(line, "parse")
+    reply = (_read_fast or _first_use())(line, tz)
     if reply is not None:
         return reply
-    if not isinstance(line, str):
-        raise TypeError(f"parse() takes a str, not {type(line).__name__}")
     from .reference import refuse  # Lark is imported only when a line is refused
 
     return refuse(line, tz)
@@ -72,11 +72,11 @@ def parse_transaction(line: str, *, tz: tzinfo | None = None) -> TransactionResp
     >>> r.pending, r.destination, r.transaction_id, r.balance
     (True, '081111111111', '14430673', None)
     """
-    reply = (_read_transaction or _first_transaction())(line, tz) if type(line) is str else None
+    if type(line) is not str:
+        line = _plain(line, "parse_transaction")
+    reply = (_read_transaction or _first_transaction())(line, tz)
     if reply is not None:
         return reply
-    if not isinstance(line, str):
-        raise TypeError(f"parse_transaction() takes a str, not {type(line).__name__}")
     from .reference import refuse_transaction  # Lark is imported only when a line is refused
 
     return refuse_transaction(line, tz)
@@ -95,9 +95,18 @@ def parse_reply(line: str, *, tz: tzinfo | None = None) -> InquiryResponse | Tra
     >>> type(irs.parse_reply("R#7 DN1 FAILED. TRXID: -. @10:54:14.776182 29/11/2024")).__name__
     'TransactionResponse'
     """
-    if type(line) is str and _transaction_start().match(line):
+    if type(line) is not str:
+        line = _plain(line, "parse_reply")
+    if _transaction_start().match(line):
         return parse_transaction(line, tz=tz)
     return parse(line, tz=tz)
+
+
+def _plain(line: object, caller: str) -> str:
+    """A str subclass as the plain str of its characters (read the same way, `tz` kept), else TypeError."""
+    if not isinstance(line, str):
+        raise TypeError(f"{caller}() takes a str, not {type(line).__name__}")
+    return str.__str__(line)  # not str(line): a subclass may override __str__
 
 
 @cache

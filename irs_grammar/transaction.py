@@ -20,6 +20,7 @@ from .model import (
     REASON,
     FieldLookup,
     Unread,
+    is_pair,
     moment_of_dict,
     name_fields,
     pairs,
@@ -121,7 +122,7 @@ class TransactionResponse(FieldLookup, Unread):
             raise TypeError(f"timestamp must be a datetime, not {type(self.timestamp).__name__}")
         if self.status in TransactionStatus.__members__ and not isinstance(self.status, TransactionStatus):
             object.__setattr__(self, "status", TransactionStatus(self.status))
-        if not isinstance(self.fields, tuple) or not all(type(f) is tuple for f in self.fields):
+        if not isinstance(self.fields, tuple) or not all(is_pair(f) for f in self.fields):
             object.__setattr__(self, "fields", pairs(self.fields))
         if self.balance is not None and not isinstance(self.balance, Balance):
             object.__setattr__(self, "balance", Balance(*self.balance))

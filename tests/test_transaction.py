@@ -579,3 +579,64 @@ def test_a_lazy_transaction_is_immutable_and_equal_from_both_sides() -> None:
     assert {lazy: 1}[eager] == 1
     with pytest.raises(AttributeError, match="'TransactionResponse' object has no attribute 'nope'"):
         lazy.nope  # type: ignore[attr-defined]  # noqa: B018
+
+
+# -- fields given by hand are (key, value) pairs of str, as in InquiryResponse ----------------------------
+
+_MOMENT = datetime(2024, 2, 20, 15, 25, 39)
+
+
+@pytest.mark.parametrize("fields", [(("SN", 1),), (("SN", "1", "2"),), (("SN",),), ((1, "x"),)], ids=repr)
+def test_fields_that_are_not_pairs_of_str_are_refused_by_both_models(fields: Any) -> None:
+    # Until this commit TransactionResponse checked only `type(f) is tuple`: it kept (("SN", 1),),
+    # to_dict() returned an int and serialize() raised a bare TypeError (issue 14).
+    with pytest.raises(TypeError, match=r"\(key, value\) pair of str"):
+        TransactionResponse("1", "MXD17", "0811", "SUCCESS", fields, "T", None, _MOMENT)
+    with pytest.raises(TypeError, match=r"\(key, value\) pair of str"):
+        irs.InquiryResponse("MXD17", fields, _MOMENT)
+
+
+_AS_GIVEN: dict[str, Callable[[], Any]] = {
+    "list": lambda: [("SN", "1")],
+    "tuple of lists": lambda: (["SN", "1"],),
+    "iterator": lambda: iter([("SN", "1")]),
+}
+
+
+@pytest.mark.parametrize("given", _AS_GIVEN.values(), ids=_AS_GIVEN.keys())
+def test_fields_given_as_lists_become_a_tuple_of_tuples_in_both_models(given: Callable[[], Any]) -> None:
+    for reply in (
+        TransactionResponse("1", "MXD17", "0811", "SUCCESS", given(), "T", None, _MOMENT),
+        irs.InquiryResponse("MXD17", given(), _MOMENT),
+    ):
+        assert reply.fields == (("SN", "1"),)
+        assert type(reply.fields) is tuple
+        assert type(reply.fields[0]) is tuple
+        assert hash(reply) == hash(dataclasses.replace(reply, fields=(("SN", "1"),)))
+
+
+class _Text(str):
+    """A str subclass, as some frameworks hand over (and one whose str() would lie)."""
+
+    def __str__(self) -> str:
+        return "not the line"
+
+
+WIB = timezone(timedelta(hours=7))
+_SUCCESS = VALID[0]["line"]
+
+
+def test_a_str_subclass_reads_as_its_text_and_keeps_the_zone() -> None:
+    # Until this commit a str subclass skipped the fast path: parse_reply() sent a valid transaction
+    # reply to the inquiry reader (a ParseError), and refuse(line, None) dropped `tz` (issue 14).
+    inquiry = "R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024"
+    assert irs.parse(_Text(inquiry), tz=WIB).timestamp.tzinfo is WIB
+    assert irs.parse_reply(_Text(inquiry), tz=WIB) == irs.parse(inquiry, tz=WIB)
+    reply = irs.parse_reply(_Text(_SUCCESS), tz=WIB)
+    assert reply == irs.parse_transaction(_SUCCESS, tz=WIB)
+    assert reply.timestamp.tzinfo is WIB
+    assert type(reply.ref_id) is str
+    assert irs.parse_transaction(_Text(_SUCCESS), tz=WIB).timestamp.tzinfo is WIB
+    with pytest.raises(irs.ParseError) as refused:
+        irs.parse_reply(_Text(_SUCCESS + " junk"), tz=WIB)
+    assert refused.value.column == len(_SUCCESS) + 1
