@@ -69,7 +69,9 @@ fuzz: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[fuzz]'
 	$(BIN)/python tests/fuzz/seeds.py .fuzz-seeds
 	mkdir -p .fuzz-corpus
-	$(BIN)/python -m tests.fuzz.fuzz_parse -max_total_time=$(FUZZ_SECONDS) -max_len=4096 .fuzz-corpus .fuzz-seeds
+	$(BIN)/python -m tests.fuzz.fuzz_parse -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  .fuzz-corpus .fuzz-seeds 2> .fuzz.log; status=$$?; \
+	  $(BIN)/python tests/fuzz/report.py .fuzz.log; exit $$status
 
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[mutation]'

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
+from irs_grammar import strategies
 from tests.corpus import CORPUS
 from tests.fuzz.target import check
 
@@ -23,8 +24,18 @@ def test_the_fuzz_check_holds_on_seeds_and_findings(data: bytes) -> None:
     check(data)
 
 
-@given(st.binary(max_size=300))
+_replies = st.one_of(strategies.response_lines(), strategies.transaction_lines())
+_generated = st.one_of(
+    st.binary(max_size=300),
+    _replies.map(str.encode),
+    _replies.flatmap(strategies._mutations).map(str.encode),  # near misses of both kinds
+    st.lists(_replies, min_size=2, max_size=4).map(lambda lines: "\n".join(lines).encode()),  # a small log
+)
+
+
+@given(_generated)
 def test_the_fuzz_check_holds_on_generated_bytes(data: bytes) -> None:
+    event("starts like a reply" if data.startswith(b"R#") else "any bytes")
     check(data)
 
 

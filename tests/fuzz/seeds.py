@@ -13,7 +13,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 def main(folder: str) -> None:
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    for name in sorted((CORPUS / "inquiry").glob("*.jsonl")):
+    for name in sorted(CORPUS.glob("*/*.jsonl")):  # both kinds of reply, valid and invalid
         for line in name.read_text(encoding="utf-8").splitlines():
             data = json.loads(line)["line"].encode("utf-8")
             (out / hashlib.sha1(data).hexdigest()).write_bytes(data)
