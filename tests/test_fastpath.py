@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import pytest
-from hypothesis import example, given
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 import irs_grammar as irs
@@ -288,3 +289,127 @@ def test_hour_24_is_refused_even_where_fromisoformat_takes_it(monkeypatch: pytes
         )
         with pytest.raises(irs.ParseError, match="hour 24 is not 00 to 23"):
             read(line)
+
+
+# -- the differential, aimed at what the lookaheads exist for -----------------------------------------
+#
+# _FIELD_DOT and _REASON_DOT stop a value at ". KEY: " and ". @TIME DATE" (". TRXID: " for a buy's
+# reason); _text_after_final_timestamp finds text after the last one. So values here are built of
+# timestamps and near-timestamps, field and TRXID starts, in every zone, as str subclasses, and
+# sometimes 1 to 100 KB long.
+
+_TIMESTAMPS = ["@12:00:00.000000 01/01/2025", "@23:59:59.999999 29/02/2024"]
+_NEAR_TIMESTAMPS = [
+    "@24:00:00.000000 01/01/2025",  # no such hour
+    "@12:00:00.000000 31/02/2025",  # no such day
+    "@12:00:00.00000 01/01/2025",  # five fractional digits
+    "@12:00:00.000000 1/01/2025",
+    "@12:00:00.000000 01/01/2025x",
+    "@12:00:00.000000 01/01/20251",
+    "@\u0661\u0662:00:00.000000 01/01/2025",  # Arabic-Indic digits
+]
+_piece = st.one_of(
+    st.sampled_from(_TIMESTAMPS).map(lambda t: ". " + t),
+    st.sampled_from(_TIMESTAMPS + _NEAR_TIMESTAMPS),
+    st.sampled_from(_NEAR_TIMESTAMPS).map(lambda t: ". " + t),
+    st.sampled_from(["PRICE", "A", "REASON", "TRXID", "SN", "SISA SALDO", "a"]).map(lambda k: f". {k}: "),
+    st.sampled_from([".", ". ", "..", ": ", " ", "@", "x", "é", "\n", "&refid=1"]),
+    st.text(st.characters(blacklist_categories=["Cs"]), max_size=3),
+)
+_value = st.lists(_piece, max_size=6).map("".join)
+# 1 to 100 KB of text a value may hold, sometimes.
+_bulk = st.integers(1_000, 100_000).flatmap(
+    lambda n: st.sampled_from(["x. " * (n // 3), "A" * n, ". A: x" * (n // 6)])
+)
+_long_value = st.one_of(_value, _value, _value, _value, st.tuples(_value, _bulk, _value).map("".join))
+_ZONES = [None, UTC, WIB, timezone(timedelta(hours=-3, minutes=-30))]
+
+
+class _Subclass(str):
+    """A str subclass, as frameworks hand over: read as its text."""
+
+
+def _as_given(line: str, subclass: bool) -> str:
+    return _Subclass(line) if subclass else line
+
+
+def _what_it_holds(line: str, tz: tzinfo | None, subclass: bool) -> None:
+    """Events, so --hypothesis-show-statistics shows the hard cases are reached."""
+    body = line.rstrip("\r\n")
+    stamps = sum(body.count(t) for t in _TIMESTAMPS)
+    event("a timestamp inside a value" if stamps > 1 else "one timestamp")
+    event("a near-timestamp" if any(t in body for t in _NEAR_TIMESTAMPS) else "no near-timestamp")
+    reason = body.partition("REASON: ")[2]
+    event(
+        "'. KEY: ' inside the REASON"
+        if re.search(r"\. [A-Z][A-Z0-9_ ]*: ", reason)
+        else "no field start in REASON"
+    )
+    event(f"zone {tz}")
+    event("a str subclass" if subclass else "a plain str")
+    size = len(line)
+    event(
+        "under 1 KB"
+        if size < 1000
+        else "1-10 KB"
+        if size < 10_000
+        else "10-100 KB"
+        if size < 100_000
+        else "over 100 KB"
+    )
+
+
+@st.composite
+def _inquiry_lines(draw: st.DrawFn) -> str:
+    fields = draw(st.lists(st.tuples(st.sampled_from(["A", "PRICE", "CUSTNAME"]), _long_value), max_size=3))
+    line = "R#" + draw(st.sampled_from(["", "PLN20"])) + "".join(f". {k}: {v}" for k, v in fields)
+    if draw(st.booleans()):
+        line += ". REASON: " + draw(_long_value)
+    line += ". " + draw(st.sampled_from(_TIMESTAMPS))
+    return line + draw(st.sampled_from(["", "", "\n", "\r\n", " x", ". @12:00:00.000000 01/01/2025"]))
+
+
+@st.composite
+def _transaction_lines(draw: st.DrawFn) -> str:
+    line = "R#7 PLN20. 0811 " + draw(st.sampled_from(["SUCCESS", "FAILED", "INPROGRESS", "GAGAL"])) + ". "
+    fields = draw(st.lists(st.tuples(st.sampled_from(["SN", "A"]), _long_value), max_size=2))
+    line += "".join(f"{k}: {v}. " for k, v in fields)
+    if draw(st.booleans()):
+        line += draw(st.sampled_from(["REASON: ", ""])) + draw(_long_value) + ". "
+    line += "TRXID: " + draw(st.sampled_from(["9", "-", "a b"])) + ". "
+    if draw(st.booleans()):
+        line += "SISA SALDO: 1.000 - 100 = 900 "
+    line += draw(st.sampled_from(_TIMESTAMPS))
+    return line + draw(
+        st.sampled_from(["", "", "&refid=7", "\n", " x", "&refid=7. @12:00:00.000000 01/01/2025"])
+    )
+
+
+def _reached(outcome_: object) -> None:
+    event("refused" if isinstance(outcome_, tuple) else "read")
+
+
+@settings(max_examples=150)
+@given(_inquiry_lines(), st.sampled_from(_ZONES), st.booleans())
+def test_agree_where_the_lookaheads_decide_inquiries(line: str, tz: tzinfo | None, subclass: bool) -> None:
+    reference = outcome(lambda text: parse_with_lark(text, tz=tz), line)
+    _reached(reference)
+    _what_it_holds(line, tz, subclass)
+    if isinstance(reference, irs.InquiryResponse):
+        assert fast_reader()(line, tz) == reference
+        assert reference.timestamp.tzinfo is tz
+    else:
+        assert fast_reader()(line, tz) is None
+    assert outcome(lambda text: irs.parse(text, tz=tz), _as_given(line, subclass)) == reference
+    assert outcome(lambda text: irs.parse_reply(text, tz=tz), _as_given(line, subclass)) == reference
+
+
+@settings(max_examples=150)
+@given(_transaction_lines(), st.sampled_from(_ZONES), st.booleans())
+def test_agree_where_the_lookaheads_decide_transactions(line: str, tz: tzinfo | None, subclass: bool) -> None:
+    reference = outcome(lambda text: parse_transaction_with_lark(text, tz=tz), line)
+    _reached(reference)
+    _what_it_holds(line, tz, subclass)
+    assert_transactions_agree(line, tz)
+    assert outcome(lambda text: irs.parse_transaction(text, tz=tz), _as_given(line, subclass)) == reference
+    assert outcome(lambda text: irs.parse_reply(text, tz=tz), _as_given(line, subclass)) == reference

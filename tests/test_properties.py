@@ -76,7 +76,7 @@ _any_value = st.text(st.sampled_from(list(". :@AZ\nR#é0\r")), max_size=12)
 @given(
     st.text(st.sampled_from(list("AZaz09_- .é")), max_size=5),
     st.lists(
-        st.tuples(st.sampled_from(["PRICE", "CUSTNAME", "REASON", "X", "x", "A B", ""]), _any_value),
+        st.tuples(st.sampled_from(["PRICE", "CUSTNAME", "REASON", "X", "x", "A B", "", "A: B"]), _any_value),
         max_size=4,
     ),
     strategies.timestamps(),

@@ -243,7 +243,10 @@ def test_any_text_gives_a_reply_or_a_parse_error_and_accepted_ones_round_trip(li
 
 @given(
     st.lists(
-        st.tuples(st.sampled_from(["SN", "REASON", "TRXID", "X", "x"]), st.text("a. :@TRXID\n", max_size=12))
+        st.tuples(
+            st.sampled_from(["SN", "REASON", "TRXID", "X", "x", "SN: A"]),
+            st.text("a. :@TRXID\n", max_size=12),
+        )
     ),
     st.sampled_from(["SUCCESS", "PENDING", "ok", ""]),
     st.sampled_from(["-", "1", "", "a b"]),
