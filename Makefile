@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest pytest-others sdist-check bench docs terminals fuzz mutation clean
+.PHONY: demo test lint typecheck pytest pytest-others sdist-check bench docs terminals fuzz mutation reach clean
 
 FUZZ_SECONDS ?= 300
 
@@ -72,6 +72,10 @@ fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz.fuzz_parse -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	  .fuzz-corpus .fuzz-seeds 2> .fuzz.log; status=$$?; \
 	  $(BIN)/python tests/fuzz/report.py .fuzz.log; exit $$status
+
+# Each property test's share of examples reaching its main assertion (>= 80 %, tests/reach.py).
+reach: $(STAMP)
+	$(BIN)/python -m tests.reach_report
 
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[mutation]'

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from irs_grammar import strategies
 from tests.corpus import CORPUS
 from tests.fuzz.target import check
+from tests.reach import reached
 
 FINDINGS = Path(__file__).resolve().parent / "fuzz" / "findings"
 SEEDS = [
@@ -37,6 +38,7 @@ _generated = st.one_of(
 def test_the_fuzz_check_holds_on_generated_bytes(data: bytes) -> None:
     event("starts like a reply" if data.startswith(b"R#") else "any bytes")
     check(data)
+    reached()
 
 
 @pytest.mark.parametrize(

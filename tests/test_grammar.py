@@ -23,6 +23,7 @@ from irs_grammar.grammar import (
     terminal_pattern,
     terminals_module,
 )
+from tests.reach import reached
 
 
 def test_builds_in_strict_mode() -> None:
@@ -89,6 +90,7 @@ def test_a_value_is_the_unrolled_loop_of_its_pieces(terminal: str, dot: str, tex
     pieces = _pieces(dot, "_PLAIN")
     unrolled = re.compile(terminal_pattern(terminal))
     rolled = re.compile(f"(?:{pieces['_PLAIN']}|{pieces[dot]})+")
+    reached()
     for start in range(len(text)):
         left, right = unrolled.match(text, start), rolled.match(text, start)
         assert (left and left.group()) == (right and right.group())

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 import irs_grammar as irs
 from irs_grammar import strategies
 from irs_grammar.reference import parse_with_lark
+from tests.reach import reached
 
 # Derandomized: how small a search shrinks to must not depend on the run (it did, 1 run in 6).
 SEARCH = settings(max_examples=3000, database=None, suppress_health_check=list(HealthCheck), derandomize=True)
@@ -81,17 +82,20 @@ def test_examples_shrink_to_small_readable_ones() -> None:
 
 @given(strategies.responses(ok=True))
 def test_ok_true_gives_replies_without_reason(reply: irs.InquiryResponse) -> None:
+    reached()
     assert reply.ok
 
 
 @given(strategies.responses(ok=False))
 def test_ok_false_gives_replies_with_a_reason(reply: irs.InquiryResponse) -> None:
+    reached()
     assert not reply.ok
     assert reply.fields[-1][0] == "REASON"
 
 
 @given(strategies.responses(with_unknown_keys=False))
 def test_known_keys_only_when_asked(reply: irs.InquiryResponse) -> None:
+    reached()
     assert {k for k, _ in reply.fields} <= {"PRICE", "CUSTNUM", "CUSTNAME", "POWERCAPACITY", "REASON"}
 
 

@@ -36,6 +36,7 @@ from irs_grammar import ParseError, parse_reply
 from irs_grammar.model import InquiryResponse
 from irs_grammar.testing import REASONS, ConnectionDropped, FakeIRS, Fault, Product
 from irs_grammar.transaction import TransactionResponse
+from tests.reach import reached
 
 START = 100_000_000  # the documented default opening balance
 PLN20_PRICE = 20546  # R#PLN20. PRICE: 20546. … in the partner document
@@ -551,6 +552,7 @@ def test_every_reply_the_fake_sends_parses_and_the_balance_adds_up(
         assert status == "200 OK"
         reply = parse_reply(body)  # never a ParseError: no fault is scripted
         event(f"{kind}: {getattr(reply, 'status', 'ok' if reply.ok else 'refused')}")
+    reached()
     deductions = {  # each transaction once, by its balance (a re-check repeats it; a refusal has none)
         r.ref_id: r.deduction
         for r in map(parse_reply, fake.replies)

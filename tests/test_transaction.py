@@ -22,6 +22,7 @@ from irs_grammar.grammar import TRANSACTION_GRAMMAR, build_parser, terminal_patt
 from irs_grammar.pln import read_pln_token
 from irs_grammar.transaction import rupiah
 from tests.corpus import CORPUS, case_id, load
+from tests.reach import deep, reached
 from tests.test_cli import run
 
 VALID = load("transaction/documented.jsonl") + load("transaction/variants.jsonl")
@@ -209,11 +210,13 @@ def test_dispatcher_tells_the_two_kinds_apart() -> None:
 
 @given(strategies.transaction_lines())
 def test_serialize_of_parse_gives_back_the_line(line: str) -> None:
+    reached()
     assert irs.serialize(irs.parse_transaction(line)) == without_line_end(line)
 
 
 @given(strategies.transaction_responses())
 def test_parse_of_serialize_gives_back_the_reply(reply: TransactionResponse) -> None:
+    reached()
     assert irs.parse_transaction(irs.serialize(reply)) == reply
 
 
@@ -221,17 +224,36 @@ def test_parse_of_serialize_gives_back_the_reply(reply: TransactionResponse) -> 
 def test_from_dict_inverts_to_dict(reply: TransactionResponse) -> None:
     try:
         record = reply.to_dict()
-    except ValueError:
-        return  # a repeated detail key or one spelled like a name of to_dict()
+    except ValueError as error:
+        # Only a repeated detail key or one spelled like a name of to_dict() is refused.
+        reached()
+        keys = [key for key, _ in reply.fields]
+        names = {
+            "REF_ID",
+            "PRODUCT_CODE",
+            "DESTINATION",
+            "STATUS",
+            "SERIAL_NUMBER",
+            "DETAILS",
+            "TRANSACTION_ID",
+        }
+        names |= {"BALANCE_BEFORE", "DEDUCTION", "BALANCE_AFTER", "CURRENT_TIMESTAMP", "REFID"}  # to_dict()'s
+        assert len(set(keys)) < len(keys) or set(keys) & names, error
+        return
+    reached()
     assert TransactionResponse.from_dict(record) == reply
 
 
 def _reply_or_error(line: str) -> object:
     try:
-        return irs.parse_reply(line)
+        reply = irs.parse_reply(line)
     except irs.ParseError as error:
         assert 1 <= error.column <= len(line) + 1
+        if deep(error.column):  # a refusal at the reply mark says little
+            reached()
         return error
+    reached()
+    return reply
 
 
 @given(st.one_of(st.text(), strategies.transaction_lines().flatmap(strategies._mutations)))
@@ -260,12 +282,14 @@ def test_serialize_writes_only_what_reads_back_the_same(
     except irs.SerializeError:
         # Refused: then the line written without checks must not read back as this reply.
         event("refused")
+        reached()
         naive = f"R#1 A {status}. " + "".join(f"{k}: {v}. " for k, v in fields) + f"TRXID: {trxid}. @"
         naive += irs.serialize(TransactionResponse("1", "A", None, "S", (), "1", None, MOMENT)).split("@")[1]
         with contextlib.suppress(irs.ParseError):  # not a reply at all is fine too
             assert irs.parse_transaction(naive) != reply
         return
     event("written")
+    reached()
     assert irs.parse_transaction(line) == reply
 
 
@@ -432,6 +456,7 @@ TS = "@12:00:00.000000 01/01/2025"
 )
 def test_only_success_and_failed_are_final_and_any_other_word_is_pending(word: str) -> None:
     reply = irs.parse_transaction(f"R#1 A. 2 {word}. TRXID: 3. {TS}")
+    reached()
     assert reply.status == word  # kept as sent
     assert reply.ok is (word == "SUCCESS")
     assert reply.failed is (word == "FAILED")
@@ -467,10 +492,12 @@ def test_a_bare_details_part_reads_back_byte_for_byte(text: str, status: str, wi
     except irs.SerializeError as error:
         # Only what cannot be read back bare is refused: empty, led by a field name or a time.
         event("refused")
+        reached()
         assert error.field == "REASON"
         assert not text or re.match(r"[A-Z][A-Z0-9_]*: |@[0-9]{2}:[0-9]{2}:", text) or ". TRXID: " in text
         return
     event("written")
+    reached()
     assert f" {status}. {text}. TRXID: -. " in line  # the text as it is, with no "REASON: " before it
     again = irs.parse_transaction(line)
     assert again == reply
@@ -510,6 +537,7 @@ def test_pln_token_reads_each_spelling_into_its_parts(
 ) -> None:
     token = "-".join(digits[i : i + 4] for i in range(0, 20, 4)) if dashed else digits
     serial = f"{token}/{name}/{tariff}/{power.format(va)}/{kwh}{unit}"
+    reached()
     assert read_pln_token(serial) == irs.PlnToken(digits, name, tariff, va, kwh)
 
 

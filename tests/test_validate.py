@@ -18,6 +18,7 @@ import irs_grammar as irs
 from irs_grammar import cli, strategies
 from irs_grammar.validation import PARALLEL_FROM_BYTES
 from tests.corpus import CORPUS, load
+from tests.reach import reached
 from tests.test_cli import run
 
 LOGS = CORPUS / "logs"
@@ -202,6 +203,7 @@ raw_lines = st.one_of(line_texts.map(lambda s: s.encode("utf-8", "surrogatepass"
 @given(st.lists(st.one_of(line_texts, raw_lines), max_size=30), st.booleans())
 def test_every_line_is_accounted_for(lines: list[str | bytes], extract: bool) -> None:
     results = list(irs.validate(lines, extract=extract))
+    reached()
     assert [r.number for r in results] == list(range(1, len(lines) + 1))
     for result in results:
         assert (result.reply is not None) + (result.error is not None) + result.blank == 1
@@ -213,6 +215,7 @@ def test_every_line_is_accounted_for(lines: list[str | bytes], extract: bool) ->
 def test_the_summary_counts_every_line_of_a_file(lines: list[bytes]) -> None:
     batch = irs.validation.check_batch([line + b"\n" for line in lines], 1, False)
     summary = batch.summary
+    reached()
     assert summary.lines == len(lines) == summary.valid + summary.invalid + summary.blank
     assert summary.invalid == len(batch.errors)
 
@@ -241,6 +244,7 @@ def test_the_batch_counts_what_line_by_line_parsing_counts(lines: list[str]) -> 
         expected.add(result)
         if result.error is not None:
             errors.append((result.number, result.error.column, result.error.message))
+    reached()
     assert batch.summary.to_dict() == expected.to_dict()
     assert list(batch.summary.products) == list(expected.products)  # first-seen order kept
     assert batch.summary.text() == expected.text()
