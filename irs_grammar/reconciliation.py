@@ -29,9 +29,12 @@ time (the same path and text) changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+import sqlite3
+import tempfile
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from itertools import pairwise
@@ -156,7 +159,120 @@ class _Lifecycle:
         )
 
 
-@dataclass(slots=True)
+# Between the places of one transaction: no path holds a NUL.
+_PLACES_SEPARATOR = "\0"
+
+
+class TransactionTable(Mapping[str, Transaction]):
+    """The transactions of a reconciliation by ref_id, kept in a temporary SQLite file, not in memory.
+
+    Read it as a dict (`[ref_id]`, `get`, `in`, `len`, iteration in ref_id
+    order); the totals are SQL over it. A million transactions cost the disk
+    about their text, not the memory. The file is removed with the object
+    (or at `close()`).
+
+    >>> table = TransactionTable()
+    >>> places = ("buys.log:1",)
+    >>> table.add([Transaction("7", places, "pending", "buys.log:1", "INPROGRESS", "DN1", "2024-12-01", 0)])
+    >>> table["7"].outcome, len(table), "8" in table
+    ('pending', 1, False)
+    """
+
+    def __init__(self) -> None:
+        self._db: sqlite3.Connection | None = None  # made at the first add(): an empty table is free
+
+    def _open(self) -> sqlite3.Connection:
+        handle, path = tempfile.mkstemp(prefix="irs-transactions-", suffix=".sqlite")
+        os.close(handle)
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")  # a scratch file: nothing to keep after a crash
+        db.execute(
+            "CREATE TABLE t (ref_id TEXT PRIMARY KEY, places TEXT, outcome TEXT, deciding TEXT, "
+            "status TEXT, product TEXT, day TEXT, deducted INTEGER) WITHOUT ROWID"
+        )
+        self._close = weakref.finalize(self, _discard, db, path)
+        self._db = db
+        return db
+
+    def close(self) -> None:
+        """Remove the file now (the table is empty afterwards)."""
+        if self._db is not None:
+            self._close()
+            self._db = None
+
+    def add(self, transactions: Iterable[Transaction]) -> None:
+        db = self._db or self._open()
+        db.execute("BEGIN")
+        db.executemany(
+            "INSERT OR REPLACE INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (_row(t) for t in transactions),
+        )
+        db.execute("COMMIT")
+
+    def __getitem__(self, ref_id: str) -> Transaction:
+        row = None
+        if self._db is not None and isinstance(ref_id, str):
+            row = self._db.execute("SELECT * FROM t WHERE ref_id = ?", (ref_id,)).fetchone()
+        if row is None:
+            raise KeyError(ref_id)
+        return _transaction(row)
+
+    def __iter__(self) -> Iterator[str]:
+        if self._db is not None:
+            for (ref_id,) in self._db.execute("SELECT ref_id FROM t ORDER BY ref_id"):
+                yield ref_id
+
+    def __len__(self) -> int:
+        return 0 if self._db is None else int(self._db.execute("SELECT count(*) FROM t").fetchone()[0])
+
+    def rows(self) -> Iterator[Transaction]:
+        """Every transaction in ref_id order, streamed (values() would look each one up)."""
+        if self._db is not None:
+            for row in self._db.execute("SELECT * FROM t ORDER BY ref_id"):
+                yield _transaction(row)
+
+    def outcomes(self) -> dict[str, int]:
+        counts = dict(self._query("SELECT outcome, count(*) FROM t GROUP BY outcome"))
+        return {"total": sum(counts.values()), **{outcome: counts.get(outcome, 0) for outcome in OUTCOMES}}
+
+    def deducted(self) -> int:
+        return int(sum(n for (n,) in self._query("SELECT sum(deducted) FROM t") if n is not None))
+
+    def totals_by(self, column: str) -> dict[str, dict[str, int]]:
+        """Transactions and deductions by `product` or `day`, sorted by it."""
+        assert column in ("product", "day")
+        rows = self._query(
+            f"SELECT {column}, count(*), sum(deducted) FROM t GROUP BY {column} ORDER BY {column}"
+        )
+        return {name: {"transactions": n, "deducted": deducted} for name, n, deducted in rows}
+
+    def _query(self, sql: str) -> list[Any]:
+        return [] if self._db is None else self._db.execute(sql).fetchall()
+
+    def __repr__(self) -> str:
+        return f"<TransactionTable of {len(self)} transactions>"
+
+
+def _row(t: Transaction) -> tuple[Any, ...]:
+    places = _PLACES_SEPARATOR.join(t.replies)
+    return (t.ref_id, places, t.outcome, t.deciding, t.status, t.product, t.day, t.deducted)
+
+
+def _transaction(row: tuple[Any, ...]) -> Transaction:
+    ref_id, places, outcome, deciding, status, product, day, deducted = row
+    return Transaction(
+        ref_id, tuple(places.split(_PLACES_SEPARATOR)), outcome, deciding, status, product, day, deducted
+    )
+
+
+def _discard(db: sqlite3.Connection, path: str) -> None:
+    db.close()
+    with contextlib.suppress(OSError):  # already gone
+        os.remove(path)
+
+
+@dataclass(slots=True, eq=False)
 class Reconciliation:
     """What reconcile() found: the transactions by ref_id, the anomalies, the totals.
 
@@ -164,7 +280,8 @@ class Reconciliation:
     {'total': 0, 'succeeded': 0, 'failed': 0, 'pending': 0, 'unknown': 0}
     """
 
-    transactions: dict[str, Transaction] = field(default_factory=dict)
+    # A Mapping read like a dict, kept on disk (TransactionTable): per ref_id its replies and outcome.
+    transactions: TransactionTable = field(default_factory=TransactionTable)
     anomalies: list[Anomaly] = field(default_factory=list)
     invalid_lines: list[tuple[str, int, int, str]] = field(
         default_factory=list
@@ -173,24 +290,16 @@ class Reconciliation:
     last_moment: datetime | None = None  # the latest timestamp of any reply read, inquiries too
 
     def outcomes(self) -> dict[str, int]:
-        counts = Counter(t.outcome for t in self.transactions.values())
-        return {"total": len(self.transactions), **{outcome: counts[outcome] for outcome in OUTCOMES}}
+        return self.transactions.outcomes()
 
     def deducted(self) -> int:
-        return sum(t.deducted for t in self.transactions.values())
+        return self.transactions.deducted()
 
     def by_product(self) -> dict[str, dict[str, int]]:
-        return self._by(lambda t: t.product)
+        return self.transactions.totals_by("product")
 
     def by_day(self) -> dict[str, dict[str, int]]:
-        return self._by(lambda t: t.day)
-
-    def _by(self, name: Callable[[Transaction], str]) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = defaultdict(lambda: {"transactions": 0, "deducted": 0})
-        for t in self.transactions.values():
-            out[name(t)]["transactions"] += 1
-            out[name(t)]["deducted"] += t.deducted
-        return dict(sorted(out.items()))
+        return self.transactions.totals_by("day")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (documented in docs/format.md)."""
@@ -250,10 +359,13 @@ def reconcile(
 
     result = Reconciliation()
     # Without a state the same database is a temporary file: SQLite sorts and groups the
-    # replies, so memory holds one ref_id's replies at a time and a compact summary of each.
+    # replies, so memory holds one ref_id's replies at a time; the summaries go to a file too.
     with State(None if state is None else os.fspath(state)) as store:
         store.add(read_replies(sources, tz, result))
         return judge(store, result, pending_after, tz)
+
+
+_BATCH = 1_000  # transactions held before they go to the table on disk
 
 
 def judge(
@@ -263,9 +375,13 @@ def judge(
     moments = [m for m in (store.last_moment(tz), result.last_moment) if m is not None]
     last_moment = max(moments, default=None)
     anomalies: list[Anomaly] = []
+    compact: list[Transaction] = []
     for ref_id, replies in store.by_ref(tz):
         lifecycle = _lifecycle(ref_id, replies)
-        result.transactions[ref_id] = lifecycle.compact()
+        compact.append(lifecycle.compact())
+        if len(compact) == _BATCH:  # to the table on disk, a batch at a time: memory stays flat
+            result.transactions.add(compact)
+            compact.clear()
         anomalies += _anomalies_of(lifecycle)
         first = replies[0]
         if lifecycle.outcome in (PENDING, UNKNOWN) and last_moment is not None:
@@ -280,6 +396,7 @@ def judge(
                         f"{lifecycle.deciding.status} at {lifecycle.deciding.place}); check it again",
                     )
                 )
+    result.transactions.add(compact)
     anomalies += _balance_gaps(store.balance_chain(tz))
     result.anomalies = sorted(anomalies, key=_order)
     return result
@@ -429,4 +546,12 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{units[unit]: int(number)})
 
 
-__all__ = ["ANOMALY_KINDS", "Anomaly", "Reconciliation", "Transaction", "parse_duration", "reconcile"]
+__all__ = [
+    "ANOMALY_KINDS",
+    "Anomaly",
+    "Reconciliation",
+    "Transaction",
+    "TransactionTable",
+    "parse_duration",
+    "reconcile",
+]

@@ -17,7 +17,9 @@ database as it was before the run.
 
 Without a state file, reconcile() uses the same tables in a temporary file:
 SQLite sorts and groups the replies, so memory holds one ref_id's replies at
-a time (and a compact summary of each), whatever the length of the logs.
+a time, whatever the length of the logs; the compact summary of each
+(`Reconciliation.transactions`) goes to a table of its own in another
+temporary file (reconciliation.TransactionTable), removed with the result.
 """
 
 from __future__ import annotations
