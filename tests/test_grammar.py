@@ -96,8 +96,14 @@ def test_a_value_is_the_unrolled_loop_of_its_pieces(terminal: str, dot: str, tex
         assert (left and left.group()) == (right and right.group())
 
 
-def test_a_value_excludes_exactly_the_line_end_characters() -> None:
-    assert set(terminal_pattern("LINE_END")) - set("?") == {"\r", "\n"}
+@pytest.mark.parametrize("terminal", ["VALUE", "REASON_VALUE"])
+def test_a_value_excludes_exactly_the_line_end_characters(terminal: str) -> None:
+    # Every other character, the other Unicode line breaks included, may stand inside a value.
+    value = re.compile(terminal_pattern(terminal))
+    candidates = [chr(c) for c in range(0x250)] + ["\u2028", "\u2029", "\ufeff", "\U0001f642"]
+    refused = {c for c in candidates if not value.fullmatch(f"a{c}b")}
+    assert refused == {"\r", "\n"}
+    assert set(terminal_pattern("LINE_END")) - set("?") == refused  # the line end's own characters
 
 
 def test_the_generated_terminals_are_the_grammars_own() -> None:

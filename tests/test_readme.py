@@ -3,7 +3,7 @@
 Every ```python block written as a session (`>>>`) is a doctest, the blocks
 sharing one namespace in order; the console examples (`    $ irs-grammar …`)
 are run and their output compared; the Hypothesis example is run in fresh
-interpreters, as a user's suite would run it (five times in CI;
+interpreters, as a user's suite would run it (three times in CI;
 `README_EXAMPLE_RUNS=20` for a longer record). The pytest example of the fake endpoint is
 run by tests/test_testing.py.
 """
@@ -118,9 +118,9 @@ def test_the_hypothesis_example_passes_in_fresh_interpreters(tmp_path: Path) -> 
     tests = re.findall(r"^def (test_\w+)", program, re.M)
     assert len(tests) == 3
     driver = "import example\n" + "".join(f"example.{name}()\n" for name in tests)
-    # 3.5 s a run: five in CI (two with the quick profile); README_EXAMPLE_RUNS=20 for the record.
+    # 3.5 s a run: three in CI (two with the quick profile); README_EXAMPLE_RUNS=20 for the record.
     runs = int(
-        os.environ.get("README_EXAMPLE_RUNS", 2 if os.environ.get("HYPOTHESIS_PROFILE") == "quick" else 5)
+        os.environ.get("README_EXAMPLE_RUNS", 2 if os.environ.get("HYPOTHESIS_PROFILE") == "quick" else 3)
     )
     env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_PROFILE"}
     failures = []
