@@ -205,7 +205,7 @@ def buy_log(path: Path, refs: int) -> Path:
 def test_the_result_holds_its_transactions_on_disk_not_in_python_memory(tmp_path: Path) -> None:
     # tracemalloc sees Python's allocations. With the transactions in a dict, the result held
     # about 780 bytes a transaction (392 MiB for 500,000); now it holds a file. (The peak of the
-    # whole run, 37 MiB for a million replies against 32 MiB for validate, is in make bench.)
+    # whole run, 32 MiB for a million replies against 33 MiB for validate, is in make bench.)
     import tracemalloc
 
     irs.reconcile([buy_log(tmp_path / "warm.log", 10)])  # caches and lazy imports, before measuring
