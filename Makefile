@@ -31,21 +31,30 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 # The suite runs on every CPython the package claims (>= 3.11.5) that this machine has:
-# .venv's python3 first, then each of OTHER_PYTHONS in a venv of its own (every test, with the
-# quick Hypothesis profile: the full one has just run; CI stays under 10 minutes). A missing one
-# is skipped with a message, never silently.
+# .venv's python3 first, then each of OTHER_PYTHONS in a venv of its own, side by side (every
+# test, with the quick Hypothesis profile: the full one has just run; CI stays under 10 minutes
+# on 2 cores). Each one's output goes to build/pytest-VERSION.log, printed whole when it fails.
+# A missing Python is skipped with a message, never silently.
 OTHER_PYTHONS ?= 3.12 3.13
 
 pytest-others:
-	@for v in $(OTHER_PYTHONS); do \
+	@mkdir -p build && rm -f build/pytest-*.status; \
+	for v in $(OTHER_PYTHONS); do \
 	  py=""; \
 	  for c in $$(ls -d $$HOME/.pyenv/versions/$$v.*/bin/python 2>/dev/null) $$(command -v python$$v); do \
 	    if [ -z "$$py" ] && "$$c" -c pass 2>/dev/null; then py=$$c; fi; \
 	  done; \
 	  if [ -z "$$py" ]; then echo "skipping Python $$v: no working python$$v on this machine"; continue; fi; \
-	  echo "== the suite on Python $$v ($$py)"; \
-	  HYPOTHESIS_PROFILE=quick $(MAKE) --no-print-directory VENV=.venv-$$v PYTHON=$$py pytest || exit 1; \
-	done
+	  echo "== the suite on Python $$v ($$py), beside the others: build/pytest-$$v.log"; \
+	  ( HYPOTHESIS_PROFILE=quick $(MAKE) --no-print-directory VENV=.venv-$$v PYTHON=$$py pytest \
+	      > build/pytest-$$v.log 2>&1; echo $$? > build/pytest-$$v.status ) & \
+	done; \
+	wait; status=0; \
+	for f in build/pytest-*.status; do \
+	  [ -e "$$f" ] || continue; log=$${f%.status}.log; \
+	  if [ "$$(cat $$f)" = 0 ]; then echo "$$log: $$(tail -n 1 $$log)"; else cat $$log; status=1; fi; \
+	done; \
+	exit $$status
 
 # The source distribution carries its own tests, and they pass from it, unpacked, away from
 # this tree (the quick Hypothesis profile: the full one has just run above).

@@ -181,6 +181,13 @@ def test_a_fifo_is_read_like_a_file(tmp_path: Path) -> None:
 # -- interruption -------------------------------------------------------------------------------
 
 
+def sigint_as_at_a_terminal() -> None:
+    """preexec_fn: SIGINT back to its default in the child. A shell running this suite in the
+    background (`make`'s parallel runs) starts it with SIGINT ignored, and Python would keep
+    ignoring it: Ctrl-C at a terminal is what the tests mean."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 @pytest.mark.parametrize(
     ("signum", "status", "said"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
@@ -196,6 +203,7 @@ def test_an_interrupt_stops_at_once_without_a_traceback_or_half_a_document(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=sigint_as_at_a_terminal,
     )
     assert process.stdin is not None
     process.stdin.write((VALID * 9 + INVALID) * 60_000)  # 6 MB: workers busy with --jobs 2

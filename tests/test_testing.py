@@ -37,6 +37,7 @@ from irs_grammar.model import InquiryResponse
 from irs_grammar.testing import REASONS, ConnectionDropped, FakeIRS, Fault, Product
 from irs_grammar.transaction import TransactionResponse
 from tests.reach import reached
+from tests.test_faults import sigint_as_at_a_terminal
 
 START = 100_000_000  # the documented default opening balance
 PLN20_PRICE = 20546  # R#PLN20. PRICE: 20546. … in the partner document
@@ -627,6 +628,7 @@ def test_serve_runs_by_hand_until_interrupted(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=sigint_as_at_a_terminal,
     )
     try:
         assert process.stdout is not None
