@@ -360,8 +360,9 @@ def _as_given(line: str, subclass: bool) -> str:
     return _Subclass(line) if subclass else line
 
 
-def _what_it_holds(line: str, tz: tzinfo | None, subclass: bool) -> None:
+def _what_it_holds(line: str, reference: object, tz: tzinfo | None, subclass: bool) -> None:
     """Events, so --hypothesis-show-statistics shows the hard cases are reached."""
+    event("refused" if isinstance(reference, tuple) else "read")
     body = line.rstrip("\r\n")
     stamps = sum(body.count(t) for t in _TIMESTAMPS)
     event("a timestamp inside a value" if stamps > 1 else "one timestamp")
@@ -412,16 +413,11 @@ def _transaction_lines(draw: st.DrawFn) -> str:
     )
 
 
-def _reached(outcome_: object) -> None:
-    event("refused" if isinstance(outcome_, tuple) else "read")
-
-
 @settings(max_examples=150)
 @given(_inquiry_lines(), st.sampled_from(_ZONES), st.booleans())
 def test_agree_where_the_lookaheads_decide_inquiries(line: str, tz: tzinfo | None, subclass: bool) -> None:
     reference = outcome(lambda text: parse_with_lark(text, tz=tz), line)
-    _reached(reference)
-    _what_it_holds(line, tz, subclass)
+    _what_it_holds(line, reference, tz, subclass)
     if isinstance(reference, irs.InquiryResponse):
         assert fast_reader()(line, tz) == reference
         assert reference.timestamp.tzinfo is tz
@@ -436,8 +432,7 @@ def test_agree_where_the_lookaheads_decide_inquiries(line: str, tz: tzinfo | Non
 @given(_transaction_lines(), st.sampled_from(_ZONES), st.booleans())
 def test_agree_where_the_lookaheads_decide_transactions(line: str, tz: tzinfo | None, subclass: bool) -> None:
     reference = outcome(lambda text: parse_transaction_with_lark(text, tz=tz), line)
-    _reached(reference)
-    _what_it_holds(line, tz, subclass)
+    _what_it_holds(line, reference, tz, subclass)
     assert_transactions_agree(line, tz)
     assert outcome(lambda text: irs.parse_transaction(text, tz=tz), _as_given(line, subclass)) == reference
     assert outcome(lambda text: irs.parse_reply(text, tz=tz), _as_given(line, subclass)) == reference
