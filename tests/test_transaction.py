@@ -256,7 +256,15 @@ def _reply_or_error(line: str) -> object:
     return reply
 
 
-@given(st.one_of(st.text(), strategies.transaction_lines().flatmap(strategies._mutations)))
+_starts = st.sampled_from(["", "R#", "R#1 ", "R#1 A. 2 ", "R#1 A. 2 SUCCESS. ", "R#1 A FAILED. REASON: "])
+
+
+@given(
+    st.one_of(
+        st.tuples(_starts, st.text()).map("".join),  # any text, mostly behind the starts of a reply
+        strategies.transaction_lines().flatmap(strategies._mutations),
+    )
+)
 def test_any_text_gives_a_reply_or_a_parse_error_and_accepted_ones_round_trip(line: str) -> None:
     reply = _reply_or_error(line)
     if isinstance(reply, (irs.InquiryResponse, TransactionResponse)):
