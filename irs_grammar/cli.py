@@ -347,15 +347,23 @@ CREDENTIAL_VARIABLES = {
 }
 
 
-def cmd_url(args: argparse.Namespace) -> int:
-    credentials: dict[str, str] = {}
+def _environment_credentials() -> dict[str, str]:
+    """The credentials set in the environment (CREDENTIAL_VARIABLES), by parameter name."""
+    found: dict[str, str] = {}
     for name, variable in CREDENTIAL_VARIABLES.items():
         value = os.environ.get(variable)
-        if value is None:
+        if value is not None:
+            if len(value) > MAX_CREDENTIAL_LENGTH:
+                raise UsageError(f"{variable} is longer than {MAX_CREDENTIAL_LENGTH} characters")
+            found[name] = value
+    return found
+
+
+def cmd_url(args: argparse.Namespace) -> int:
+    credentials = _environment_credentials()
+    for name, variable in CREDENTIAL_VARIABLES.items():
+        if name not in credentials:
             raise UsageError(f"{variable} is not set (the {name} of the request)")
-        if len(value) > MAX_CREDENTIAL_LENGTH:
-            raise UsageError(f"{variable} is longer than {MAX_CREDENTIAL_LENGTH} characters")
-        credentials[name] = value
     parameters: dict[str, Any] = {
         **credentials,
         "product_code": args.product,
@@ -391,13 +399,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .testing import DEFAULT_CREDENTIALS, FakeIRS, make_server
 
     # The credentials the fake accepts: the url command's variables when set, else the fake's defaults.
-    credentials = dict(DEFAULT_CREDENTIALS)
-    for name, variable in CREDENTIAL_VARIABLES.items():
-        value = os.environ.get(variable)
-        if value is not None:
-            if len(value) > MAX_CREDENTIAL_LENGTH:
-                raise UsageError(f"{variable} is longer than {MAX_CREDENTIAL_LENGTH} characters")
-            credentials[name] = value
+    credentials = {**DEFAULT_CREDENTIALS, **_environment_credentials()}
     try:
         fake = FakeIRS(
             seed=args.seed,
