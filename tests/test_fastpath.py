@@ -43,6 +43,7 @@ def fresh_fast_path() -> None:
         cached.cache_clear()
     parser._read_fast = None
     parser._read_transaction = None
+    timestamp.ISO_DATES.clear()  # each date is checked once: here, by the code under test
 
 
 WIB = timezone(timedelta(hours=7))

@@ -679,3 +679,25 @@ def test_a_str_subclass_reads_as_its_text_and_keeps_the_zone() -> None:
     with pytest.raises(irs.ParseError) as refused:
         irs.parse_reply(_Text(_SUCCESS + " junk"), tz=WIB)
     assert refused.value.column == len(_SUCCESS) + 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "REASON: a bare details part cannot be empty (write it with 'REASON: ')"),
+        ("SN: 1", "REASON: a bare details part cannot begin with a field name or '@' and a time"),
+        (
+            "@12:00:00.000000 01/01/2025",
+            "REASON: a bare details part cannot begin with a field name or '@' and a time",
+        ),
+        ("a. TRXID: 5", "REASON: the reason would be read as 'a'"),
+        ("x\ny", "REASON: a value cannot hold a line break"),
+    ],
+)
+def test_a_bare_details_part_that_would_not_read_back_is_refused_saying_why(text: str, message: str) -> None:
+    reply = TransactionResponse.build(
+        ref_id="1", product_code="A", status="FAILED", reason=text, bare_details=True, timestamp=MOMENT
+    )
+    with pytest.raises(irs.SerializeError) as refused:
+        irs.serialize(reply)
+    assert (refused.value.field, str(refused.value)) == ("REASON", message)
