@@ -180,6 +180,7 @@ class TransactionTable(Mapping[str, Transaction]):
 
     def __init__(self) -> None:
         self._db: sqlite3.Connection | None = None  # made at the first add(): an empty table is free
+        self.path: str | None = None  # the temporary file, while there is one
 
     def _open(self) -> sqlite3.Connection:
         handle, path = tempfile.mkstemp(prefix="irs-transactions-", suffix=".sqlite")
@@ -192,14 +193,14 @@ class TransactionTable(Mapping[str, Transaction]):
             "status TEXT, product TEXT, day TEXT, deducted INTEGER) WITHOUT ROWID"
         )
         self._close = weakref.finalize(self, _discard, db, path)
-        self._db = db
+        self._db, self.path = db, path
         return db
 
     def close(self) -> None:
         """Remove the file now (the table is empty afterwards)."""
         if self._db is not None:
             self._close()
-            self._db = None
+            self._db = self.path = None
 
     def add(self, transactions: Iterable[Transaction]) -> None:
         db = self._db or self._open()

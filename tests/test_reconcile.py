@@ -246,16 +246,11 @@ def test_the_transaction_table_reads_like_a_dict_and_goes_with_its_object(tmp_pa
     assert (first.product, first.day, first.deducted) == ("DN1", "2024-12-01", 1000)
     assert [t.ref_id for t in table.rows()] == list(table)
     assert dict(table.items()) == {t.ref_id: t for t in table.rows()}
-    files = list(Path(tempfile_dir()).glob("irs-transactions-*.sqlite"))
-    assert files
+    assert table.path is not None
+    file = Path(table.path)
+    assert file.exists()
     del table, result, first
     import gc
 
     gc.collect()
-    assert [f for f in files if f.exists()] == []  # removed with the object
-
-
-def tempfile_dir() -> str:
-    import tempfile
-
-    return tempfile.gettempdir()
+    assert not file.exists()  # removed with the object
