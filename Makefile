@@ -89,8 +89,9 @@ reach: $(STAMP)
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[mutation]'
 	rm -rf mutants
-	HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children $(or $(JOBS),2)
-	$(BIN)/mutmut results
+	HYPOTHESIS_PROFILE=mutation IRS_GRAMMAR_CLI_IN_PROCESS=1 \
+	  $(BIN)/python -m tests.mutation run --max-children $(or $(JOBS),2)
+	$(BIN)/python -m tests.mutation results
 
 # The terminal patterns the fast path reads without Lark (committed; a test holds them to the grammars).
 terminals: $(STAMP)

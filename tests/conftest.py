@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.mutation import caches
 
 # The atheris driver needs the `fuzz` extra and is run by `make fuzz`, not collected;
 # its check (tests/fuzz/target.py) is tested by tests/test_fuzz_target.py.
@@ -20,3 +23,13 @@ settings.register_profile("quick", deadline=None, max_examples=25)
 # Mutation testing runs the suite once per mutant: fewer examples, the same ones each time.
 settings.register_profile("mutation", deadline=None, max_examples=60, derandomize=True, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+# Under mutmut (make mutation): cached results must not hide a mutant (tests/mutation/caches.py).
+def pytest_sessionstart(session: pytest.Session) -> None:
+    caches.before_session()
+
+
+@pytest.fixture(autouse=True)
+def _caches_under_mutation() -> None:
+    caches.before_test()

@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from irs_grammar.cli import main
+from tests.command import run
 from tests.corpus import CORPUS, load
 
 DOCUMENTED = CORPUS / "inquiry/documented.log"
-
-
-def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
-    """The real command, as `python -m irs_grammar`, in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "irs_grammar", *args],
-        input=stdin.decode("utf-8", errors="surrogateescape"),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="surrogateescape",
-        check=False,
-    )
 
 
 def test_parse_wire_prints_one_json_object_per_reply_with_documented_names() -> None:

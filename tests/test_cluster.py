@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tests.command import run as cli
 from tests.corpus import CORPUS
 
 DOC = Path(__file__).resolve().parent.parent / "docs/cluster.md"
@@ -27,12 +28,6 @@ def the_documented_job(folder: Path) -> Path:
     job = folder / "job.py"
     job.write_text(DOC.read_text(encoding="utf-8").split("```python\n")[1].split("```")[0], encoding="utf-8")
     return job
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "irs_grammar", *args], capture_output=True, text=True, check=False
-    )
 
 
 def test_the_documented_dask_job_gives_what_the_commands_give(tmp_path: Path) -> None:

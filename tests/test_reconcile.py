@@ -6,8 +6,6 @@ import gzip
 import json
 import shutil
 import sqlite3
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import pytest
 import irs_grammar as irs
 from irs_grammar.lines import LogReadError
 from irs_grammar.reconciliation import Reconciliation
+from tests.command import run
 from tests.corpus import CORPUS
 
 EXPECTED = json.loads((CORPUS / "logs/buys.expected.json").read_text(encoding="utf-8"))
@@ -123,12 +122,6 @@ def test_the_balance_gap_names_the_amount(logs: tuple[Path, Path]) -> None:
 
 
 # -- the command -----------------------------------------------------------------------------------
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "irs_grammar", *args], capture_output=True, text=True, check=False
-    )
 
 
 def test_the_command_reports_each_anomaly_at_its_line(logs: tuple[Path, Path]) -> None:

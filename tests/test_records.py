@@ -24,6 +24,7 @@ from hypothesis import given
 import irs_grammar as irs
 from irs_grammar import strategies
 from irs_grammar.records import COLUMNS, SCHEMA, batch_to_table, to_record
+from tests import command
 from tests.corpus import CORPUS
 from tests.reach import reached
 
@@ -35,14 +36,8 @@ ROOT = CORPUS.parent
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "irs_grammar", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        cwd=ROOT,  # so a path relative to the repository reads as the documented report has it
-    )
+    # from the repository, so a relative path reads as the documented report has it
+    return command.run(*args, cwd=ROOT)
 
 
 def one(sql: str) -> tuple[Any, ...]:

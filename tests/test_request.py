@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +16,7 @@ from hypothesis import strategies as st
 
 import irs_grammar as irs
 from irs_grammar import InquiryRequest, strategies
+from tests.command import run
 from tests.reach import reached
 
 SECRET, PIN = "gvxzqypljtoukfanckakaa9z0md4x5aj", "123456"
@@ -240,13 +240,7 @@ URL_ARGS = [
 
 def run_url(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("IRS_")}
-    return subprocess.run(
-        [sys.executable, "-m", "irs_grammar", *args],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run(*args, env={**clean, **env})
 
 
 def test_cli_prints_the_url_with_credentials_from_the_environment() -> None:

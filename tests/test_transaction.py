@@ -21,9 +21,9 @@ from irs_grammar import TransactionResponse, TransactionStatus, strategies
 from irs_grammar.grammar import TRANSACTION_GRAMMAR, build_parser, terminal_pattern
 from irs_grammar.pln import read_pln_token
 from irs_grammar.transaction import rupiah
+from tests.command import run
 from tests.corpus import CORPUS, case_id, load
 from tests.reach import deep, reached
-from tests.test_cli import run
 
 VALID = load("transaction/documented.jsonl") + load("transaction/variants.jsonl")
 INVALID = load("transaction/invalid.jsonl")

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 import irs_grammar as irs
 from irs_grammar import cli, strategies
 from irs_grammar.validation import PARALLEL_FROM_BYTES
+from tests.command import run
 from tests.corpus import CORPUS, load
 from tests.reach import reached
-from tests.test_cli import run
 
 LOGS = CORPUS / "logs"
 

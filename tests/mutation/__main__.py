@@ -1,0 +1,81 @@
+"""mutmut, taught to mutate the decorated functions of this package (`make mutation`).
+
+mutmut 3.8 leaves every decorated function but classmethods and staticmethods unmutated: a
+copy of a function keeps its decorators, so the copy of a `@property` is a property object the
+trampoline cannot call. Here the decorators this package uses (`property`, `cache`, `lru_cache`,
+`contextmanager`) are let through, and the copies (the original and each mutant) lose them: the
+decorator stays on the trampoline only, which calls the plain copies. A cached function is then
+cached once around the trampoline; tests/conftest.py empties the caches in each mutant's process,
+so a mutant of a cached builder is the one that builds.
+
+Usage is mutmut's own: `python -m tests.mutation run --max-children 2`, `... results`, `... show NAME`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+from mutmut import __main__ as mutmut_main
+from mutmut.mutation import file_mutation
+
+# Decorators that wrap a function without needing anything of it at definition time.
+LET_THROUGH = frozenset({"property", "cache", "lru_cache", "contextmanager"})
+
+
+def _decorator_name(decorator: cst.Decorator) -> str:
+    expression = decorator.decorator
+    if isinstance(expression, cst.Call):
+        expression = expression.func
+    if isinstance(expression, cst.Attribute):
+        return str(expression.attr.value)
+    return str(expression.value) if isinstance(expression, cst.Name) else ""
+
+
+def let_through(function: cst.FunctionDef) -> bool:
+    """A function whose every decorator is one of LET_THROUGH."""
+    return bool(function.decorators) and all(_decorator_name(d) in LET_THROUGH for d in function.decorators)
+
+
+def install() -> None:
+    """Patch mutmut's mutation visitor and trampoline arrangement (fork start: the workers inherit it)."""
+    visitor = file_mutation.MutationVisitor
+    skip = visitor._skip_node_and_children
+
+    def skip_node_and_children(self: Any, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.FunctionDef) and let_through(node):
+            # mutmut's other rules (pragmas by position, names never mutated) still apply
+            position = self.get_metadata(PositionProvider, node, None)
+            if position and position.start.line in self._ignored_node_lines:
+                return bool(skip(self, node))
+            return bool(skip(self, node.with_changes(decorators=())))
+        return bool(skip(self, node))
+
+    name = "_skip_node_and_children"  # setattr: mypy would refuse assigning to a method
+    setattr(visitor, name, skip_node_and_children)
+
+    arrange = file_mutation.function_trampoline_arrangement
+
+    def function_trampoline_arrangement(
+        function: cst.FunctionDef, mutants: Any, class_name: str | None
+    ) -> tuple[Sequence[Any], Sequence[Any], Sequence[Any], Sequence[str]]:
+        declarations, methods, assignments, names = arrange(function, mutants, class_name)
+        if let_through(function):
+            trampoline, *copies = methods
+            methods = [trampoline, *(copy.with_changes(decorators=()) for copy in copies)]
+        return declarations, methods, assignments, names
+
+    name = "function_trampoline_arrangement"
+    setattr(file_mutation, name, function_trampoline_arrangement)
+
+
+def main(argv: Sequence[str]) -> None:
+    install()
+    mutmut_main.cli.main(args=list(argv), prog_name="mutmut")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
