@@ -201,9 +201,7 @@ def _zone_name(tz: tzinfo | None) -> str | None:
     key = getattr(tz, "key", None)
     if isinstance(key, str):
         return key
-    from datetime import datetime
-
-    offset = tz.utcoffset(datetime(2000, 1, 1))
+    offset = tz.utcoffset(None)  # a fixed offset's; a zone that varies has a key (above)
     minutes = int(offset.total_seconds() // 60) if offset is not None else 0
     sign = "+" if minutes >= 0 else "-"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

@@ -132,36 +132,6 @@ class TransactionResponse(FieldLookup, Unread):
             raise ValueError("bare_details: a bare details part is the reply's only detail, its REASON")
         object.__setattr__(self, "_wire", None)
 
-    @classmethod
-    def trusted(
-        cls,
-        ref_id: str,
-        product_code: str,
-        destination: str | None,
-        status: TransactionStatus | str,
-        fields: tuple[tuple[str, str], ...],
-        trxid: str,
-        balance: Balance | None,
-        timestamp: datetime,
-        refid: str | None,
-        bare_details: bool,
-    ) -> Self:
-        """A reply from parts the parser has already checked, without checking them again."""
-        reply = object.__new__(cls)
-        put = object.__setattr__  # one call per field: this is on the hot path of every log check
-        put(reply, "ref_id", ref_id)
-        put(reply, "product_code", product_code)
-        put(reply, "destination", destination)
-        put(reply, "status", status)
-        put(reply, "fields", fields)
-        put(reply, "trxid", trxid)
-        put(reply, "balance", balance)
-        put(reply, "timestamp", timestamp)
-        put(reply, "refid", refid)
-        put(reply, "bare_details", bare_details)
-        put(reply, "_wire", None)
-        return reply
-
     # -- views -------------------------------------------------------------------------
 
     @property

@@ -48,7 +48,9 @@ def _in_process(
     from irs_grammar.cli import main
 
     data = io.BytesIO(stdin), io.BytesIO(), io.BytesIO()
-    streams = tuple(io.TextIOWrapper(d, encoding="utf-8", errors="surrogateescape") for d in data)
+    # standard input is buffered, as a process's is (gzip is recognised by peeking at it)
+    buffers = io.BufferedReader(data[0]), data[1], data[2]
+    streams = tuple(io.TextIOWrapper(b, encoding="utf-8", errors="surrogateescape") for b in buffers)
     with _swapped(streams, env, cwd):
         try:
             status = main(args)

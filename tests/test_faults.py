@@ -14,10 +14,12 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from tests import command
 from tests.corpus import CORPUS
 
 DOCUMENTED = CORPUS / "inquiry/documented.log"
@@ -28,14 +30,12 @@ INVALID = b"R#A. @12:00:00 01/01/2025\n"
 def run(
     *args: str | bytes, stdin: bytes = b"", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "irs_grammar", *args],
-        input=stdin,
-        capture_output=True,
-        check=False,
-        env={**os.environ, **(env or {})},
-        timeout=60,
+    """The command (tests/command.py) with its output as bytes; `env` is added to the environment."""
+    done = command.run(
+        *(os.fsdecode(arg) for arg in args), stdin=stdin, env={**os.environ, **(env or {})} if env else None
     )
+    encode = partial(str.encode, encoding="utf-8", errors="surrogateescape")
+    return subprocess.CompletedProcess(done.args, done.returncode, encode(done.stdout), encode(done.stderr))
 
 
 def last_line(stderr: bytes) -> str:

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.command import run
+
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-BIN = Path(sys.executable).parent
 
 
 def python_blocks() -> list[tuple[int, str]]:
@@ -84,16 +85,15 @@ def test_the_sessions_pass_as_printed(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def run_shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """A README command line, with this environment's irs-grammar first on PATH."""
-    argv = shlex.split(command)
-    argv[0] = str(BIN / argv[0])
+    """A README command line (`irs-grammar ...`, maybe `> FILE`), run by tests/command.py in `cwd`."""
     before, _, target = command.partition(" > ")
+    program, *args = shlex.split(before)
+    assert program == "irs-grammar", command
+    done = run(*args, cwd=cwd)
     if target:
-        argv = shlex.split(before)
-        argv[0] = str(BIN / argv[0])
-        with open(cwd / target.strip(), "w", encoding="utf-8") as out:
-            return subprocess.run(argv, cwd=cwd, stdout=out, stderr=subprocess.PIPE, text=True, timeout=120)
-    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=120)
+        (cwd / target.strip()).write_text(done.stdout, encoding="utf-8")
+        done.stdout = ""
+    return done
 
 
 CONSOLES = re.findall(r"^    \$ (irs-grammar .*)\n((?:    (?!\$ ).*\n)+)", README, re.M)
@@ -124,11 +124,11 @@ def test_the_hypothesis_example_passes_in_fresh_interpreters(tmp_path: Path) -> 
     )
     env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_PROFILE"}
     failures = []
-    for run in range(runs):
+    for attempt in range(runs):
         shutil.rmtree(tmp_path / ".hypothesis", ignore_errors=True)  # no example database carried over
         done = subprocess.run(
             [sys.executable, "-c", driver], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env
         )
         if done.returncode != 0:
-            failures.append(f"run {run + 1}: {done.stderr[-2000:]}")
+            failures.append(f"run {attempt + 1}: {done.stderr[-2000:]}")
     assert failures == [], f"{len(failures)} of {runs} runs failed:\n" + "\n".join(failures)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -23,7 +24,7 @@ from hypothesis import given
 
 import irs_grammar as irs
 from irs_grammar import strategies
-from irs_grammar.records import COLUMNS, SCHEMA, batch_to_table, to_record
+from irs_grammar.records import COLUMNS, SCHEMA, _zone_name, batch_to_table, to_record
 from tests import command
 from tests.corpus import CORPUS
 from tests.reach import reached
@@ -256,3 +257,38 @@ def test_a_batch_of_lines_is_an_arrow_table(parquet: Path) -> None:
 def test_to_record_of_the_module_and_the_method_agree() -> None:
     reply: Any = irs.parse("R#A. @12:00:00.000000 01/01/2025")
     assert reply.to_record(line=2) == to_record(reply, line=2)
+
+
+# The zone of CURRENT_TIMESTAMP in Arrow: an IANA key as itself, a fixed offset as +HH:MM.
+@pytest.mark.parametrize(
+    ("tz", "arrow_zone", "utc"),
+    [
+        (ZoneInfo("Asia/Jakarta"), "Asia/Jakarta", datetime(2025, 1, 1, 5, tzinfo=UTC)),
+        (timezone(timedelta(hours=9)), "+09:00", datetime(2025, 1, 1, 3, tzinfo=UTC)),
+        (timezone(-timedelta(hours=3, minutes=30)), "-03:30", datetime(2025, 1, 1, 15, 30, tzinfo=UTC)),
+        (timezone(timedelta(hours=5, minutes=45)), "+05:45", datetime(2025, 1, 1, 6, 15, tzinfo=UTC)),
+    ],
+)
+def test_a_batch_in_a_zone_is_stamped_with_it(tz: tzinfo, arrow_zone: str, utc: datetime) -> None:
+    table = batch_to_table(["R#A. PRICE: 5. @12:00:00.000000 01/01/2025"], tz=tz)
+    column = table.column("CURRENT_TIMESTAMP")
+    assert column.type.tz == arrow_zone
+    assert column.to_pylist()[0].astimezone(UTC) == utc  # noon that day, in that zone
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that knows no offset: Arrow gets +00:00 rather than a failure."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
+
+
+def test_a_zone_without_an_offset_is_named_utc_plus_nothing() -> None:
+    assert _zone_name(_NoOffset()) == "+00:00"
+    assert _zone_name(None) is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import itertools
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,7 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
@@ -710,3 +711,128 @@ def test_docs_testing_md_states_the_catalogue_credentials_and_reasons_the_code_h
         "status",
         "seconds",
     }
+
+
+# -- `serve` in this process (what mutation testing sees; the subprocess tests above are the user's view)
+
+
+class Served:
+    """main(["serve", ...]) run here, in the main thread, with `client(base_url)` beside it, then Ctrl-C."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from irs_grammar import testing
+
+        self.asked: list[tuple[FakeIRS, str, int]] = []  # make_server's arguments
+        self.servers: list[Any] = []
+        real = testing.make_server
+
+        def on_a_free_port(app: FakeIRS, host: str = "127.0.0.1", port: int = 0) -> Any:
+            self.asked.append((app, host, port))
+            self.servers.append(real(app, host, 0))
+            return self.servers[-1]
+
+        monkeypatch.setattr(testing, "make_server", on_a_free_port)
+
+    def run(self, args: list[str], client: Callable[[int], None]) -> int:
+        """The exit status; `client` gets the port once the server is bound."""
+        import _thread
+
+        from irs_grammar.cli import main
+
+        failures: list[BaseException] = []
+
+        def beside() -> None:
+            try:
+                deadline = time.monotonic() + 30
+                while not self.servers and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                client(self.servers[0].server_port)  # connections wait in the backlog until it serves
+            except BaseException as e:
+                failures.append(e)
+            finally:
+                _thread.interrupt_main()
+
+        thread = threading.Thread(target=beside)
+        thread.start()
+        try:
+            status = main(["serve", *args])
+            thread.join()
+        except KeyboardInterrupt:  # main() had returned before the Ctrl-C came
+            thread.join()
+            status = -1
+        if failures:
+            raise failures[0]
+        return status
+
+
+def test_serve_in_process_prints_the_url_answers_and_stops_on_ctrl_c(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for variable in ("IRS_CLIENT_ID", "IRS_CLIENT_SECRET", "IRS_IDRS", "IRS_PIN"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("IRS_CLIENT_ID", "mine")
+    monkeypatch.setenv("IRS_PIN", "654321")
+    log = tmp_path / "served.log"
+    served = Served(monkeypatch)
+    seen: list[str] = []
+
+    def client(port: int) -> None:
+        url = f"http://127.0.0.1:{port}"
+        mine = FakeIRS(client_id="mine", pin="654321")  # the rest: the fake's defaults
+        buy = mine.buy_request("MXD17", "48429495", ref_id="in-process").to_url(url)
+        seen.extend(transaction(post(buy)).status for _ in range(2))
+        seen.append(transaction(post(FakeIRS().buy_request("MXD17", "1").to_url(url))).status)
+
+    status = served.run(["--port", "0", "--seed", "4", "--balance", "30000", "--log", str(log)], client)
+    out, err = capsys.readouterr()
+    assert status == 130
+    assert seen == ["INPROGRESS", "SUCCESS", "FAILED"]  # the default client_id is refused
+    app, host, port = served.asked[0]
+    assert (host, port, app.seed, app.balance) == ("127.0.0.1", 0, 4, 30000 - 18800)
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+\n", out)
+    assert err == "irs-grammar: serving the fake IRS endpoint (Ctrl-C to stop)\nirs-grammar: interrupted\n"
+    assert [r.valid for r in irs.validate(log)] == [True, True, True]
+
+
+def test_serve_in_process_defaults_and_a_warning_off_loopback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served = Served(monkeypatch)
+    answers: list[int] = []
+
+    def client(port: int) -> None:
+        url = f"http://127.0.0.2:{port}"
+        answers.append(inquiry(post(FakeIRS().inquiry_request("DN1", "0817345544").to_url(url))).price or 0)
+
+    status = served.run(["--host", "127.0.0.2"], client)
+    out, err = capsys.readouterr()
+    app, host, port = served.asked[0]
+    assert (status, host, port, app.seed, app.balance) == (130, "127.0.0.2", 8080, 0, 100_000_000)
+    assert answers == [1178]
+    assert re.fullmatch(r"http://127\.0\.0\.2:\d+\n", out)
+    assert err == (
+        "irs-grammar: listening on 127.0.0.2: reachable from other machines\n"
+        "irs-grammar: serving the fake IRS endpoint (Ctrl-C to stop)\n"
+        "irs-grammar: interrupted\n"
+    )
+
+
+def test_serve_refusals_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from irs_grammar.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    in_use = f"irs-grammar: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    assert capsys.readouterr().err == in_use
+    assert main(["serve", "--log", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"irs-grammar: {tmp_path}: Is a directory\n"
+    assert main(["serve", "--balance", str(10**15 + 1)]) == 2
+    assert capsys.readouterr().err == "irs-grammar: balance: must be 0 to 1000000000000000\n"
+    for port_text, why in (("65536", "must be 0 to 65535"), ("8o", "'8o' is not a whole number")):
+        with pytest.raises(SystemExit) as exited:
+            main(["serve", "--port", port_text])
+        assert exited.value.code == 2
+        assert capsys.readouterr().err.endswith(f"irs-grammar serve: error: argument --port: {why}\n")
