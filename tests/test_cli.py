@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
+from datetime import timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from irs_grammar.cli import main
+from irs_grammar.cli import _natural, _port, _positive, _zone, main
 from tests.command import run
 from tests.corpus import CORPUS, load
 
@@ -87,3 +90,49 @@ def test_a_valid_reply_that_json_cannot_hold_is_reported(capsys: pytest.CaptureF
     assert (
         "<argument>:1:1: valid reply, but not as one JSON object: PRICE: repeated" in capsys.readouterr().err
     )
+
+
+# -- the argument types, one by one ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "offset"),
+    [
+        ("+07:00", timedelta(hours=7)),
+        ("-03:30", -timedelta(hours=3, minutes=30)),
+        ("+05:45", timedelta(hours=5, minutes=45)),
+        ("+23:59", timedelta(hours=23, minutes=59)),
+        ("-00:00", timedelta(0)),
+    ],
+)
+def test_tz_takes_a_fixed_offset(text: str, offset: timedelta) -> None:
+    assert _zone(text) == (timezone(offset), text)
+
+
+def test_tz_takes_a_zone_name_and_refuses_the_rest() -> None:
+    assert _zone("Asia/Jakarta") == (ZoneInfo("Asia/Jakarta"), "Asia/Jakarta")
+    for text in ("+24:00", "-24:00", "+99:59"):
+        with pytest.raises(argparse.ArgumentTypeError) as refused:
+            _zone(text)
+        assert str(refused.value) == f"{text!r} is not an offset within a day"
+    for text in ("Mars/Olympus", "+7:00", "07:00", "M" * 50):
+        with pytest.raises(argparse.ArgumentTypeError) as refused:
+            _zone(text)
+        shown = repr(text[:40])  # a long name is cut, by hand: 40 characters
+        assert str(refused.value) == f"{shown} is neither a zone name (Asia/Jakarta) nor an offset (+07:00)"
+
+
+def test_whole_numbers_are_ascii_digits_up_to_thirty_of_them() -> None:
+    assert _natural("0") == 0
+    assert _natural("9" * 30) == 10**30 - 1
+    for text in ("9" * 31, "\u0661", "-1", "1.0", "", " 1", "x" * 50):
+        with pytest.raises(argparse.ArgumentTypeError) as refused:
+            _natural(text)
+        assert str(refused.value) == f"{text[:40]!r} is not a whole number"
+    assert _positive("1") == 1
+    assert _port("0") == 0
+    assert _port("65535") == 65535
+    for refuse, text, why in ((_positive, "0", "must be at least 1"), (_port, "65536", "must be 0 to 65535")):
+        with pytest.raises(argparse.ArgumentTypeError) as refused:
+            refuse(text)
+        assert str(refused.value) == why

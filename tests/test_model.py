@@ -238,3 +238,34 @@ def test_what_a_lazy_reply_holds_unread_cannot_be_changed() -> None:
     with pytest.raises(TypeError):
         lazy._wire = None  # type: ignore[misc]
     assert lazy == eager
+
+
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("validate", "validation"),
+        ("reconcile", "reconciliation"),
+        ("BuyRequest", "request"),
+        ("METHOD", "request"),
+    ],
+)
+def test_the_package_imports_its_heavier_names_on_first_use(
+    name: str, module: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    import irs_grammar
+
+    monkeypatch.delitem(vars(irs_grammar), name, raising=False)  # as before the first use
+    first = getattr(irs_grammar, name)
+    assert first is getattr(importlib.import_module(f"irs_grammar.{module}"), name)
+    assert vars(irs_grammar)[name] is first  # kept: the next use is a plain attribute
+    assert getattr(irs_grammar, name) is first
+
+
+def test_a_name_the_package_has_not_is_the_usual_attribute_error() -> None:
+    import irs_grammar
+
+    with pytest.raises(AttributeError) as missing:
+        irs_grammar.nope  # noqa: B018
+    assert str(missing.value) == "module 'irs_grammar' has no attribute 'nope'"

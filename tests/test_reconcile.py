@@ -14,7 +14,7 @@ import pytest
 
 import irs_grammar as irs
 from irs_grammar.lines import LogReadError
-from irs_grammar.reconciliation import Reconciliation
+from irs_grammar.reconciliation import Reconciliation, _duration, _signed, parse_duration
 from tests.command import run
 from tests.corpus import CORPUS
 
@@ -247,3 +247,97 @@ def test_the_transaction_table_reads_like_a_dict_and_goes_with_its_object(tmp_pa
 
     gc.collect()
     assert not file.exists()  # removed with the object
+
+
+def test_an_empty_result_has_an_empty_table(tmp_path: Path) -> None:
+    log = tmp_path / "none.log"
+    log.write_text("R#A. @12:00:00.000000 01/01/2025\n", encoding="utf-8")  # an inquiry: no buys
+    result = irs.reconcile([log])
+    table = result.transactions
+    assert (len(table), list(table), list(table.rows())) == (0, [], [])
+    table.close()  # and a closed table is an empty one
+    assert (len(table), list(table), list(table.rows()), table.path) == (0, [], [], None)
+    for key in ("A", 7):
+        with pytest.raises(KeyError) as missing:
+            table[key]  # type: ignore[index]
+        assert missing.value.args == (key,)
+
+
+def test_a_missing_ref_id_is_the_key_error_of_that_key(tmp_path: Path) -> None:
+    table = irs.reconcile([buy_log(tmp_path / "buys.log", 2)]).transactions
+    for key in ("R9", 7):
+        with pytest.raises(KeyError) as missing:
+            table[key]  # type: ignore[index]
+        assert missing.value.args == (key,)
+
+
+def test_invalid_lines_in_the_json_report(tmp_path: Path) -> None:
+    log = tmp_path / "bad.log"
+    log.write_text("R#A. @12:00:00 01/01/2025\n", encoding="utf-8")
+    report = irs.reconcile([log]).to_dict()
+    assert report["invalid_lines"] == [
+        # the time is one token, HH:MM:SS.ffffff: refused where it starts
+        {
+            "path": str(log),
+            "line": 1,
+            "column": 7,
+            "message": "expected the time (HH:MM:SS.ffffff), found '1'",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "delta"),
+    [
+        ("30s", timedelta(seconds=30)),
+        ("90m", timedelta(minutes=90)),
+        ("1h", timedelta(hours=1)),
+        ("2d", timedelta(days=2)),
+        ("999999999s", timedelta(seconds=999_999_999)),
+    ],
+)
+def test_durations(text: str, delta: timedelta) -> None:
+    assert parse_duration(text) == delta
+
+
+@pytest.mark.parametrize("text", ["1w", "h", "1.5h", "-1h", "\u0661h", "1234567890s", "1H", ""])
+def test_what_is_not_a_duration(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a duration") as refused:
+        parse_duration(text)
+    assert str(refused.value) == f"{text!r} is not a duration such as 1h, 90m, 2d"
+
+
+@pytest.mark.parametrize(
+    ("age", "shown"),
+    [
+        (timedelta(seconds=59), "0m"),
+        (timedelta(minutes=59, seconds=59), "59m"),
+        (timedelta(hours=1), "1h00m"),
+        (timedelta(hours=2, minutes=5, seconds=59), "2h05m"),
+        (timedelta(days=1, minutes=61), "25h01m"),
+    ],
+)
+def test_how_an_age_is_shown(age: timedelta, shown: str) -> None:
+    assert _duration(age) == shown
+
+
+def test_a_gap_is_signed() -> None:
+    assert (_signed(1), _signed(-1), _signed(1_500), _signed(-2_000_000)) == (
+        "+1",
+        "-1",
+        "+1.500",
+        "-2.000.000",
+    )
+
+
+def test_anomalies_in_a_file_whose_name_has_a_colon(tmp_path: Path) -> None:
+    log = tmp_path / "day:1.log"
+    log.write_text(
+        "R#G1 DN1. 0811 SUCCESS. SN: 1. TRXID: 1. SISA SALDO: 10.000 - 1.000 = 9.000"
+        " @10:00:00.000000 01/12/2024\n"
+        "R#G2 DN1. 0811 SUCCESS. SN: 2. TRXID: 2. SISA SALDO: 8.000 - 1.000 = 7.000"
+        " @10:01:00.000000 01/12/2024\n",
+        encoding="utf-8",
+    )
+    [gap] = irs.reconcile([log]).anomalies
+    assert (gap.kind, gap.lines) == ("balance_gap", (f"{log}:1", f"{log}:2"))
