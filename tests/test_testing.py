@@ -836,3 +836,85 @@ def test_serve_refusals_in_process(tmp_path: Path, capsys: pytest.CaptureFixture
             main(["serve", "--port", port_text])
         assert exited.value.code == 2
         assert capsys.readouterr().err.endswith(f"irs-grammar serve: error: argument --port: {why}\n")
+
+
+# -- what the fake's controls refuse, with the message docs/testing.md promises -------------------
+
+WRONG_TYPE: dict[type, Any] = {float: 500.0, str: "1", int: 7}  # values of a type the API does not take
+
+
+def test_fault_defaults() -> None:
+    assert Fault.fail() == Fault("fail", reason=REASONS["failed"])
+    assert Fault.unknown_status() == Fault("unknown_status", word="SUSPECT", checks=1)
+    assert Fault.bad_balance() == Fault("bad_balance", offset=1000)
+    assert Fault.http_error() == Fault("http_error", status=500)
+    assert Fault.pending(3) == Fault("pending", checks=3)
+    delay = Fault.delay(2)
+    assert (delay, type(delay.seconds)) == (Fault("delay", seconds=2.0), float)
+    assert (Fault.malformed().kind, Fault.drop().kind) == ("malformed", "drop")
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: Fault.pending(0), ValueError, "checks: must be 1 to 1000"),
+        (lambda: Fault.pending(1001), ValueError, "checks: must be 1 to 1000"),
+        (lambda: Fault.pending(True), TypeError, "checks: must be an int, not bool"),
+        (lambda: Fault.unknown_status(checks=0), ValueError, "checks: must be 1 to 1000"),
+        (lambda: Fault.unknown_status(checks=1001), ValueError, "checks: must be 1 to 1000"),
+        (lambda: Fault.bad_balance(0), ValueError, "offset: must not be 0"),
+        (lambda: Fault.bad_balance(10**9 + 1), ValueError, "offset: must be -1000000000 to 1000000000"),
+        (lambda: Fault.bad_balance(-(10**9) - 1), ValueError, "offset: must be -1000000000 to 1000000000"),
+        (lambda: Fault.http_error(399), ValueError, "status: must be 400 to 599"),
+        (lambda: Fault.http_error(600), ValueError, "status: must be 400 to 599"),
+        (lambda: Fault.http_error(WRONG_TYPE[float]), TypeError, "status: must be an int, not float"),
+        (lambda: Fault.delay(0), ValueError, "seconds: must be more than 0 and at most 60"),
+        (lambda: Fault.delay(60.001), ValueError, "seconds: must be more than 0 and at most 60"),
+        (lambda: Fault.delay(True), ValueError, "seconds: must be more than 0 and at most 60"),
+        (lambda: Fault.delay(WRONG_TYPE[str]), ValueError, "seconds: must be more than 0 and at most 60"),
+        (lambda: Fault.fail(WRONG_TYPE[int]), TypeError, "reason: must be a str, not int"),
+        (
+            lambda: Fault.fail("two\nlines"),
+            ValueError,
+            "reason: a reply could not carry it (a line break, or text the parser would cut)",
+        ),
+    ],
+)
+def test_fault_arguments_are_checked(make: Callable[[], Fault], error: type[Exception], message: str) -> None:
+    with pytest.raises(error) as refused:
+        make()
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize("word", ["SUCCESS", "FAILED", "INPROGRESS", "suspect", "", "SUS PECT", 7])
+def test_an_unknown_status_word_must_be_unknown_and_a_word(word: Any) -> None:
+    with pytest.raises(ValueError, match=r"^word: ") as refused:
+        Fault.unknown_status(word)
+    assert str(refused.value) == "word: an upper-case word (A-Z, _) other than SUCCESS, FAILED and INPROGRESS"
+
+
+def test_the_edges_of_the_fault_arguments_are_taken() -> None:
+    assert Fault.pending(1000).checks == 1000
+    assert Fault.unknown_status("GANTUNG_X", checks=1000).word == "GANTUNG_X"
+    assert Fault.bad_balance(-(10**9)).offset == -(10**9)
+    assert Fault.bad_balance(10**9).offset == 10**9
+    assert (Fault.http_error(400).status, Fault.http_error(599).status) == (400, 599)
+    assert Fault.delay(60).seconds == 60.0
+    assert Fault.delay(0.001).seconds == 0.001
+
+
+def test_add_fault_checks_its_selectors() -> None:
+    fake = FakeIRS()
+    for kwargs, error, message in (
+        ({"call": 0}, ValueError, f"call: must be 1 to {2**62}"),
+        ({"times": 0}, ValueError, f"times: must be 1 to {2**62}"),
+        ({"call": 2**62 + 1}, ValueError, f"call: must be 1 to {2**62}"),
+        ({"times": "1"}, TypeError, "times: must be an int, not str"),
+    ):
+        with pytest.raises(error) as refused:
+            fake.add_fault(Fault.drop(), **kwargs)
+        assert str(refused.value) == message
+    with pytest.raises(TypeError) as refused:
+        fake.add_fault("drop")  # type: ignore[arg-type]
+    assert str(refused.value) == "fault: must be a Fault, not str"
+    fake.add_fault(Fault.drop(), call=2**62, times=2**62)  # the edges are taken
