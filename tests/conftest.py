@@ -9,6 +9,9 @@ from hypothesis import HealthCheck, settings
 
 from tests.mutation import caches
 
+# pytester: the fake_irs plugin is tested as pytest runs it (tests/test_testing.py).
+pytest_plugins = ["pytester"]
+
 # The atheris driver needs the `fuzz` extra and is run by `make fuzz`, not collected;
 # its check (tests/fuzz/target.py) is tested by tests/test_fuzz_target.py.
 collect_ignore = ["fuzz/fuzz_parse.py"]

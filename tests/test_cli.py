@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import io
 import json
+import sys
 from datetime import timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from irs_grammar.cli import _natural, _port, _positive, _zone, main
+from irs_grammar import cli as cli_module
+from irs_grammar.cli import ErrorSink, Progress, _jobs, _json_ascii, _natural, _port, _positive, _zone, main
+from irs_grammar.validation import Summary
 from tests.command import run
 from tests.corpus import CORPUS, load
 
@@ -136,3 +141,128 @@ def test_whole_numbers_are_ascii_digits_up_to_thirty_of_them() -> None:
         with pytest.raises(argparse.ArgumentTypeError) as refused:
             refuse(text)
         assert str(refused.value) == why
+
+
+# -- the pieces of validate's output ------------------------------------------------------------------
+
+
+class _Stream:
+    """A standard output or error with a given encoding, keeping what is written."""
+
+    def __init__(self, encoding: str | None) -> None:
+        self.encoding = encoding
+        self._text = io.StringIO()
+
+    def write(self, text: str) -> int:
+        return self._text.write(text)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> str:
+        return self._text.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "escaped"),
+    [
+        ("utf-8", False),
+        ("UTF_8", False),
+        ("utf-16", False),
+        ("UTF-32", False),
+        ("ascii", True),
+        ("cp1252", True),
+        ("latin-1", True),
+        (None, True),
+    ],
+)
+def test_json_escapes_non_ascii_only_where_the_output_cannot_hold_it(
+    encoding: str | None, escaped: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdout", _Stream(encoding))
+    assert _json_ascii() is escaped
+
+
+def test_errors_as_text_up_to_the_limit_then_the_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    out = _Stream("utf-8")
+    monkeypatch.setattr(sys, "stdout", out)
+    sink = ErrorSink(json_format=False, limit=2)
+    for line in (1, 2, 3, 4):
+        sink.add("a.log", line, 5, "bad é")
+    sink.finish(Summary())
+    assert out.getvalue().splitlines()[:3] == [
+        "a.log:1:5: bad é",
+        "a.log:2:5: bad é",
+        "... 2 more invalid lines not shown (--max-errors)",
+    ]
+    assert sink.count == 4
+
+
+@pytest.mark.parametrize(("encoding", "message"), [("utf-8", '"bad é"'), ("ascii", '"bad \\u00e9"')])
+def test_errors_as_json_up_to_the_limit(encoding: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = _Stream(encoding)
+    monkeypatch.setattr(sys, "stdout", out)
+    sink = ErrorSink(json_format=True, limit=2)
+    for line in (1, 2, 3):
+        sink.add("a.log", line, 5, "bad é")
+    sink.finish(Summary())
+    sink.close()
+    text = out.getvalue()
+    assert text.startswith(
+        '{"errors": [{"path": "a.log", "line": 1, "column": 5, "message": ' + message + "}, "
+        '{"path": "a.log", "line": 2, "column": 5, "message": ' + message + "}], "
+    )
+    document = json.loads(text)
+    assert (len(document["errors"]), document["errors_shown"]) == (2, 2)
+    assert text.endswith("}\n")
+
+
+def test_no_limit_shows_every_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    out = _Stream("utf-8")
+    monkeypatch.setattr(sys, "stdout", out)
+    sink = ErrorSink(json_format=True, limit=None)
+    for line in range(1, 4):
+        sink.add("a.log", line, 1, "x")
+    sink.finish(Summary())
+    assert json.loads(out.getvalue())["errors_shown"] == 3
+
+
+def test_progress_is_redrawn_four_times_a_second_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([100.0, 100.1, 100.5, 100.6, 101.0])
+    monkeypatch.setattr("irs_grammar.cli.time", SimpleNamespace(monotonic=lambda: next(clock)))
+    err = _Stream("utf-8")
+    monkeypatch.setattr(sys, "stderr", err)
+    progress = Progress(enabled=True)  # started at 100.0
+    progress.advance("a.log", 1_000)  # 0.1 s: too soon
+    assert err.getvalue() == ""
+    progress.advance("a.log", 1_000)  # 0.5 s: 2,000 lines
+    assert err.getvalue() == "\ra.log: 2,000 lines, 4,000 lines/s\x1b[K"
+    progress.advance("a.log", 1_000)  # 0.1 s after the last: not again
+    progress.advance("b.log", 3_000)  # 0.5 s after it, 1 s from the start
+    assert err.getvalue().endswith("\rb.log: 6,000 lines, 6,000 lines/s\x1b[K")
+    progress.close()
+    assert err.getvalue().endswith("\x1b[K\r\x1b[K")
+
+
+def test_progress_off_the_terminal_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    err = _Stream("utf-8")
+    monkeypatch.setattr(sys, "stderr", err)
+    progress = Progress(enabled=False)
+    progress.start -= 10  # long ago: it would be due
+    progress.advance("a.log", 5)
+    progress.close()
+    assert (err.getvalue(), progress.lines) == ("", 5)
+
+
+def test_jobs_are_capped_at_the_usable_cores_with_a_note(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli_module, "usable_cores", lambda: 4)
+    monkeypatch.setattr(cli_module, "default_jobs", lambda: 3)
+    assert (_jobs(None), _jobs(1), _jobs(4)) == (3, 1, 4)
+    assert capsys.readouterr().err == ""
+    assert _jobs(5) == 4
+    assert capsys.readouterr().err == "irs-grammar: --jobs 5 is more than the 4 usable cores; using 4\n"
+    with pytest.raises(cli_module.UsageError) as refused:
+        _jobs(0)
+    assert str(refused.value) == "--jobs must be at least 1"

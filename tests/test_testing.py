@@ -918,3 +918,28 @@ def test_add_fault_checks_its_selectors() -> None:
         fake.add_fault("drop")  # type: ignore[arg-type]
     assert str(refused.value) == "fault: must be a Fault, not str"
     fake.add_fault(Fault.drop(), call=2**62, times=2**62)  # the edges are taken
+
+
+# -- the pytest plugin, run by pytest in this process ------------------------------------------------
+
+
+def test_the_plugin_serves_the_seed_it_is_given_and_says_so(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        "def test_seed(fake_irs):\n"
+        "    import os\n"
+        "    assert fake_irs.seed == int(os.environ['EXPECTED_SEED'])\n"
+        "    assert fake_irs.url.startswith('http://127.0.0.1:')\n"
+    )
+    for args, seed in ((["--fake-irs-seed", "7"], "7"), ([], "0")):
+        os.environ["EXPECTED_SEED"] = seed
+        try:
+            result = pytester.runpytest_inprocess("-p", "no:cacheprovider", *args)
+        finally:
+            del os.environ["EXPECTED_SEED"]
+        result.assert_outcomes(passed=1)
+        assert f"fake_irs seed: {seed}" in result.stdout.lines
+    shown = pytester.runpytest_inprocess("--help").stdout.str()
+    assert "irs-grammar:" in shown
+    assert re.search(r"--fake-irs-seed=N\s+the seed of the fake_irs fixture's endpoint \(default 0\)", shown)
+    refused = pytester.runpytest_inprocess("--fake-irs-seed", "x")
+    assert "argument --fake-irs-seed: invalid int value: 'x'" in refused.stderr.str()
