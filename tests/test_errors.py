@@ -110,3 +110,67 @@ def test_the_lark_path_names_the_zone_too() -> None:
     # refuse() is the safety net for a valid line the fast path would not take.
     assert reference.refuse(line, WIB) == irs.parse(line, tz=WIB)
     assert reference.refuse(line, WIB).timestamp.tzinfo is WIB
+
+
+# -- the excerpt, exactly: 40 characters each side of the column, counted by hand -----------------
+
+
+def excerpt(text: str, column: int) -> str:
+    return irs.ParseError("m", text=text, column=column).excerpt()
+
+
+def test_a_short_line_is_shown_whole_with_the_caret_under_the_column() -> None:
+    assert excerpt("R#A. X", 5) == "  R#A. X\n      ^"
+    assert excerpt("R#A", 4) == "  R#A\n     ^"  # one past the end
+    assert excerpt("R#A", 1) == "  R#A\n  ^"
+
+
+def test_a_long_line_is_cut_forty_characters_each_side() -> None:
+    text = "".join(chr(ord("a") + n % 26) for n in range(100))
+    shown, caret = excerpt(text, 50).split("\n")
+    assert shown == "  …" + text[9:89] + "…"  # columns 10 to 89: 40 before column 50, 40 from it
+    assert caret == "  " + " " * 41 + "^"  # under text[49], after the "…"
+    assert excerpt(text, 41).split("\n")[0] == "  " + text[:80] + "…"  # nothing cut before: no "…"
+    assert excerpt(text, 42).split("\n")[0] == "  …" + text[1:81] + "…"
+    assert excerpt(text, 61).split("\n")[0] == "  …" + text[20:100]  # the end reached: no "…"
+    assert excerpt(text, 60).split("\n")[0] == "  …" + text[19:99] + "…"
+
+
+def test_the_line_break_at_the_end_is_not_shown_but_a_lone_carriage_return_is() -> None:
+    assert excerpt("R#A\r\n", 4) == "  R#A\n     ^"
+    assert excerpt("R#A\n", 4) == "  R#A\n     ^"
+    assert excerpt("R#A\r", 4) == "  R#A\\r\n     ^"
+
+
+def test_the_caret_counts_terminal_cells() -> None:
+    assert excerpt("\tX", 2) == "  \\tX\n    ^"  # \t is shown as two characters
+    assert excerpt("王X", 2) == "  王X\n    ^"  # a wide character takes two cells
+    assert excerpt("e\u0301X", 3) == "  e\u0301X\n   ^"  # a combining accent takes none
+    assert excerpt("\x00X", 2) == "  \\x00X\n      ^"
+
+
+def test_with_line_keeps_everything_else() -> None:
+    error = irs.ParseError("m", text="R#A", column=4, expected=("x",), line=None, field="F")
+    placed = error.with_line(9)
+    assert (placed.message, placed.text, placed.column, placed.expected, placed.line, placed.field) == (
+        "m",
+        "R#A",
+        4,
+        ("x",),
+        9,
+        "F",
+    )
+
+
+def test_pickling_keeps_every_part() -> None:
+    error = irs.ParseError("m", text="R#A", column=4, expected=("x", "y"), line=3, field="F")
+    again = pickle.loads(pickle.dumps(error))
+    assert (again.message, again.text, again.column, again.expected, again.line, again.field) == (
+        "m",
+        "R#A",
+        4,
+        ("x", "y"),
+        3,
+        "F",
+    )
+    assert str(again) == str(error) == "line 3, column 4 (F): m\n  R#A\n     ^"
