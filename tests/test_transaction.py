@@ -568,6 +568,38 @@ def test_any_other_shape_is_no_token(serial: str) -> None:
     assert read_pln_token(serial) is None
 
 
+T = "1111-2222-3333-4444-5555"
+
+
+@pytest.mark.parametrize(
+    ("serial", "tariff", "power_va", "kwh"),
+    [
+        (f"{T}/BUDI/ R1 /900va/12.5kwh", "R1", 900, "12.5"),  # units in any case, spaces cut
+        (f"{T}/BUDI/R1/ 1300 VA /12.5 KWH ", "R1", 1300, "12.5"),
+        (f"{T}/BUDI/R1/0450/7", "R1", 450, "7"),  # no unit at all
+        (f"{T}/BUDI/\tR1/900VA/1", "\tR1", 900, "1"),  # only spaces are cut: a tab stays
+    ],
+)
+def test_pln_token_spellings_written_by_hand(serial: str, tariff: str, power_va: int, kwh: str) -> None:
+    assert read_pln_token(serial) == irs.PlnToken(
+        "11112222333344445555", "BUDI", tariff, power_va, Decimal(kwh)
+    )
+
+
+@pytest.mark.parametrize(
+    "serial",
+    [
+        f"{T}/BUDI/ /900VA/1",  # a tariff of spaces
+        f"{T}/BUDI/R1/\t900VA/1",  # a tab is not a space
+        f"{T}/BUDI/R1/900\tVA/1",
+        f"{T}/BUDI/R1/900VA/1\tKWH",
+        f"{T}/BUDI/R1/900V/1",
+    ],
+)
+def test_only_spaces_surround_the_numbers_of_a_pln_token(serial: str) -> None:
+    assert read_pln_token(serial) is None
+
+
 # -- a reply the fast path read lazily is the same value as one built at once ----------------------
 
 
