@@ -361,3 +361,22 @@ def test_repr_and_redacted_never_raise_on_a_constructed_request(amount: int) -> 
     reached()
     assert "***" in repr(request)
     assert request.redacted("https://b2b.example").count("***") == 2
+
+
+def test_repr_and_redacted_url_exactly() -> None:
+    from irs_grammar.request import BuyRequest
+
+    request = BuyRequest("c/1", "s3cret", "ID RS", "123456", "PLN20", "08/17&x=1", 20500, ref_id="r 1")
+    assert (
+        repr(request)
+        == str(request)
+        == (
+            "BuyRequest(client_id='c/1', client_secret=***, idrs='ID RS', pin=***, product_code='PLN20', "
+            "to='08/17&x=1', amount=20500, ref_id='r 1')"
+        )
+    )
+    # every value percent-encoded, "/" included; the secrets masked as they are
+    assert request.redacted("https://b2b.example/") == (
+        "https://b2b.example/v1/irs/buy?client_id=c%2F1&client_secret=***&idrs=ID%20RS&pin=***"
+        "&product_code=PLN20&ref_id=r%201&to=08%2F17%26x%3D1&amount=20500"
+    )

@@ -263,3 +263,62 @@ def test_the_default_is_the_free_cores(
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(os, "getloadavg", load_average)
     assert irs.validation.default_jobs() == jobs
+
+
+def test_usable_cores_are_those_this_process_may_run_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 2, 5}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert irs.validation.usable_cores() == 3
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)  # macOS and Windows have none
+    assert irs.validation.usable_cores() == 8
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert irs.validation.usable_cores() == 1
+
+
+def test_a_small_plain_file_is_read_in_this_process(tmp_path: Path) -> None:
+    from irs_grammar.validation import PARALLEL_FROM_BYTES, _is_small_file
+
+    small, big, packed = tmp_path / "small.log", tmp_path / "big.log", tmp_path / "small.log.gz"
+    small.write_bytes(b"x" * (PARALLEL_FROM_BYTES - 1))
+    big.write_bytes(b"x" * PARALLEL_FROM_BYTES)
+    packed.write_bytes(b"x")
+    assert PARALLEL_FROM_BYTES == 4 * 1024 * 1024
+    assert _is_small_file(str(small))
+    assert not _is_small_file(str(big))  # 4 MiB and up: worth the workers
+    assert not _is_small_file(str(packed))  # a .gz may hold any amount
+    assert not _is_small_file(str(tmp_path))  # not a regular file
+    assert not _is_small_file("-")  # standard input: its size is unknown
+    assert not _is_small_file(str(tmp_path / "missing.log"))
+
+
+def test_summaries_merge_field_by_field() -> None:
+    from collections import Counter
+
+    def summary(n: int) -> irs.Summary:
+        return irs.Summary(
+            lines=n,
+            valid=n + 1,
+            invalid=n + 2,
+            blank=n + 3,
+            succeeded=n + 4,
+            failed=n + 5,
+            products=Counter({"A": n, "B": 1}),
+            error_codes=Counter({"0001": n}),
+            transactions=Counter({"SUCCESS": n}),
+            deducted=n + 6,
+        )
+
+    merged = summary(10)
+    merged.merge(summary(100))
+    assert merged == irs.Summary(
+        lines=110,
+        valid=112,
+        invalid=114,
+        blank=116,
+        succeeded=118,
+        failed=120,
+        products=Counter({"A": 110, "B": 2}),
+        error_codes=Counter({"0001": 110}),
+        transactions=Counter({"SUCCESS": 110}),
+        deducted=122,
+    )
