@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
@@ -106,3 +107,40 @@ def test_without_hypothesis_the_import_error_says_what_to_install() -> None:
     assert "ImportError: irs_grammar.strategies needs Hypothesis: pip install 'irs-grammar[hypothesis]'" in (
         result.stderr
     )
+
+
+TIMESTAMP_AT_THE_END = re.compile(
+    r"@([0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} [0-9]{2}/[0-9]{2}/[0-9]{4})(\r\n|\n)?\Z"
+)
+
+
+@given(strategies.grammar_lines())
+def test_grammar_lines_end_in_a_real_moment(line: str) -> None:
+    # What grammar_lines() draws for TIME and DATE itself: a real time and a real date.
+    found = TIMESTAMP_AT_THE_END.search(line)
+    assert found is not None, line
+    reached()
+    datetime.strptime(found[1], "%H:%M:%S.%f %d/%m/%Y")  # raises if not a real moment
+
+
+@given(strategies.transaction_lines(), strategies.transaction_lines(line_endings=False))
+def test_transaction_lines_are_valid_replies_with_or_without_a_line_ending(line: str, bare: str) -> None:
+    reply = irs.parse_transaction(line)
+    reached()
+    body = line.removesuffix("\n").removesuffix("\r")
+    assert line[len(body) :] in ("", "\n", "\r\n")
+    assert irs.serialize(reply) == body
+    assert irs.serialize(irs.parse_transaction(bare)) == bare
+
+
+ENDINGS: dict[str, Callable[[str], bool]] = {
+    "CRLF": lambda line: line.endswith("\r\n"),
+    "LF": lambda line: line.endswith("\n") and not line.endswith("\r\n"),
+    "none": lambda line: not line.endswith(("\r", "\n")),
+}
+
+
+@pytest.mark.parametrize("ending", ENDINGS.values(), ids=ENDINGS.keys())
+def test_transaction_lines_reach_each_line_ending(ending: Callable[[str], bool]) -> None:
+    found = find(strategies.transaction_lines(), ending, settings=REACH)
+    irs.parse_transaction(found)  # raises if it is not a reply
