@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ import irs_grammar as irs
 from irs_grammar import ParseError, parse_reply
 from irs_grammar.model import InquiryResponse
 from irs_grammar.testing import REASONS, ConnectionDropped, FakeIRS, Fault, Product
-from irs_grammar.transaction import TransactionResponse
+from irs_grammar.transaction import Balance, TransactionResponse
 from tests.reach import reached
 from tests.test_faults import sigint_as_at_a_terminal
 
@@ -943,3 +944,100 @@ def test_the_plugin_serves_the_seed_it_is_given_and_says_so(pytester: pytest.Pyt
     assert re.search(r"--fake-irs-seed=N\s+the seed of the fake_irs fixture's endpoint \(default 0\)", shown)
     refused = pytester.runpytest_inprocess("--fake-irs-seed", "x")
     assert "argument --fake-irs-seed: invalid int value: 'x'" in refused.stderr.str()
+
+
+# -- the server's edges and the fake's own numbers ---------------------------------------------------
+
+
+def raw_exchange(fake: FakeIRS, request: bytes) -> bytes:
+    port = int(base(fake).rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_request_line_past_64_kib_is_414_and_one_of_64_kib_is_read(fake: FakeIRS) -> None:
+    def line(length: int) -> bytes:
+        start, end = b"POST /", b" HTTP/1.0\r\n"
+        return start + b"x" * (length - len(start) - len(end)) + end + b"\r\n"
+
+    assert raw_exchange(fake, line(65537)).startswith(b"HTTP/1.0 414 ")
+    assert raw_exchange(fake, line(65536)).startswith(b"HTTP/1.0 404 ")  # read whole: an unknown path
+    # a line that is no request: an HTTP/0.9 answer (no status line), the error page of a 400
+    assert b"Error code explanation: 400" in raw_exchange(fake, b"NOT A REQUEST LINE\r\n\r\n")
+
+
+def test_running_ends_with_the_port_closed_and_no_url() -> None:
+    fake = FakeIRS()
+    with fake.running() as running:
+        port = int(base(running).rsplit(":", 1)[1])
+        [thread] = [t for t in threading.enumerate() if t.name == "FakeIRS"]
+        assert thread.daemon  # a server left running never holds the interpreter open
+    assert fake.url is None
+    assert not thread.is_alive()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+def test_it_serves_on_ipv6_loopback_too() -> None:
+    with FakeIRS().running(host="::1") as fake:
+        assert re.fullmatch(r"http://\[::1\]:\d+", base(fake))
+        reply = inquiry(post(fake.inquiry_request("DN1", "0817345544").to_url(base(fake))))
+        assert reply.price == 1178
+
+
+def test_request_builders_carry_the_fakes_credentials_and_zero_amounts_by_default() -> None:
+    fake = FakeIRS(client_id="me", client_secret="sec", idrs="ID", pin="999999")
+    inquiry_request = fake.inquiry_request("DN1", "0811", ref_id="r1")
+    assert (inquiry_request.amount, inquiry_request.selling_price, inquiry_request.ref_id) == (0, 0, "r1")
+    buy = fake.buy_request("DN1", "0811", amount=5, ref_id="r2")
+    for request in (inquiry_request, buy):
+        assert (request.client_id, request.client_secret, request.idrs, request.pin) == (
+            "me",
+            "sec",
+            "ID",
+            "999999",
+        )
+    assert (buy.amount, buy.ref_id) == (5, "r2")
+    assert fake.inquiry_request("DN1", "0811").ref_id != fake.inquiry_request("DN1", "0811").ref_id
+
+
+def bought(fake: FakeIRS, product: str, to: str, ref_id: str) -> TransactionResponse:
+    url = fake.buy_request(product, to, ref_id=ref_id).to_url("http://fake")
+    query = url.split("?", 1)[1]
+    call_wsgi(fake, "/v1/irs/buy", query)
+    return transaction(call_wsgi(fake, "/v1/irs/buy", query)[1])
+
+
+def test_serial_numbers_of_the_fake() -> None:
+    fake = FakeIRS(seed=3)
+    for n in range(40):  # 7 to 12 digits: randrange(10**6, 10**12)
+        sn = bought(fake, "DN1", "0817345544", f"d{n}").serial_number
+        assert sn is not None
+        assert sn.isdigit()
+        assert 7 <= len(sn) <= 12
+    # A PLN token's kWh is the price over 1,500 rupiah a kWh, one decimal: 20,546 -> 13.7; 50,102 -> 33.4.
+    for product, kwh in (("PLN20", "13.7"), ("PLN50", "33.4")):
+        token = bought(fake, product, "01105691111", f"p{product}").pln_token
+        assert token is not None
+        assert token.kwh == Decimal(kwh)
+        assert len(token.token) == 20
+
+
+def test_a_bad_balance_on_a_failed_buy_and_a_balance_never_below_zero() -> None:
+    fake = FakeIRS(balance=5_000)
+    fake.add_fault(Fault.fail("Gagal"), to="0811")
+    fake.add_fault(Fault.bad_balance(700), to="0811")
+    failed = bought(fake, "DN1", "0811", "f1")
+    assert (failed.status, failed.reason, failed.balance) == (
+        "FAILED",
+        "Gagal",
+        Balance("5.000", "0", "5.700"),
+    )
+    fake.add_fault(Fault.bad_balance(-(10**6)), to="0822")
+    low = bought(fake, "DN1", "0822", "f2")
+    assert (low.status, low.balance) == ("SUCCESS", Balance("5.000", "1.178", "0"))  # 3,822 - 1,000,000: 0
+    assert fake.balance == 5_000 - 1_178
