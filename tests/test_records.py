@@ -243,6 +243,7 @@ def test_parquet_is_written_in_row_groups(tmp_path: Path) -> None:
     assert run("parse", "--format", "parquet", "-o", str(out), str(log)).returncode == 0
     meta = pq.ParquetFile(out).metadata
     assert (meta.num_rows, meta.num_row_groups) == (25_000, 3)  # batches of 10,000: memory stays flat
+    assert [meta.row_group(n).num_rows for n in range(3)] == [10_000, 10_000, 5_000]
 
 
 def test_a_batch_of_lines_is_an_arrow_table(parquet: Path) -> None:
@@ -292,3 +293,55 @@ class _NoOffset(tzinfo):
 def test_a_zone_without_an_offset_is_named_utc_plus_nothing() -> None:
     assert _zone_name(_NoOffset()) == "+00:00"
     assert _zone_name(None) is None
+
+
+def test_parquet_without_pyarrow_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from irs_grammar.cli import main
+
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)  # what an install without the extra has
+    assert main(["parse", "--format", "parquet", "-o", str(tmp_path / "x.parquet"), str(LOG)]) == 2
+    assert (
+        capsys.readouterr().err == "irs-grammar: Parquet needs pyarrow: pip install 'irs-grammar[parquet]'\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "parquet"], "--format parquet needs -o FILE"),
+        (
+            ["--format", "parquet", "--wire", "-o", "x.parquet"],
+            "--wire goes with JSON Lines; Parquet holds the typed record",
+        ),
+        (["-o", "x.parquet"], "-o/--output goes with --format parquet (JSON Lines go to standard output)"),
+    ],
+)
+def test_parquet_flags_that_do_not_go_together(args: list[str], message: str, tmp_path: Path) -> None:
+    result = command.run("parse", *args, str(LOG), cwd=tmp_path)
+    assert (result.returncode, result.stderr, result.stdout) == (2, f"irs-grammar: {message}\n", "")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_parquet_that_cannot_be_written_leaves_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "x.parquet"
+    result = command.run("parse", "--format", "parquet", "-o", str(out), str(LOG))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"irs-grammar: {out}: ")
+    assert result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+    done = tmp_path / "x.parquet"
+    assert command.run("parse", "--format", "parquet", "-o", str(done), str(LOG)).returncode == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["x.parquet"]  # and no x.parquet.partial left
+
+
+def test_parquet_in_a_zone_names_it(tmp_path: Path) -> None:
+    out = tmp_path / "wib.parquet"
+    result = command.run("parse", "--tz", "+07:00", "--format", "parquet", "-o", str(out), str(LOG))
+    assert result.returncode == 1  # line 14, as above
+    column = pq.read_table(out).column("CURRENT_TIMESTAMP")
+    assert column.type.tz == "+07:00"
+    # the log's first reply: @12:32:55.821005 12/11/2024, in that zone
+    wib = timezone(timedelta(hours=7))
+    assert column.to_pylist()[0] == datetime(2024, 11, 12, 12, 32, 55, 821005, tzinfo=wib)
