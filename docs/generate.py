@@ -5,13 +5,16 @@
   others their name);
 - the tables between `<!-- generated:... -->` markers in docs/format.md: every
   terminal with its readable name and pattern, the documented field names,
-  and the columns of the typed record.
+  and the columns of the typed record;
+- the command reference in docs/cli.md: each command's description and
+  arguments, as the command's own argument parser holds them.
 
 tests/test_docs.py fails when a committed file differs from what this writes.
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
 import io
 import sys
@@ -24,6 +27,7 @@ from lark import Tree
 from lark.grammar import NonTerminal, Terminal
 from lark.load_grammar import load_grammar
 
+from irs_grammar.cli import build_argument_parser
 from irs_grammar.errors import READABLE_TERMINALS
 from irs_grammar.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, build_parser, grammar_path, grammar_text
 from irs_grammar.model import DOCUMENTED_NAMES
@@ -121,15 +125,67 @@ def records_table() -> str:
     return "\n".join(rows)
 
 
-def format_md(current: str) -> str:
-    """docs/format.md with its generated tables brought up to date."""
-    tables = (("terminals", terminal_table()), ("names", names_table()), ("records", records_table()))
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _argument(action: argparse.Action) -> str:
+    """How an argument is written: `--jobs N`, `PATH ...`, `--buy`."""
+    if not action.option_strings:
+        shown = action.metavar or action.dest
+        return f"`{shown} ...`" if action.nargs == "+" else f"`{shown}`"
+    value = ""
+    if action.nargs != 0:
+        value = " " + (
+            "{" + ",".join(map(str, action.choices)) + "}"
+            if action.choices
+            else str(action.metavar or action.dest.upper())
+        )
+    return ", ".join(f"`{option}{value}`" for option in action.option_strings)
+
+
+def cli_reference() -> str:
+    """Each command: its one-line help, its description, and a table of its arguments."""
+    top, commands = build_argument_parser()
+    helps = {
+        choice.dest: choice.help
+        for action in top._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for choice in action._choices_actions
+    }
+    parts = [f"`{top.prog}`: {top.description}"]
+    for name, command in commands.items():
+        parts += [f"### `{top.prog} {name}`", f"{helps[name]}.", _cell(command.description)]
+        rows = ["| argument | default | required | what it does |", "|---|---|---|---|"]
+        for action in command._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            default = "" if action.default in (None, False, argparse.SUPPRESS) else f"`{action.default}`"
+            required = "yes" if action.required else ""
+            rows.append(f"| {_cell(_argument(action))} | {default} | {required} | {_cell(action.help)} |")
+        parts.append("\n".join(rows))
+    return "\n\n".join(parts)
+
+
+def _filled(current: str, tables: tuple[tuple[str, str], ...]) -> str:
     for marker, table in tables:
         start, end = f"<!-- generated:{marker} -->", f"<!-- end:{marker} -->"
         before, _, rest = current.partition(start)
         _, _, after = rest.partition(end)
         current = f"{before}{start}\n{table}\n{end}{after}"
     return current
+
+
+def format_md(current: str) -> str:
+    """docs/format.md with its generated tables brought up to date."""
+    return _filled(
+        current, (("terminals", terminal_table()), ("names", names_table()), ("records", records_table()))
+    )
+
+
+def cli_md(current: str) -> str:
+    """docs/cli.md with its generated reference brought up to date."""
+    return _filled(current, (("commands", cli_reference()),))
 
 
 def main() -> None:
@@ -139,7 +195,9 @@ def main() -> None:
         (folder / name).write_text(svg, encoding="utf-8")
     page = DOCS / "format.md"
     page.write_text(format_md(page.read_text(encoding="utf-8")), encoding="utf-8")
-    print(f"wrote {len(diagrams())} diagrams and {page.relative_to(DOCS.parent)}", file=sys.stderr)
+    commands = DOCS / "cli.md"
+    commands.write_text(cli_md(commands.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"wrote {len(diagrams())} diagrams, docs/format.md and docs/cli.md", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -39,10 +39,17 @@ def test_generated_tables_in_format_md_match_the_grammars() -> None:
     assert generator().format_md(page) == page, "docs/format.md is stale: run `make docs`"
 
 
+def test_the_command_reference_in_cli_md_is_the_commands_own() -> None:
+    page = (DOCS / "cli.md").read_text(encoding="utf-8")
+    assert generator().cli_md(page) == page, "docs/cli.md is stale: run `make docs`"
+    assert "| `--jobs N` |" in page  # and it says something: one row written by hand
+
+
 def test_the_readme_shows_the_diagram_and_links_the_reference() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "docs/diagrams/inquiry-start.svg" in readme
     assert "docs/format.md" in readme
+    assert "docs/cli.md" in readme
 
 
 def test_refused_examples_in_format_md_are_corpus_cases_with_their_columns() -> None:
