@@ -684,15 +684,14 @@ class _Handler(WSGIRequestHandler):
             self.get_environ(),
             multithread=True,
         )
-        handler.request_handler = self  # type: ignore[attr-defined]
         handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
 
 class _ServerHandler(ServerHandler):
     def handle_error(self) -> None:
         if isinstance(sys.exc_info()[1], ConnectionDropped):
-            self.request_handler.close_connection = True  # type: ignore[attr-defined]
-            return  # nothing written: the client sees the connection close
+            # Nothing written: _Handler.handle serves one request, so the connection closes now.
+            return
         super().handle_error()
 
     def log_exception(self, exc_info: Any) -> None:

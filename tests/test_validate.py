@@ -322,3 +322,15 @@ def test_summaries_merge_field_by_field() -> None:
         transactions=Counter({"SUCCESS": 110}),
         deducted=122,
     )
+
+
+def test_workers_leave_ctrl_c_and_termination_to_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    from irs_grammar.validation import _quiet_worker
+
+    done: list[object] = []
+    monkeypatch.setattr(os, "setpgrp", lambda: done.append("setpgrp"))
+    monkeypatch.setattr(signal, "signal", lambda signum, handler: done.append((signum, handler)))
+    _quiet_worker()  # what each worker process runs first
+    assert done == ["setpgrp", (signal.SIGINT, signal.SIG_IGN), (signal.SIGTERM, signal.SIG_DFL)]
