@@ -684,6 +684,7 @@ class _Handler(WSGIRequestHandler):
             self.get_environ(),
             multithread=True,
         )
+        handler.request_handler = self  # type: ignore[attr-defined]  # wsgiref's close() logs through it
         handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
 
