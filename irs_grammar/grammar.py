@@ -110,9 +110,12 @@ def terminals_module() -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_terminals_module() -> None:
+TERMINALS_MODULE = Path(__file__).with_name("_terminals.py")
+
+
+def write_terminals_module(path: Path = TERMINALS_MODULE) -> None:
     """`make terminals`: regenerate _terminals.py after a grammar changes."""
-    Path(__file__).with_name("_terminals.py").write_text(terminals_module(), encoding="utf-8")
+    path.write_text(terminals_module(), encoding="utf-8")
 
 
 @cache

@@ -6,6 +6,7 @@ import argparse
 import gzip
 import io
 import json
+import os
 import sys
 from datetime import timedelta, timezone
 from pathlib import Path
@@ -266,3 +267,48 @@ def test_jobs_are_capped_at_the_usable_cores_with_a_note(
     with pytest.raises(cli_module.UsageError) as refused:
         _jobs(0)
     assert str(refused.value) == "--jobs must be at least 1"
+
+
+def test_after_a_broken_pipe_standard_output_goes_to_dev_null(monkeypatch: pytest.MonkeyPatch) -> None:
+    read_end, write_end = os.pipe()
+    monkeypatch.setattr(sys, "stdout", SimpleNamespace(fileno=lambda: write_end))
+    try:
+        cli_module._silence_stdout()
+        assert os.write(write_end, b"lost") == 4  # written to /dev/null now
+        os.set_blocking(read_end, False)
+        assert os.read(read_end, 16) == b""  # the pipe has no writer left: end of file
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # no file descriptor: left as it is
+    cli_module._silence_stdout()
+
+
+def test_an_overlong_line_error_carries_its_place_and_what_was_expected() -> None:
+    from irs_grammar.lines import Overlong, overlong_error
+
+    error = overlong_error(3, Overlong(2_000_000), 1_048_576)
+    assert (error.line, error.column, error.text, error.expected, error.field) == (
+        3,
+        1_048_577,
+        "",
+        ("a line of at most 1,048,576 bytes",),
+        None,
+    )
+    assert error.message == "line longer than 1,048,576 bytes (2,000,000); skipped (--max-line-length)"
+
+
+def test_credentials_longer_than_4096_characters_are_refused_by_name() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IRS_")}
+    env.update(IRS_CLIENT_ID="c", IRS_CLIENT_SECRET="s", IRS_IDRS="i", IRS_PIN="1")
+    args = ["url", "--base", "https://b2b.example", "--product", "DN1", "--to", "0811", "--amount", "1"]
+    fits = run(*args, "--buy", env={**env, "IRS_IDRS": "i" * 4096})
+    assert fits.returncode == 0, fits.stderr
+    assert "idrs=" + "i" * 4096 + "&" in fits.stdout
+    long = run(*args, "--buy", env={**env, "IRS_IDRS": "i" * 4097})
+    assert (long.returncode, long.stderr) == (2, "irs-grammar: IRS_IDRS is longer than 4096 characters\n")
+    inquiry = run(*args, env=env)  # an inquiry without --selling-price
+    assert (inquiry.returncode, inquiry.stderr) == (
+        2,
+        "irs-grammar: --selling-price is required for the inquiry (or give --buy)\n",
+    )

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -112,6 +113,15 @@ def test_the_generated_terminals_are_the_grammars_own() -> None:
     assert committed == terminals_module(), "run `make terminals` after changing a grammar"
 
 
+def test_make_terminals_writes_the_committed_module(tmp_path: Path) -> None:
+    from irs_grammar.grammar import TERMINALS_MODULE, write_terminals_module
+
+    assert Path(irs_grammar.__file__).parent / "_terminals.py" == TERMINALS_MODULE
+    written = tmp_path / "_terminals.py"
+    write_terminals_module(written)
+    assert written.read_bytes() == TERMINALS_MODULE.read_bytes()
+
+
 def test_a_valid_line_is_read_without_importing_lark() -> None:
     probe = (
         "import sys\n"
@@ -142,3 +152,10 @@ def test_the_layers_a_parse_does_not_need_are_imported_on_first_use() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.splitlines() == ["[]", "reconcile validate POST"]
+
+
+def test_a_terminal_without_a_name_is_named_by_nothing() -> None:
+    from irs_grammar.grammar import _name
+
+    assert _name(object()) == ""
+    assert _name(SimpleNamespace(name="TIME")) == "TIME"

@@ -341,3 +341,23 @@ def test_anomalies_in_a_file_whose_name_has_a_colon(tmp_path: Path) -> None:
     )
     [gap] = irs.reconcile([log]).anomalies
     assert (gap.kind, gap.lines) == ("balance_gap", (f"{log}:1", f"{log}:2"))
+
+
+def test_the_command_passes_pending_after_and_writes_json_as_the_output_can_hold_it(tmp_path: Path) -> None:
+    log = tmp_path / "pending.log"
+    log.write_text(
+        "R#P1 DN1. 0811 INPROGRESS. TRXID: 1. @10:00:00.000000 01/12/2024\n"
+        "R#P2 DN1. 0811 FAILED. Nomor salah. TRXID: -. @10:30:00.000000 01/12/2024\n"
+        "é\n",
+        encoding="utf-8",
+    )
+    # P1 has waited 30 minutes at the last timestamp read: stuck after 10 minutes, not after the default hour
+    assert "anomalies: 0," in run("reconcile", str(log)).stdout
+    stuck = run("reconcile", "--pending-after", "10m", str(log))
+    assert stuck.returncode == 1
+    assert stuck.stdout.splitlines()[0] == (
+        f"{log}:1: stuck_pending P1: pending for 30m (last reply INPROGRESS at {log}:1); check it again"
+    )
+    out = run("reconcile", "--format", "json", "--pending-after", "10m", "--tz", "+07:00", str(log))
+    assert "found 'é'" in out.stdout  # standard output is UTF-8: JSON writes it as it is, not \u00e9
+    assert json.loads(out.stdout)["anomalies"][0]["kind"] == "stuck_pending"

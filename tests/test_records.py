@@ -345,3 +345,11 @@ def test_parquet_in_a_zone_names_it(tmp_path: Path) -> None:
     # the log's first reply: @12:32:55.821005 12/11/2024, in that zone
     wib = timezone(timedelta(hours=7))
     assert column.to_pylist()[0] == datetime(2024, 11, 12, 12, 32, 55, 821005, tzinfo=wib)
+
+
+def test_batch_records_number_lines_from_one_by_default() -> None:
+    from irs_grammar.records import batch_records
+
+    lines = ["x", "R#A. PRICE: 5. @12:00:00.000000 01/01/2025"]
+    assert [record["line"] for record in batch_records(lines)] == [2]
+    assert [record["line"] for record in batch_records(lines, first=10)] == [11]

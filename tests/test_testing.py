@@ -771,28 +771,52 @@ def test_serve_in_process_prints_the_url_answers_and_stops_on_ctrl_c(
 ) -> None:
     for variable in ("IRS_CLIENT_ID", "IRS_CLIENT_SECRET", "IRS_IDRS", "IRS_PIN"):
         monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("IRS_CLIENT_ID", "mine")
-    monkeypatch.setenv("IRS_PIN", "654321")
+    mine = {"client_id": "mine", "client_secret": "hush", "idrs": "ID9", "pin": "654321"}
+    for name, value in mine.items():
+        monkeypatch.setenv(f"IRS_{name.upper()}", value)
     log = tmp_path / "served.log"
     served = Served(monkeypatch)
     seen: list[str] = []
 
     def client(port: int) -> None:
         url = f"http://127.0.0.1:{port}"
-        mine = FakeIRS(client_id="mine", pin="654321")  # the rest: the fake's defaults
-        buy = mine.buy_request("MXD17", "48429495", ref_id="in-process").to_url(url)
+        theirs = FakeIRS(client_id="mine", client_secret="hush", idrs="ID9", pin="654321")
+        buy = theirs.buy_request("MXD17", "48429495", ref_id="in-process").to_url(url)
         seen.extend(transaction(post(buy)).status for _ in range(2))
-        seen.append(transaction(post(FakeIRS().buy_request("MXD17", "1").to_url(url))).status)
+        for wrong in (
+            FakeIRS(client_id="mine", client_secret="fake-secret", pin="654321"),
+            FakeIRS(client_id="mine", client_secret="hush", pin="123456"),
+        ):
+            seen.append(transaction(post(wrong.buy_request("MXD17", "1").to_url(url))).status)
 
     status = served.run(["--port", "0", "--seed", "4", "--balance", "30000", "--log", str(log)], client)
     out, err = capsys.readouterr()
     assert status == 130
-    assert seen == ["INPROGRESS", "SUCCESS", "FAILED"]  # the default client_id is refused
+    assert seen == ["INPROGRESS", "SUCCESS", "FAILED", "FAILED"]  # the secret and the pin are checked
     app, host, port = served.asked[0]
     assert (host, port, app.seed, app.balance) == ("127.0.0.1", 0, 4, 30000 - 18800)
+    assert app.idrs == "ID9"  # the fake's requests carry it
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+\n", out)
     assert err == "irs-grammar: serving the fake IRS endpoint (Ctrl-C to stop)\nirs-grammar: interrupted\n"
-    assert [r.valid for r in irs.validate(log)] == [True, True, True]
+    assert [r.valid for r in irs.validate(log)] == [True] * 4
+
+
+@pytest.mark.parametrize(("host", "shown"), [("::1", "[::1]"), ("localhost", "localhost")])
+def test_serve_in_process_on_other_loopback_names(
+    host: str, shown: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served = Served(monkeypatch)
+    answers: list[int] = []
+
+    def client(port: int) -> None:
+        url = f"http://{shown}:{port}"
+        answers.append(inquiry(post(FakeIRS().inquiry_request("DN1", "0817345544").to_url(url))).price or 0)
+
+    assert served.run(["--host", host, "--port", "0"], client) == 130
+    out, err = capsys.readouterr()
+    assert answers == [1178]
+    assert re.fullmatch(rf"http://{re.escape(shown)}:\d+\n", out)
+    assert err == "irs-grammar: serving the fake IRS endpoint (Ctrl-C to stop)\nirs-grammar: interrupted\n"
 
 
 def test_serve_in_process_defaults_and_a_warning_off_loopback(
