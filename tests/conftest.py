@@ -24,7 +24,7 @@ settings.register_profile(
 # The unpacked sdist's own run (make sdist-check), after the full run on this tree.
 settings.register_profile("quick", deadline=None, max_examples=25)
 # Mutation testing runs the suite once per mutant: fewer examples, the same ones each time.
-settings.register_profile("mutation", deadline=None, max_examples=60, derandomize=True, database=None)
+settings.register_profile("mutation", deadline=None, max_examples=30, derandomize=True, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
