@@ -13,8 +13,10 @@ Needs the `hypothesis` extra (`pip install 'irs-grammar[hypothesis]'`).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 try:
     from hypothesis import strategies as st
@@ -50,6 +52,24 @@ __all__ = [
     "wire_keys",
 ]
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _lazy(build: Callable[P, st.SearchStrategy[T]]) -> Callable[P, st.SearchStrategy[T]]:
+    """A strategy built at its first draw, not when it is named in `@given(...)`.
+
+    A test module's import stays cheap (grammar_lines() would build the Lark
+    parser), and the strategy is built by the process that draws from it.
+    """
+
+    @functools.wraps(build)
+    def deferred(*args: P.args, **kwargs: P.kwargs) -> st.SearchStrategy[T]:
+        return st.deferred(lambda: build(*args, **kwargs))
+
+    return deferred
+
+
 # The characters that make this format hard, drawn often on purpose.
 _HARD_PIECES = [
     ".",
@@ -83,6 +103,7 @@ _EDGE_MOMENTS = [
 ]
 
 
+@_lazy
 def timestamps() -> st.SearchStrategy[datetime]:
     """Naive moments from year 1 to 9999; leap days, midnights and years below 1000 often."""
     leap_years = st.integers(1, 2499).map(lambda n: n * 4).filter(lambda y: y % 100 != 0 or y % 400 == 0)
@@ -95,6 +116,7 @@ def timestamps() -> st.SearchStrategy[datetime]:
     )
 
 
+@_lazy
 def wire_keys() -> st.SearchStrategy[str]:
     """Field names: mostly the documented ones, often unknown ones."""
     return st.one_of(
@@ -103,6 +125,7 @@ def wire_keys() -> st.SearchStrategy[str]:
     )
 
 
+@_lazy
 def field_values() -> st.SearchStrategy[str]:
     """Raw values without line breaks, rich in `.`, `. `, `:`, `@`, non-ASCII text.
 
@@ -157,12 +180,14 @@ def responses(
     return reply
 
 
+@_lazy
 def response_lines(*, line_endings: bool = True) -> st.SearchStrategy[str]:
     """Valid wire lines, sometimes ending in `\\n` or `\\r\\n`."""
     endings = st.sampled_from(["", "\n", "\r\n"]) if line_endings else st.just("")
     return st.tuples(responses().map(serialize), endings).map("".join)
 
 
+@_lazy
 def grammar_lines() -> st.SearchStrategy[str]:
     """Lines generated from the grammar itself (hypothesis.extra.lark).
 
@@ -202,6 +227,7 @@ def _mutations(line: str) -> st.SearchStrategy[str]:
     return st.one_of(insert, delete, replace, cut)
 
 
+@_lazy
 def near_misses() -> st.SearchStrategy[str]:
     """Valid lines with one character inserted, deleted or replaced, or cut short.
 
@@ -222,6 +248,7 @@ def _is_refused(line: str) -> bool:
     return False
 
 
+@_lazy
 def invalid_lines() -> st.SearchStrategy[str]:
     """Lines parse() must refuse, mostly near misses of valid lines."""
     return near_misses().filter(_is_refused)
@@ -321,6 +348,7 @@ def transaction_responses(draw: st.DrawFn, *, status: str | None = None) -> Tran
     )
 
 
+@_lazy
 def transaction_lines(*, line_endings: bool = True) -> st.SearchStrategy[str]:
     """Valid transaction reply lines, sometimes ending in `\\n` or `\\r\\n`."""
     endings = st.sampled_from(["", "\n", "\r\n"]) if line_endings else st.just("")

@@ -3,7 +3,8 @@
 mutmut 3.8 leaves every decorated function but classmethods and staticmethods unmutated: a
 copy of a function keeps its decorators, so the copy of a `@property` is a property object the
 trampoline cannot call. Here the decorators this package uses (`property`, `cache`, `lru_cache`,
-`contextmanager`) are let through, and the copies (the original and each mutant) lose them: the
+`contextmanager`, and Hypothesis' `composite` and the strategies' `_lazy`, which call the function
+when a test draws) are let through, and the copies (the original and each mutant) lose them: the
 decorator stays on the trampoline only, which calls the plain copies. A cached function is then
 cached once around the trampoline; tests/conftest.py empties the caches in each mutant's process,
 so a mutant of a cached builder is the one that builds.
@@ -23,7 +24,8 @@ from mutmut import __main__ as mutmut_main
 from mutmut.mutation import file_mutation
 
 # Decorators that wrap a function without needing anything of it at definition time.
-LET_THROUGH = frozenset({"property", "cache", "lru_cache", "contextmanager"})
+# (`composite` and strategies' own `_lazy` run the function at draw time, in the test.)
+LET_THROUGH = frozenset({"property", "cache", "lru_cache", "contextmanager", "composite", "_lazy"})
 
 
 def _decorator_name(decorator: cst.Decorator) -> str:
