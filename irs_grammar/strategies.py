@@ -31,6 +31,7 @@ from .grammar import inquiry_parser
 from .model import CUSTNAME, CUSTNUM, MAX_AMOUNT, POWERCAPACITY, PRICE, REASON, InquiryResponse
 from .near_misses import BREAKS
 from .parser import parse
+from .request import MAX_AMOUNT as MAX_REQUEST_AMOUNT
 from .request import InquiryRequest
 from .serializer import serialize
 from .timestamp import format_timestamp
@@ -264,6 +265,10 @@ _hostile = st.one_of(
 )
 
 
+# Every amount a request takes, its largest often.
+_request_amounts = st.integers(min_value=0, max_value=MAX_REQUEST_AMOUNT) | st.just(MAX_REQUEST_AMOUNT)
+
+
 @st.composite
 def inquiry_requests(draw: st.DrawFn) -> InquiryRequest:
     """Valid InquiryRequests whose texts hold what URLs find hard: `&`, `=`, `#`, `%`, `+`, non-ASCII."""
@@ -275,8 +280,8 @@ def inquiry_requests(draw: st.DrawFn) -> InquiryRequest:
         product_code=draw(_hostile),
         ref_id=draw(_hostile),
         to=draw(_hostile),
-        amount=draw(st.integers(min_value=0, max_value=10**15)),
-        selling_price=draw(st.integers(min_value=0, max_value=10**15)),
+        amount=draw(_request_amounts),
+        selling_price=draw(_request_amounts),
     )
 
 

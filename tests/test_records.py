@@ -290,6 +290,12 @@ class _NoOffset(tzinfo):
         return None
 
 
+def test_an_offset_with_seconds_is_floored_to_the_minute() -> None:
+    # Arrow names an offset in minutes; Python allows seconds: -30 s is a minute behind, not none.
+    assert _zone_name(timezone(timedelta(seconds=-30))) == "-00:01"
+    assert _zone_name(timezone(timedelta(seconds=90))) == "+00:01"
+
+
 def test_a_zone_without_an_offset_is_named_utc_plus_nothing() -> None:
     assert _zone_name(_NoOffset()) == "+00:00"
     assert _zone_name(None) is None

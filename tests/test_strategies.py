@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 import irs_grammar as irs
 from irs_grammar import strategies
 from irs_grammar.reference import parse_with_lark
+from irs_grammar.request import MAX_AMOUNT, InquiryRequest
 from tests.reach import reached
 
 # Derandomized: how small a search shrinks to must not depend on the run (it did, 1 run in 6).
@@ -144,3 +145,21 @@ ENDINGS: dict[str, Callable[[str], bool]] = {
 def test_transaction_lines_reach_each_line_ending(ending: Callable[[str], bool]) -> None:
     found = find(strategies.transaction_lines(), ending, settings=REACH)
     irs.parse_transaction(found)  # raises if it is not a reply
+
+
+REQUEST_CORNERS: dict[str, Callable[[InquiryRequest], bool]] = {
+    "an amount of 0": lambda r: r.amount == 0,
+    "the largest amount": lambda r: r.amount == MAX_AMOUNT,
+    "a selling price of 0": lambda r: r.selling_price == 0,
+    "the largest selling price": lambda r: r.selling_price == MAX_AMOUNT,
+    "no idrs": lambda r: r.idrs == "",
+    "a ref_id holding '&'": lambda r: "&" in r.ref_id,
+    "a destination holding '='": lambda r: "=" in r.to,
+    "a pin holding non-ASCII": lambda r: not r.pin.isascii(),
+}
+
+
+@pytest.mark.parametrize("corner", REQUEST_CORNERS.values(), ids=REQUEST_CORNERS.keys())
+def test_inquiry_requests_reach_their_corners(corner: Callable[[InquiryRequest], bool]) -> None:
+    found = find(strategies.inquiry_requests(), corner, settings=REACH)
+    assert InquiryRequest.from_url(found.to_url("https://b2b.example")) == found

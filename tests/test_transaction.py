@@ -578,6 +578,7 @@ T = "1111-2222-3333-4444-5555"
         (f"{T}/BUDI/R1/ 1300 VA /12.5 KWH ", "R1", 1300, "12.5"),
         (f"{T}/BUDI/R1/0450/7", "R1", 450, "7"),  # no unit at all
         (f"{T}/BUDI/\tR1/900VA/1", "\tR1", 900, "1"),  # only spaces are cut: a tab stays
+        (f"{T}/BUDI/XR1X/900VA/1", "XR1X", 900, "1"),  # and only spaces
     ],
 )
 def test_pln_token_spellings_written_by_hand(serial: str, tariff: str, power_va: int, kwh: str) -> None:
@@ -594,6 +595,9 @@ def test_pln_token_spellings_written_by_hand(serial: str, tariff: str, power_va:
         f"{T}/BUDI/R1/900\tVA/1",
         f"{T}/BUDI/R1/900VA/1\tKWH",
         f"{T}/BUDI/R1/900V/1",
+        f"{T}/BUDI/R1/X900VA/1",  # only spaces are cut around a number
+        f"{T}/BUDI/R1/900XVA/1",
+        f"{T}/BUDI/R1/900VAX/1",
     ],
 )
 def test_only_spaces_surround_the_numbers_of_a_pln_token(serial: str) -> None:
