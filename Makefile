@@ -91,7 +91,7 @@ mutation: $(STAMP)
 	rm -rf mutants
 	HYPOTHESIS_PROFILE=mutation IRS_GRAMMAR_CLI_IN_PROCESS=1 \
 	  $(BIN)/python -m tests.mutation run --max-children $(or $(JOBS),2)
-	$(BIN)/python -m tests.mutation results
+	$(BIN)/python -m tests.mutation.report
 
 # The terminal patterns the fast path reads without Lark (committed; a test holds them to the grammars).
 terminals: $(STAMP)
