@@ -735,32 +735,46 @@ class Served:
         monkeypatch.setattr(testing, "make_server", on_a_free_port)
 
     def run(self, args: list[str], client: Callable[[int], None]) -> int:
-        """The exit status; `client` gets the port once the server is bound."""
+        """The exit status; `client` gets the port once the server is bound.
+
+        The Ctrl-C is Python's: a process that ignores SIGINT (a test runner's
+        worker may) gets the default handler back for the call. If main()
+        returns first, nothing waits for a server that will not come.
+        """
         import _thread
 
         from irs_grammar.cli import main
 
         failures: list[BaseException] = []
+        returned = threading.Event()
 
         def beside() -> None:
             try:
                 deadline = time.monotonic() + 30
-                while not self.servers and time.monotonic() < deadline:
+                while not self.servers and not returned.is_set() and time.monotonic() < deadline:
                     time.sleep(0.01)
-                client(self.servers[0].server_port)  # connections wait in the backlog until it serves
+                if self.servers:
+                    client(self.servers[0].server_port)  # connections wait in the backlog until it serves
             except BaseException as e:
                 failures.append(e)
             finally:
-                _thread.interrupt_main()
+                if not returned.is_set():
+                    _thread.interrupt_main()
 
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
         thread = threading.Thread(target=beside)
-        thread.start()
         try:
-            status = main(["serve", *args])
-            thread.join()
-        except KeyboardInterrupt:  # main() had returned before the Ctrl-C came
-            thread.join()
-            status = -1
+            thread.start()
+            try:
+                status = main(["serve", *args])
+                returned.set()
+                thread.join()
+            except KeyboardInterrupt:  # main() had returned before the Ctrl-C came
+                returned.set()
+                thread.join()
+                status = -1
+        finally:
+            signal.signal(signal.SIGINT, previous)
         if failures:
             raise failures[0]
         return status
