@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -34,5 +35,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _caches_under_mutation() -> None:
+def _caches_under_mutation() -> Iterator[None]:
     caches.before_test()
+    lift = caches.limit_wall_clock()
+    yield
+    lift()

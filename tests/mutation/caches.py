@@ -11,7 +11,9 @@ for mutants of irs_grammar.grammar, the one module they are built from.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from collections.abc import Callable
 
 PARSERS = ("irs_grammar.grammar", "parser_for")
 
@@ -45,3 +47,26 @@ def before_session() -> None:
 def before_test() -> None:
     if mutant_under_test() == "stats":
         empty_caches(parsers=False)
+
+
+# A mutant that blocks for good (a server never shut down, a join that never returns) would hold
+# its worker for ever: mutmut's limit counts CPU time, and a blocked process uses none.
+TEST_WALL_CLOCK_LIMIT = 120.0
+
+
+def _too_long(signum: int, frame: object) -> None:
+    raise TimeoutError(f"a test under a mutant ran past {TEST_WALL_CLOCK_LIMIT:.0f} s: the mutant blocks")
+
+
+def limit_wall_clock() -> Callable[[], None]:
+    """In a mutant's process, a test that runs past the limit fails; returns what lifts the limit."""
+    if mutant_under_test() in ("", "stats", "fail"):
+        return lambda: None
+    previous = signal.signal(signal.SIGALRM, _too_long)
+    signal.setitimer(signal.ITIMER_REAL, TEST_WALL_CLOCK_LIMIT)
+
+    def lift() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    return lift
