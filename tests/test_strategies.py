@@ -153,6 +153,7 @@ REQUEST_CORNERS: dict[str, Callable[[InquiryRequest], bool]] = {
     "a selling price of 0": lambda r: r.selling_price == 0,
     "the largest selling price": lambda r: r.selling_price == MAX_AMOUNT,
     "no idrs": lambda r: r.idrs == "",
+    "an idrs holding '%'": lambda r: "%" in r.idrs,
     "a ref_id holding '&'": lambda r: "&" in r.ref_id,
     "a destination holding '='": lambda r: "=" in r.to,
     "a pin holding non-ASCII": lambda r: not r.pin.isascii(),

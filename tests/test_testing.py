@@ -780,6 +780,20 @@ class Served:
         return status
 
 
+class _FlushRecorder:
+    """A standard output that tells what was flushed from what was only written."""
+
+    def __init__(self) -> None:
+        self.written = self.flushed = ""
+
+    def write(self, text: str) -> int:
+        self.written += text
+        return len(text)
+
+    def flush(self) -> None:
+        self.flushed = self.written
+
+
 def test_serve_in_process_prints_the_url_answers_and_stops_on_ctrl_c(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -792,8 +806,13 @@ def test_serve_in_process_prints_the_url_answers_and_stops_on_ctrl_c(
     served = Served(monkeypatch)
     seen: list[str] = []
 
+    out = _FlushRecorder()
+    monkeypatch.setattr(sys, "stdout", out)
+
     def client(port: int) -> None:
         url = f"http://127.0.0.1:{port}"
+        # a script reads the URL while the server runs: it must be flushed by then
+        assert out.flushed == f"{url}\n"
         theirs = FakeIRS(client_id="mine", client_secret="hush", idrs="ID9", pin="654321")
         buy = theirs.buy_request("MXD17", "48429495", ref_id="in-process").to_url(url)
         seen.extend(transaction(post(buy)).status for _ in range(2))
@@ -804,13 +823,13 @@ def test_serve_in_process_prints_the_url_answers_and_stops_on_ctrl_c(
             seen.append(transaction(post(wrong.buy_request("MXD17", "1").to_url(url))).status)
 
     status = served.run(["--port", "0", "--seed", "4", "--balance", "30000", "--log", str(log)], client)
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     assert status == 130
     assert seen == ["INPROGRESS", "SUCCESS", "FAILED", "FAILED"]  # the secret and the pin are checked
     app, host, port = served.asked[0]
     assert (host, port, app.seed, app.balance) == ("127.0.0.1", 0, 4, 30000 - 18800)
     assert app.idrs == "ID9"  # the fake's requests carry it
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+\n", out)
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+\n", out.flushed)
     assert err == "irs-grammar: serving the fake IRS endpoint (Ctrl-C to stop)\nirs-grammar: interrupted\n"
     assert [r.valid for r in irs.validate(log)] == [True] * 4
 

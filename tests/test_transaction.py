@@ -737,3 +737,18 @@ def test_a_bare_details_part_that_would_not_read_back_is_refused_saying_why(text
     with pytest.raises(irs.SerializeError) as refused:
         irs.serialize(reply)
     assert (refused.value.field, str(refused.value)) == ("REASON", message)
+
+
+def test_from_dict_reads_every_name_after_details_too() -> None:
+    data = {
+        "REF_ID": "1",
+        "PRODUCT_CODE": "A",
+        "STATUS": "FAILED",
+        "DETAILS": "Nomor salah",
+        "SERIAL_NUMBER": "9",  # after DETAILS: still read, and a bare details part must stand alone
+        "TRANSACTION_ID": "-",
+        "CURRENT_TIMESTAMP": "12:00:00.000000 01/01/2025",
+    }
+    with pytest.raises(ValueError, match="bare_details") as refused:
+        TransactionResponse.from_dict(data)
+    assert str(refused.value) == "bare_details: a bare details part is the reply's only detail, its REASON"
