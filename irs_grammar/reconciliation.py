@@ -530,11 +530,11 @@ def _rupiah(amount: int) -> str:
 
 
 def _signed(amount: int) -> str:
-    return ("+" if amount > 0 else "-") + _rupiah(abs(amount))
+    return f"{amount:+,}".replace(",", ".")
 
 
 def _duration(age: timedelta) -> str:
-    minutes = int(age.total_seconds() // 60)
+    minutes = age // timedelta(minutes=1)
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
 
 

@@ -16,7 +16,7 @@ that `68.902` is sixty-eight thousand rupiah or that `01/11/2024` is day first.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import tzinfo
+from datetime import timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from .model import CUSTNAME, CUSTNUM, POWERCAPACITY, PRICE, REASON, InquiryResponse, error_code_of
@@ -202,6 +202,6 @@ def _zone_name(tz: tzinfo | None) -> str | None:
     if isinstance(key, str):
         return key
     offset = tz.utcoffset(None)  # a fixed offset's; a zone that varies has a key (above)
-    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    minutes = 0 if offset is None else offset // timedelta(minutes=1)
     sign = "+" if minutes >= 0 else "-"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

@@ -198,7 +198,7 @@ def grammar_lines() -> st.SearchStrategy[str]:
     property checks.
     """
     explicit: dict[str, st.SearchStrategy[Any]] = {
-        "TIME": st.times().map(lambda t: format_timestamp(datetime.combine(date(2000, 1, 1), t))[:15]),
+        "TIME": st.times().map(lambda t: format_timestamp(datetime.combine(date.min, t))[:15]),
         "DATE": st.dates().map(lambda d: format_timestamp(datetime.combine(d, time()))[16:]),
     }
     return from_lark(inquiry_parser(), explicit=explicit)
