@@ -312,3 +312,17 @@ def test_credentials_longer_than_4096_characters_are_refused_by_name() -> None:
         2,
         "irs-grammar: --selling-price is required for the inquiry (or give --buy)\n",
     )
+
+
+@pytest.mark.parametrize(("encoding", "product"), [("utf-8", '"PLNé": 1'), ("ascii", '"PLN\\u00e9": 1')])
+def test_the_json_summary_escapes_as_the_errors_do(
+    encoding: str, product: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = _Stream(encoding)
+    monkeypatch.setattr(sys, "stdout", out)
+    sink = ErrorSink(json_format=True, limit=None)
+    summary = Summary(lines=1, valid=1)
+    summary.products["PLNé"] = 1
+    sink.finish(summary)
+    assert product in out.getvalue()
+    assert json.loads(out.getvalue())["products"] == {"PLNé": 1}

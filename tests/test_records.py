@@ -9,6 +9,7 @@ inquiry sample is dated 12/11/2024, day first: 12 November.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -24,7 +25,7 @@ from hypothesis import given
 
 import irs_grammar as irs
 from irs_grammar import strategies
-from irs_grammar.records import COLUMNS, SCHEMA, _zone_name, batch_to_table, to_record
+from irs_grammar.records import COLUMNS, SCHEMA, _zone_name, arrow_schema, batch_to_table, to_record
 from tests import command
 from tests.corpus import CORPUS
 from tests.reach import reached
@@ -359,3 +360,59 @@ def test_batch_records_number_lines_from_one_by_default() -> None:
     lines = ["x", "R#A. PRICE: 5. @12:00:00.000000 01/01/2025"]
     assert [record["line"] for record in batch_records(lines)] == [2]
     assert [record["line"] for record in batch_records(lines, first=10)] == [11]
+
+
+def test_the_arrow_types_are_the_documented_ones() -> None:
+    # SCHEMA's type names, written out: "list<struct<key: string, value: string>>" for extra.
+    # (Arrow itself names a list's element "item".)
+    shown = {field.name: str(field.type).replace("list<item: ", "list<") for field in arrow_schema()}
+    assert shown == {name: kind for name, kind, _ in SCHEMA}
+
+
+def test_arrow_without_pyarrow_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(ImportError) as missing:
+        arrow_schema()
+    assert str(missing.value) == "pyarrow is needed for Parquet and Arrow: pip install 'irs-grammar[parquet]'"
+
+
+def test_parquet_is_renamed_from_a_partial_file_when_complete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from irs_grammar.cli import main
+
+    out = tmp_path / "x.parquet"
+    renamed: list[tuple[str, str]] = []
+    real = os.replace
+
+    def replace(source: str, target: str) -> None:
+        renamed.append((str(source), str(target)))
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert main(["parse", "--format", "parquet", "-o", str(out), str(LOG)]) == 1
+    assert renamed == [(f"{out}.partial", str(out))]
+
+
+def test_parquet_onto_a_directory_is_one_line_and_leaves_no_partial_file(tmp_path: Path) -> None:
+    target = tmp_path / "a-directory"
+    target.mkdir()
+    result = command.run("parse", "--format", "parquet", "-o", str(target), str(LOG))
+    # line 14 of the log is not a reply (as above); then the rename fails
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == f"irs-grammar: {target}: Is a directory"
+    assert [p.name for p in tmp_path.iterdir()] == ["a-directory"]
+
+
+def test_a_full_batch_of_parquet_keeps_the_zone(tmp_path: Path) -> None:
+    log = tmp_path / "many.log"
+    log.write_text("R#A. PRICE: 7. @12:00:00.000000 01/01/2025\n" * 10_001, encoding="utf-8")
+    out = tmp_path / "many.parquet"
+    assert (
+        command.run("parse", "--tz", "+07:00", "--format", "parquet", "-o", str(out), str(log)).returncode
+        == 0
+    )
+    column = pq.read_table(out).column("CURRENT_TIMESTAMP")
+    assert (len(column), column.type.tz) == (10_001, "+07:00")
+    noon = datetime(2025, 1, 1, 12, tzinfo=timezone(timedelta(hours=7)))
+    assert column.to_pylist()[0] == column.to_pylist()[-1] == noon

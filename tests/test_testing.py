@@ -1098,3 +1098,15 @@ def test_a_bad_balance_on_a_failed_buy_and_a_balance_never_below_zero() -> None:
     low = bought(fake, "DN1", "0822", "f2")
     assert (low.status, low.balance) == ("SUCCESS", Balance("5.000", "1.178", "0"))  # 3,822 - 1,000,000: 0
     assert fake.balance == 5_000 - 1_178
+
+
+def test_make_server_binds_a_free_loopback_port_by_default() -> None:
+    from irs_grammar.testing import make_server
+
+    first, second = make_server(FakeIRS()), make_server(FakeIRS())
+    try:
+        assert first.server_address[0] == second.server_address[0] == "127.0.0.1"
+        assert first.server_port != second.server_port  # each its own free port
+    finally:
+        first.server_close()
+        second.server_close()
