@@ -308,6 +308,8 @@ class TransactionResponse(FieldLookup, Unread):
             fields.append((REASON, reason))
         amounts = None
         if balance is not None:
+            if len(balance) != len(BALANCE_NAMES):
+                raise ValueError("balance: three amounts, before, deduction and after")
             for name, amount in zip(BALANCE_NAMES, balance, strict=True):
                 if isinstance(amount, bool) or not isinstance(amount, int):
                     raise TypeError(f"{name} must be an int, not {type(amount).__name__}")

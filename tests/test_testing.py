@@ -1110,3 +1110,7 @@ def test_make_server_binds_a_free_loopback_port_by_default() -> None:
     finally:
         first.server_close()
         second.server_close()
+
+
+def test_a_buy_request_asks_no_amount_by_default() -> None:
+    assert FakeIRS().buy_request("DN1", "0811").amount == 0

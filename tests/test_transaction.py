@@ -20,7 +20,7 @@ import irs_grammar as irs
 from irs_grammar import TransactionResponse, TransactionStatus, strategies
 from irs_grammar.grammar import TRANSACTION_GRAMMAR, build_parser, terminal_pattern
 from irs_grammar.pln import read_pln_token
-from irs_grammar.transaction import rupiah
+from irs_grammar.transaction import Balance, rupiah
 from tests.command import run
 from tests.corpus import CORPUS, case_id, load
 from tests.reach import deep, reached
@@ -752,3 +752,35 @@ def test_from_dict_reads_every_name_after_details_too() -> None:
     with pytest.raises(ValueError, match="bare_details") as refused:
         TransactionResponse.from_dict(data)
     assert str(refused.value) == "bare_details: a bare details part is the reply's only detail, its REASON"
+
+
+def build_with_balance(balance: Any) -> TransactionResponse:
+    return TransactionResponse.build(
+        ref_id="1", product_code="A", status="SUCCESS", timestamp=MOMENT, balance=balance
+    )
+
+
+UP_TO_18_DIGITS = "999,999,999,999,999,999 (at most 18 digits)"
+
+
+def test_build_takes_a_balance_of_three_whole_amounts_up_to_18_digits() -> None:
+    largest = 10**18 - 1
+    assert build_with_balance((largest, 0, largest)).balance == Balance(
+        "999.999.999.999.999.999", "0", "999.999.999.999.999.999"
+    )
+    for balance, error, message in (
+        ((1, 2), ValueError, "balance: three amounts, before, deduction and after"),
+        ((1, 2, 3, 4), ValueError, "balance: three amounts, before, deduction and after"),
+        ((True, 0, 1), TypeError, "BALANCE_BEFORE must be an int, not bool"),
+        ((1, 1.5, 0), TypeError, "DEDUCTION must be an int, not float"),
+        ((1, 0, "1"), TypeError, "BALANCE_AFTER must be an int, not str"),
+        (
+            (largest + 1, 0, 0),
+            ValueError,
+            "BALANCE_BEFORE must be 0 to 999,999,999,999,999,999 (at most 18 digits)",
+        ),
+        ((1, -1, 2), ValueError, "DEDUCTION must be 0 to 999,999,999,999,999,999 (at most 18 digits)"),
+    ):
+        with pytest.raises(error) as refused:
+            build_with_balance(balance)
+        assert str(refused.value) == message
