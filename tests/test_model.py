@@ -269,3 +269,14 @@ def test_a_name_the_package_has_not_is_the_usual_attribute_error() -> None:
     with pytest.raises(AttributeError) as missing:
         irs_grammar.nope  # noqa: B018
     assert str(missing.value) == "module 'irs_grammar' has no attribute 'nope'"
+
+
+def test_build_takes_the_largest_price() -> None:
+    from datetime import datetime
+
+    from irs_grammar.model import MAX_AMOUNT
+
+    reply = InquiryResponse.build(price=MAX_AMOUNT, timestamp=datetime(2024, 1, 1))
+    assert reply.price == MAX_AMOUNT == 10**18 - 1
+    with pytest.raises(ValueError, match="PRICE"):
+        InquiryResponse.build(price=MAX_AMOUNT + 1, timestamp=datetime(2024, 1, 1))

@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -1114,3 +1114,49 @@ def test_make_server_binds_a_free_loopback_port_by_default() -> None:
 
 def test_a_buy_request_asks_no_amount_by_default() -> None:
     assert FakeIRS().buy_request("DN1", "0811").amount == 0
+
+
+def test_not_an_endpoint_and_not_a_post_say_so() -> None:
+    app = FakeIRS()
+    replies: list[tuple[str, list[tuple[str, str]], bytes]] = []
+
+    def call(environ: dict[str, Any]) -> None:
+        setup_testing_defaults(environ)
+        seen: list[tuple[str, list[tuple[str, str]]]] = []
+        body = b"".join(app(environ, lambda status, headers: seen.append((status, headers))))
+        replies.append((*seen[0], body))
+
+    call({"REQUEST_METHOD": "POST", "PATH_INFO": "/v1/irs/other", "wsgi.input": BytesIO()})
+    call({"REQUEST_METHOD": "POST", "wsgi.input": BytesIO()})  # no PATH_INFO at all
+    call({"REQUEST_METHOD": "GET", "PATH_INFO": "/v1/irs/buy", "wsgi.input": BytesIO()})
+    for status, _, body in replies[:2]:
+        assert (status, body) == ("404 Not Found", b"not an IRS endpoint: POST .../v1/irs/inquiry or buy")
+    status, headers, body = replies[2]
+    assert (status, body, ("Allow", "POST") in headers) == ("405 Method Not Allowed", b"use POST", True)
+
+
+@pytest.mark.parametrize("count", [65, 1000])
+def test_a_request_of_too_many_parameters_is_refused_not_a_crash(count: int) -> None:
+    app = FakeIRS()
+    query = "&".join(f"x{n}=1" for n in range(count))
+    for path in ("/v1/irs/inquiry", "/v1/irs/buy"):
+        status, body = call_wsgi(app, path, query)
+        assert status == "200 OK"
+        assert "is not a parameter of" in parse_reply(body).to_dict()["REASON"]
+
+
+@pytest.mark.parametrize("times", [2, 3])
+def test_a_fault_acts_on_exactly_times_requests(times: int) -> None:
+    app = FakeIRS()
+    app.add_fault(Fault.http_error(503), times=times)
+    query = app.inquiry_request("DN1", "0811").to_url("http://fake").split("?", 1)[1]
+    statuses = [call_wsgi(app, "/v1/irs/inquiry", query)[0] for _ in range(times + 2)]
+    assert statuses == ["503 Fault"] * times + ["200 OK"] * 2
+
+
+def test_the_clock_moves_a_microsecond_when_the_wall_clock_does_not() -> None:
+    fixed = datetime(2024, 12, 1, 10, 0, 0)
+    app = FakeIRS(clock=lambda: fixed)
+    query = app.inquiry_request("DN1", "0811").to_url("http://fake").split("?", 1)[1]
+    moments = [inquiry(call_wsgi(app, "/v1/irs/inquiry", query)[1]).timestamp for _ in range(3)]
+    assert moments == [fixed, fixed + timedelta(microseconds=1), fixed + timedelta(microseconds=2)]
