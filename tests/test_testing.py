@@ -1133,6 +1133,43 @@ def test_not_an_endpoint_and_not_a_post_say_so() -> None:
         assert (status, body) == ("404 Not Found", b"not an IRS endpoint: POST .../v1/irs/inquiry or buy")
     status, headers, body = replies[2]
     assert (status, body, ("Allow", "POST") in headers) == ("405 Method Not Allowed", b"use POST", True)
+    for _, headers, body in replies:
+        assert headers[:2] == [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+        ]
+
+
+def test_a_query_that_is_not_utf8_or_missing_is_refused_by_the_reader() -> None:
+    app = FakeIRS()
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/v1/irs/inquiry",
+        "wsgi.input": BytesIO(),
+    }
+    setup_testing_defaults(environ)
+    environ.pop("QUERY_STRING", None)
+    body = b"".join(app(environ, lambda status, headers: None)).decode()
+    assert inquiry(body).reason == "client_id: missing from the url"
+    # a byte that is not UTF-8 (WSGI passes the query as latin-1): named by field, never shown
+    url = app.inquiry_request("DN1", "0811").to_url("http://fake").replace("to=0811", "to=08\udcff11")
+    status, body = call_wsgi(app, "/v1/irs/inquiry", url.split("?", 1)[1])
+    assert status == "200 OK"
+    assert inquiry(body).reason == "to: holds a line break, a control character or a lone surrogate"
+
+
+def test_a_scripted_http_error_and_a_drop_say_what_they_are() -> None:
+    app = FakeIRS()
+    query = app.inquiry_request("DN1", "0811").to_url("http://fake").split("?", 1)[1]
+    app.add_fault(Fault.http_error(502), call=1)
+    assert call_wsgi(app, "/v1/irs/inquiry", query) == (
+        "502 Fault",
+        "a scripted HTTP error from the fake IRS",
+    )
+    app.add_fault(Fault.drop(), call=2)
+    with pytest.raises(ConnectionDropped) as dropped:
+        call_wsgi(app, "/v1/irs/inquiry", query)
+    assert str(dropped.value) == "call 2: dropped as scripted"
 
 
 @pytest.mark.parametrize("count", [65, 1000])
