@@ -9,6 +9,7 @@ unless the test is about repetition.
 from __future__ import annotations
 
 import http.client
+import inspect
 import itertools
 import os
 import re
@@ -21,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -1197,3 +1198,30 @@ def test_the_clock_moves_a_microsecond_when_the_wall_clock_does_not() -> None:
     query = app.inquiry_request("DN1", "0811").to_url("http://fake").split("?", 1)[1]
     moments = [inquiry(call_wsgi(app, "/v1/irs/inquiry", query)[1]).timestamp for _ in range(3)]
     assert moments == [fixed, fixed + timedelta(microseconds=1), fixed + timedelta(microseconds=2)]
+
+
+def test_the_fakes_documented_defaults() -> None:
+    # docs/testing.md: seed 0, the machine's time in WIB (UTC+7), the last 10,000 replies kept.
+    fake = FakeIRS()
+    assert fake.seed == 0
+    query = fake.inquiry_request("DN1", "0811").to_url("http://fake").split("?", 1)[1]
+    stamped = inquiry(call_wsgi(fake, "/v1/irs/inquiry", query)[1]).timestamp
+    wib_now = datetime.now(timezone(timedelta(hours=7))).replace(tzinfo=None)
+    assert abs(stamped - wib_now) < timedelta(minutes=1)
+    assert inspect.signature(FakeIRS).parameters["history"].default == 10_000
+    kept = FakeIRS(history=3)
+    for _ in range(5):
+        call_wsgi(kept, "/v1/irs/inquiry", query)
+    assert len(kept.replies) == 3
+
+
+def test_catalogue_prices_are_checked() -> None:
+    FakeIRS(catalogue=[Product("FREE", 0), Product("DEAR", 10**15)])  # the edges are taken
+    for price, error, message in (
+        (-1, ValueError, "catalogue: the price of X: must be 0 to 1000000000000000"),
+        (10**15 + 1, ValueError, "catalogue: the price of X: must be 0 to 1000000000000000"),
+        (1.0, TypeError, "catalogue: the price of X: must be an int, not float"),
+    ):
+        with pytest.raises(error) as refused:
+            FakeIRS(catalogue=[Product("X", price)])  # type: ignore[arg-type]
+        assert str(refused.value) == message
