@@ -1225,3 +1225,18 @@ def test_catalogue_prices_are_checked() -> None:
         with pytest.raises(error) as refused:
             FakeIRS(catalogue=[Product("X", price)])  # type: ignore[arg-type]
         assert str(refused.value) == message
+
+
+def test_the_fakes_other_arguments_are_checked() -> None:
+    assert FakeIRS().url is None  # not running
+    FakeIRS(history=1, balance=0)
+    FakeIRS(history=10**7, balance=10**15)  # the edges are taken
+    for kwargs, error, message in (
+        ({"history": 0}, ValueError, "history: must be 1 to 10000000"),
+        ({"history": 10**7 + 1}, ValueError, "history: must be 1 to 10000000"),
+        ({"history": "5"}, TypeError, "history: must be an int, not str"),
+        ({"balance": -1}, ValueError, "balance: must be 0 to 1000000000000000"),
+    ):
+        with pytest.raises(error) as refused:
+            FakeIRS(**kwargs)
+        assert str(refused.value) == message
