@@ -380,3 +380,62 @@ def test_repr_and_redacted_url_exactly() -> None:
         "https://b2b.example/v1/irs/buy?client_id=c%2F1&client_secret=***&idrs=ID%20RS&pin=***"
         "&product_code=PLN20&ref_id=r%201&to=08%2F17%26x%3D1&amount=20500"
     )
+
+
+# -- every refusal of a base URL and of a URL read back, with its message --------------------------
+
+INQUIRY_PATH = "https://b2b.example/v1/irs/inquiry"
+
+
+@pytest.mark.parametrize(
+    ("base", "message"),
+    [
+        ("https://b2b.example/a b", "base_url: holds a space or a control character"),
+        ("https://b2b.example/\x7f", "base_url: holds a space or a control character"),
+        ("ftp://b2b.example", "base_url: must be http(s)://host[/path]"),
+        ("https://", "base_url: must be http(s)://host[/path]"),
+        ("https://b2b.example?x=1", "base_url: must not hold a query or a fragment"),
+        ("https://b2b.example#top", "base_url: must not hold a query or a fragment"),
+        ("https://b2b.example/?", "base_url: must not hold a query or a fragment"),  # an empty query
+        ("https://b2b.example/#", "base_url: must not hold a query or a fragment"),
+        ("https://user@b2b.example", "base_url: must not hold credentials (user:password@)"),
+        ("https://:pw@b2b.example", "base_url: must not hold credentials (user:password@)"),
+    ],
+)
+def test_each_bad_base_url_is_named(base: str, message: str) -> None:
+    with pytest.raises(ValueError, match=r"^base_url: ") as refused:
+        ovo().to_url(base)
+    assert str(refused.value) == message
+
+
+def test_a_base_url_loses_its_trailing_slashes_and_must_be_a_str() -> None:
+    assert ovo().to_url("https://b2b.example///").startswith("https://b2b.example/v1/irs/inquiry?")
+    with pytest.raises(TypeError) as refused:
+        ovo().to_url(b"https://b2b.example")  # type: ignore[arg-type]
+    assert str(refused.value) == "base_url must be a str, not bytes"
+
+
+def test_every_value_is_percent_encoded_the_slash_too() -> None:
+    assert "&to=08%2F17&" in ovo(to="08/17").to_url(BASE)
+
+
+def test_from_url_reads_a_raw_question_mark_or_equals_sign_inside_a_value() -> None:
+    url = ovo().to_url(BASE).replace("to=081000000001", "to=0810?00=0001")
+    assert InquiryRequest.from_url(url).to == "0810?00=0001"
+
+
+@pytest.mark.parametrize(
+    ("url", "error", "message"),
+    [
+        (b"https://b2b.example/v1/irs/inquiry?x=1", TypeError, "url must be a str, not bytes"),
+        (INQUIRY_PATH + "?client_id=1#f", ValueError, "url: must not hold a fragment ('#')"),
+        (INQUIRY_PATH, ValueError, "client_id: missing from the url"),
+        (INQUIRY_PATH + "?", ValueError, "client_id: missing from the url"),
+        (INQUIRY_PATH + "?client_id", ValueError, "url: query part 1 has no '='"),
+        (INQUIRY_PATH + "?client_id=1&&", ValueError, "url: query part 2 has no '='"),
+    ],
+)
+def test_each_url_from_url_refuses_is_named(url: Any, error: type[Exception], message: str) -> None:
+    with pytest.raises(error) as refused:
+        InquiryRequest.from_url(url)
+    assert str(refused.value) == message
