@@ -835,45 +835,40 @@ def test_serve_in_process_prints_the_url_answers_and_stops_on_ctrl_c(
     assert [r.valid for r in irs.validate(log)] == [True] * 4
 
 
-@pytest.mark.parametrize(("host", "shown"), [("::1", "[::1]"), ("localhost", "localhost")])
-def test_serve_in_process_on_other_loopback_names(
-    host: str, shown: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+SERVING = "irs-grammar: serving the fake IRS endpoint (Ctrl-C to stop)\n"
+OFF_LOOPBACK = "irs-grammar: listening on 127.0.0.2: reachable from other machines\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "shown", "port", "warning"),
+    [
+        (["--host", "::1", "--port", "0"], "[::1]", 0, ""),
+        (["--host", "localhost", "--port", "0"], "localhost", 0, ""),
+        (["--host", "127.0.0.2"], "127.0.0.2", 8080, OFF_LOOPBACK),  # the default port, asked
+    ],
+)
+def test_serve_in_process_on_each_kind_of_host(
+    args: list[str],
+    shown: str,
+    port: int,
+    warning: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     served = Served(monkeypatch)
     answers: list[int] = []
 
-    def client(port: int) -> None:
-        url = f"http://{shown}:{port}"
+    def client(bound: int) -> None:
+        url = f"http://{shown}:{bound}"
         answers.append(inquiry(post(FakeIRS().inquiry_request("DN1", "0817345544").to_url(url))).price or 0)
 
-    assert served.run(["--host", host, "--port", "0"], client) == 130
+    assert served.run(args, client) == 130
     out, err = capsys.readouterr()
+    app, _, asked_port = served.asked[0]
+    assert (asked_port, app.seed, app.balance) == (port, 0, 100_000_000)  # the defaults
     assert answers == [1178]
     assert re.fullmatch(rf"http://{re.escape(shown)}:\d+\n", out)
-    assert err == "irs-grammar: serving the fake IRS endpoint (Ctrl-C to stop)\nirs-grammar: interrupted\n"
-
-
-def test_serve_in_process_defaults_and_a_warning_off_loopback(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    served = Served(monkeypatch)
-    answers: list[int] = []
-
-    def client(port: int) -> None:
-        url = f"http://127.0.0.2:{port}"
-        answers.append(inquiry(post(FakeIRS().inquiry_request("DN1", "0817345544").to_url(url))).price or 0)
-
-    status = served.run(["--host", "127.0.0.2"], client)
-    out, err = capsys.readouterr()
-    app, host, port = served.asked[0]
-    assert (status, host, port, app.seed, app.balance) == (130, "127.0.0.2", 8080, 0, 100_000_000)
-    assert answers == [1178]
-    assert re.fullmatch(r"http://127\.0\.0\.2:\d+\n", out)
-    assert err == (
-        "irs-grammar: listening on 127.0.0.2: reachable from other machines\n"
-        "irs-grammar: serving the fake IRS endpoint (Ctrl-C to stop)\n"
-        "irs-grammar: interrupted\n"
-    )
+    assert err == warning + SERVING + "irs-grammar: interrupted\n"
 
 
 def test_serve_refusals_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
