@@ -439,3 +439,20 @@ def test_each_url_from_url_refuses_is_named(url: Any, error: type[Exception], me
     with pytest.raises(error) as refused:
         InquiryRequest.from_url(url)
     assert str(refused.value) == message
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x00", "\ud800"])
+def test_line_and_paragraph_separators_are_refused_in_any_value(separator: str) -> None:
+    with pytest.raises(ValueError, match=r"^idrs: ") as refused:
+        ovo(idrs=f"ID{separator}RS")
+    assert str(refused.value) == "idrs: holds a line break, a control character or a lone surrogate"
+
+
+def test_a_value_of_the_wrong_type_is_named_with_its_type() -> None:
+    for changes, message in (
+        ({"amount": "1"}, "amount: must be an int, not str"),
+        ({"client_id": 1}, "client_id: must be a str, not int"),
+    ):
+        with pytest.raises(TypeError) as refused:
+            ovo(**changes)
+        assert str(refused.value) == message

@@ -334,3 +334,17 @@ def test_workers_leave_ctrl_c_and_termination_to_the_command(monkeypatch: pytest
     monkeypatch.setattr(signal, "signal", lambda signum, handler: done.append((signum, handler)))
     _quiet_worker()  # what each worker process runs first
     assert done == ["setpgrp", (signal.SIGINT, signal.SIG_IGN), (signal.SIGTERM, signal.SIG_DFL)]
+
+
+def test_the_text_summary_counts_inquiries_when_there_are_any_or_nothing_else() -> None:
+    assert (
+        irs.Summary().text() == "lines: 0 (valid 0, invalid 0, blank 0)\ninquiries: 0 (succeeded 0, failed 0)"
+    )
+    buys = irs.Summary()
+    for result in irs.validate(
+        ["R#1 A FAILED. TRXID: -. SISA SALDO: 1.000 - 500 = 500 @12:00:00.000000 01/01/2025"]
+    ):
+        buys.add(result)
+    assert buys.text() == (
+        "lines: 1 (valid 1, invalid 0, blank 0)\ntransactions: 1 (FAILED 1), deducted 500\nby product: A 1"
+    )
