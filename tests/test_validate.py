@@ -9,6 +9,8 @@ import json
 import os
 import random
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -348,3 +350,69 @@ def test_the_text_summary_counts_inquiries_when_there_are_any_or_nothing_else() 
     assert buys.text() == (
         "lines: 1 (valid 1, invalid 0, blank 0)\ntransactions: 1 (FAILED 1), deducted 500\nby product: A 1"
     )
+
+
+# -- the workers' window, with a pool that runs each batch when its result is asked for -------------
+
+
+class _Pool:
+    """A multiprocessing pool stand-in: counts the batches handed out and not yet collected."""
+
+    def __init__(self, log: dict[str, Any], jobs: int, initializer: Any) -> None:
+        self.log = log
+        log.update(jobs=jobs, initializer=initializer, outstanding_at_submit=[], closed=False)
+        self.outstanding = 0
+
+    def apply_async(self, fn: Any, args: tuple[Any, ...]) -> Any:
+        self.log["outstanding_at_submit"].append(self.outstanding)
+        self.outstanding += 1
+        pool = self
+
+        class Result:
+            def get(self) -> Any:
+                pool.outstanding -= 1
+                return fn(*args)
+
+        return Result()
+
+    def close(self) -> None:
+        self.log["closed"] = True
+
+    def terminate(self) -> None:
+        self.log["terminated"] = True
+
+    def join(self) -> None:
+        pass
+
+
+def run_in_window(monkeypatch: pytest.MonkeyPatch, jobs: int, sizes: list[int]) -> dict[str, Any]:
+    import multiprocessing
+
+    from irs_grammar.lines import Overlong
+    from irs_grammar.validation import _in_workers, _quiet_worker
+
+    log: dict[str, Any] = {}
+
+    def get_context(method: str | None) -> Any:
+        log["method"] = method
+        return SimpleNamespace(Pool=lambda jobs, initializer: _Pool(log, jobs, initializer))
+
+    monkeypatch.setattr(multiprocessing, "get_context", get_context)
+    line: list[bytes | Overlong] = [b"R#A. @12:00:00.000000 01/01/2025\n"]
+    batches = iter([(n + 1, line, size) for n, size in enumerate(sizes)])
+    results = list(_in_workers(batches, False, jobs, 1 << 20))
+    assert [r.summary.valid for r in results] == [1] * len(sizes)  # every batch, in order
+    assert (log["method"], log["jobs"], log["initializer"]) == ("fork", jobs, _quiet_worker)
+    assert (log["closed"], log["terminated"]) == (True, True)
+    return log
+
+
+def test_at_most_twice_jobs_batches_are_in_flight(monkeypatch: pytest.MonkeyPatch) -> None:
+    log = run_in_window(monkeypatch, jobs=2, sizes=[1] * 12)
+    assert log["outstanding_at_submit"] == [0, 1, 2, 3, 4] + [4] * 7
+
+
+def test_at_most_32_mib_of_lines_are_in_flight(monkeypatch: pytest.MonkeyPatch) -> None:
+    log = run_in_window(monkeypatch, jobs=8, sizes=[16 << 20] * 6)
+    # two batches of 16 MiB fill the window (32 MiB is not past it); a third waits for the first
+    assert log["outstanding_at_submit"] == [0, 1, 2, 2, 2, 2]
