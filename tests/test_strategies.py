@@ -7,12 +7,14 @@ import subprocess
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 
 import irs_grammar as irs
 from irs_grammar import strategies
+from irs_grammar.pln import read_pln_token
 from irs_grammar.reference import parse_with_lark
 from irs_grammar.request import MAX_AMOUNT, InquiryRequest
 from tests.reach import reached
@@ -164,3 +166,54 @@ REQUEST_CORNERS: dict[str, Callable[[InquiryRequest], bool]] = {
 def test_inquiry_requests_reach_their_corners(corner: Callable[[InquiryRequest], bool]) -> None:
     found = find(strategies.inquiry_requests(), corner, settings=REACH)
     assert InquiryRequest.from_url(found.to_url("https://b2b.example")) == found
+
+
+def _pln_parts(serial: str) -> tuple[str, str, str, str, str]:
+    token, name, tariff, power, kwh = serial.split("/")
+    return token, name, tariff, power, kwh
+
+
+@given(strategies.pln_serials())
+def test_pln_serials_read_as_their_parts_or_as_no_token(serial: str) -> None:
+    # The oracle, by hand: a token of 20 digits (dashed in fours or not), a tariff, a power in VA
+    # (not W), kWh with a decimal point (not a comma); the name in capitals, as suppliers write it.
+    token, name, tariff, power, kwh = _pln_parts(serial)
+    assert re.fullmatch(r"[A-Z][A-Z .]{0,15}", name), serial
+    readable = (
+        re.fullmatch(r"[0-9]{4}(-[0-9]{4}){4}|[0-9]{20}", token) is not None
+        and tariff.strip(" ") != ""
+        and not power.endswith("W")
+        and not kwh.endswith(",5")
+    )
+    reached()
+    read = read_pln_token(serial)
+    if not readable:
+        assert read is None, serial
+        return
+    assert read is not None, serial
+    number = kwh.removesuffix(" KWH").removesuffix("KWH").removesuffix(" kWh")
+    assert read == irs.PlnToken(
+        token.replace("-", ""),
+        name,
+        tariff.strip(" "),
+        int(power.removesuffix("VA").strip()),
+        Decimal(number),
+    )
+
+
+PLN_CORNERS: dict[str, Callable[[str], bool]] = {
+    "a dashed token": lambda s: _pln_parts(s)[0].count("-") == 4,
+    "a plain token": lambda s: len(_pln_parts(s)[0]) == 20 and "-" not in s.split("/")[0],
+    "a token of 19 digits": lambda s: len(_pln_parts(s)[0]) == 19,
+    "no tariff": lambda s: _pln_parts(s)[2] == "",
+    "a tariff with a space": lambda s: _pln_parts(s)[2].endswith(" "),
+    "a power in W": lambda s: _pln_parts(s)[3].endswith("W"),
+    "a zero-padded power": lambda s: _pln_parts(s)[3].startswith("0000"),
+    "kWh with a comma": lambda s: _pln_parts(s)[4].endswith(",5"),
+    "kWh with its unit": lambda s: _pln_parts(s)[4].endswith(" KWH"),
+}
+
+
+@pytest.mark.parametrize("corner", PLN_CORNERS.values(), ids=PLN_CORNERS.keys())
+def test_pln_serials_reach_their_corners(corner: Callable[[str], bool]) -> None:
+    find(strategies.pln_serials(), corner, settings=REACH)

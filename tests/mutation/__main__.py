@@ -76,6 +76,10 @@ def install() -> None:
 
 def main(argv: Sequence[str]) -> None:
     install()
+    # This launcher was imported as tests.mutation from the repository; pytest must import the
+    # tests package from mutants/ (mutmut's copy) instead, or it stops at a path mismatch.
+    for name in [name for name in sys.modules if name == "tests" or name.startswith("tests.")]:
+        del sys.modules[name]
     mutmut_main.cli.main(args=list(argv), prog_name="mutmut")
 
 
