@@ -326,3 +326,15 @@ def test_the_json_summary_escapes_as_the_errors_do(
     sink.finish(summary)
     assert product in out.getvalue()
     assert json.loads(out.getvalue())["products"] == {"PLNé": 1}
+
+
+def test_reconcile_json_escapes_non_ascii_for_an_ascii_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "one.log"
+    log.write_text("é\n", encoding="utf-8")  # not a reply: its message quotes the é
+    out = _Stream("ascii")
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main(["reconcile", "--format", "json", str(log)]) == 0
+    assert "found '\\u00e9'" in out.getvalue()
+    assert "é" not in out.getvalue()
