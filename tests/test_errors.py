@@ -79,6 +79,8 @@ def test_type_errors_name_what_was_given() -> None:
         irs.parse(b"R#A")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"^parse\(\) takes a str, not bytes$"):
         parse_with_lark(b"R#A")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^parse_transaction\(\) takes a str, not bytes$"):
+        reference.parse_transaction_with_lark(b"R#1 A")  # type: ignore[arg-type]
     with pytest.raises(
         TypeError, match=r"^serialize\(\) takes an InquiryResponse or a TransactionResponse, not str$"
     ):

@@ -28,6 +28,8 @@ from mutmut.stats import status_by_exit_code
 ROOT = Path(__file__).resolve().parents[2]
 MUTANTS = ROOT / "mutants"
 EQUIVALENTS = Path(__file__).with_name("equivalents.md")
+# Sections of equivalents.md that list survivors which are not equivalent (a record, not a reason).
+NOT_EQUIVALENT = ("Killed by later tests", "Not yet killed")
 # "check was interrupted" is pytest's exit status 2: the mutant broke collection (an import).
 DETECTED = ("killed", "timeout", "caught by type check", "check was interrupted by user")
 
@@ -52,7 +54,7 @@ def explained() -> dict[str, str]:
     for line in EQUIVALENTS.read_text(encoding="utf-8").splitlines():
         if line.startswith("## "):
             reason = line[3:]
-        elif found := re.match(r"- `([^`]+)`", line):
+        elif (found := re.match(r"- `([^`]+)`", line)) and not reason.startswith(NOT_EQUIVALENT):
             reasons[found[1]] = reason
     return reasons
 
