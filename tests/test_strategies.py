@@ -202,9 +202,9 @@ def test_pln_serials_read_as_their_parts_or_as_no_token(serial: str) -> None:
 
 
 PLN_CORNERS: dict[str, Callable[[str], bool]] = {
-    "a dashed token": lambda s: _pln_parts(s)[0].count("-") == 4,
-    "a plain token": lambda s: len(_pln_parts(s)[0]) == 20 and "-" not in s.split("/")[0],
-    "a token of 19 digits": lambda s: len(_pln_parts(s)[0]) == 19,
+    "a dashed token": lambda s: re.fullmatch(r"[0-9]{4}(-[0-9]{4}){4}", _pln_parts(s)[0]) is not None,
+    "a plain token": lambda s: re.fullmatch(r"[0-9]{20}", _pln_parts(s)[0]) is not None,
+    "a token of 19 digits": lambda s: re.fullmatch(r"[0-9]{19}", _pln_parts(s)[0]) is not None,
     "no tariff": lambda s: _pln_parts(s)[2] == "",
     "a tariff with a space": lambda s: _pln_parts(s)[2].endswith(" "),
     "a power in W": lambda s: _pln_parts(s)[3].endswith("W"),
