@@ -410,6 +410,7 @@ def test_each_bad_base_url_is_named(base: str, message: str) -> None:
 
 def test_a_base_url_loses_its_trailing_slashes_and_must_be_a_str() -> None:
     assert ovo().to_url("https://b2b.example///").startswith("https://b2b.example/v1/irs/inquiry?")
+    assert ovo().to_url("https://b2b.example/X/").startswith("https://b2b.example/X/v1/irs/inquiry?")
     with pytest.raises(TypeError) as refused:
         ovo().to_url(b"https://b2b.example")  # type: ignore[arg-type]
     assert str(refused.value) == "base_url must be a str, not bytes"

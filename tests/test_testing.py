@@ -1117,7 +1117,10 @@ def test_not_an_endpoint_and_not_a_post_say_so() -> None:
     replies: list[tuple[str, list[tuple[str, str]], bytes]] = []
 
     def call(environ: dict[str, Any]) -> None:
+        path = environ.get("PATH_INFO")
         setup_testing_defaults(environ)
+        if path is None:
+            del environ["PATH_INFO"]  # (the defaults fill one in)
         seen: list[tuple[str, list[tuple[str, str]]]] = []
         body = b"".join(app(environ, lambda status, headers: seen.append((status, headers))))
         replies.append((*seen[0], body))
@@ -1204,6 +1207,7 @@ def test_the_fakes_documented_defaults() -> None:
     wib_now = datetime.now(timezone(timedelta(hours=7))).replace(tzinfo=None)
     assert abs(stamped - wib_now) < timedelta(minutes=1)
     assert inspect.signature(FakeIRS).parameters["history"].default == 10_000
+    assert fake._replies.maxlen == 10_000
     kept = FakeIRS(history=3)
     for _ in range(5):
         call_wsgi(kept, "/v1/irs/inquiry", query)
