@@ -1239,3 +1239,14 @@ def test_the_fakes_other_arguments_are_checked() -> None:
         with pytest.raises(error) as refused:
             FakeIRS(**kwargs)
         assert str(refused.value) == message
+
+
+def test_a_balance_of_exactly_the_price_buys_it_and_a_failed_balance_floors_at_zero() -> None:
+    exact = FakeIRS(balance=1_178)  # DN1 costs 1,178
+    reply = bought(exact, "DN1", "0811", "e1")
+    assert (reply.status, reply.balance) == ("SUCCESS", Balance("1.178", "1.178", "0"))
+    failing = FakeIRS(balance=5_000)
+    failing.add_fault(Fault.fail("Gagal"))
+    failing.add_fault(Fault.bad_balance(-(10**6)))
+    reply = bought(failing, "DN1", "0811", "f1")
+    assert (reply.status, reply.balance) == ("FAILED", Balance("5.000", "0", "0"))  # 5,000 - 1,000,000: 0
