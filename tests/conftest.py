@@ -15,7 +15,8 @@ pytest_plugins = ["pytester"]
 
 # The atheris driver needs the `fuzz` extra and is run by `make fuzz`, not collected;
 # its check (tests/fuzz/target.py) is tested by tests/test_fuzz_target.py.
-collect_ignore = ["fuzz/fuzz_parse.py"]
+# The same for the mutation launcher and report, which need the `mutation` extra (make mutation).
+collect_ignore = ["fuzz/fuzz_parse.py", "mutation/__main__.py", "mutation/report.py"]
 
 # No deadline: the first example of a run builds the Lark parser.
 settings.register_profile("default", deadline=None, max_examples=200)
