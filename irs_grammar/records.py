@@ -16,7 +16,7 @@ that `68.902` is sixty-eight thousand rupiah or that `01/11/2024` is day first.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from .model import CUSTNAME, CUSTNUM, POWERCAPACITY, PRICE, REASON, InquiryResponse, error_code_of
@@ -201,7 +201,9 @@ def _zone_name(tz: tzinfo | None) -> str | None:
     key = getattr(tz, "key", None)
     if isinstance(key, str):
         return key
-    offset = tz.utcoffset(None)  # a fixed offset's; a zone that varies has a key (above)
+    # A zone without an IANA key (pytz's, a tzinfo of one's own) is asked for its offset on a date:
+    # asked with None, pytz's answer nothing.
+    offset = tz.utcoffset(datetime(2000, 1, 1))
     minutes = 0 if offset is None else offset // timedelta(minutes=1)
     sign = "+" if minutes >= 0 else "-"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
