@@ -158,8 +158,6 @@ def arrow_schema(tz: str | None = None) -> pyarrow.Schema:
 def records_to_table(records: Iterable[dict[str, Any]], tz: str | None = None) -> pyarrow.Table:
     """Typed records as an Arrow table of SCHEMA (timestamps parsed from their ISO text)."""
     pa = _pyarrow()
-    from datetime import datetime
-
     columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
     for record in records:
         for name in COLUMNS:

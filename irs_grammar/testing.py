@@ -502,18 +502,18 @@ class FakeIRS:
         try:
             request = kind.from_url(f"http://fake-irs{kind.PATH}?{query}")
         except ValueError as e:  # names the parameter, never a value
-            return self._refuse(kind is InquiryRequest, call, str(e))
+            return self._refuse(call, str(e), inquiry=kind is InquiryRequest)
         given = (request.client_id, request.client_secret, request.pin)
         if not all(
             hmac.compare_digest(a.encode(), b.encode()) for a, b in zip(given, self._credentials, strict=True)
         ):
-            return self._refuse(kind is InquiryRequest, call, REASONS["credentials"])
+            return self._refuse(call, REASONS["credentials"], inquiry=kind is InquiryRequest)
         if isinstance(request, InquiryRequest):
             return self._inquiry(request, call)
         assert isinstance(request, BuyRequest)
         return self._buy(request, call)
 
-    def _refuse(self, inquiry: bool, call: _Call, reason: str) -> str:
+    def _refuse(self, call: _Call, reason: str, *, inquiry: bool) -> str:
         """The failure reply to a request the fake will not carry out (an inquiry's, or a buy's)."""
         if inquiry:
             return serialize(InquiryResponse.build(timestamp=self._now(), reason=reason))
@@ -532,9 +532,9 @@ class FakeIRS:
     def _inquiry(self, request: InquiryRequest, call: _Call) -> str:
         product = self.catalogue.get(request.product_code)
         if product is None:
-            return self._refuse(True, call, REASONS["product"])
+            return self._refuse(call, REASONS["product"], inquiry=True)
         if not _DEST.fullmatch(request.to):
-            return self._refuse(True, call, REASONS["destination"])
+            return self._refuse(call, REASONS["destination"], inquiry=True)
         failed = next((f for f in self._take(call, fates=True) if f.kind == "fail"), None)
         if failed is not None:
             reply = InquiryResponse.build(
@@ -559,12 +559,12 @@ class FakeIRS:
 
     def _buy(self, request: BuyRequest, call: _Call) -> str:
         if not _REF.fullmatch(request.ref_id):
-            return self._refuse(False, call, REASONS["ref_id"])
+            return self._refuse(call, REASONS["ref_id"], inquiry=False)
         product = self.catalogue.get(request.product_code)
         if product is None:
-            return self._refuse(False, call, REASONS["product"])
+            return self._refuse(call, REASONS["product"], inquiry=False)
         if not _DEST.fullmatch(request.to):
-            return self._refuse(False, call, REASONS["destination"])
+            return self._refuse(call, REASONS["destination"], inquiry=False)
         buy = self._buys.get(request.ref_id)
         if buy is None:
             fates = self._take(call, fates=True)
@@ -580,7 +580,7 @@ class FakeIRS:
             self._buys[request.ref_id] = buy
             return self._not_final(request, buy, TransactionStatus.INPROGRESS)
         if (buy.product.code, buy.to) != (request.product_code, request.to):
-            return self._refuse(False, call, REASONS["ref_id_reused"])
+            return self._refuse(call, REASONS["ref_id_reused"], inquiry=False)
         if buy.final is not None:  # the same final reply, at this moment
             return serialize(replace(buy.final, timestamp=self._now()))
         if buy.pending:
