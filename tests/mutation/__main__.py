@@ -9,6 +9,8 @@ decorator stays on the trampoline only, which calls the plain copies. A cached f
 cached once around the trampoline; tests/conftest.py empties the caches in each mutant's process,
 so a mutant of a cached builder is the one that builds.
 
+Its fork-server runner is also taught to run a mutant's tests fastest first, as its fork runner does.
+
 Usage is mutmut's own: `python -m tests.mutation run --max-children 2`, `... results`, `... show NAME`.
 """
 
@@ -22,6 +24,8 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 from mutmut import __main__ as mutmut_main
 from mutmut.mutation import file_mutation
+from mutmut.state import state
+from mutmut.workers import isolation
 
 # Decorators that wrap a function without needing anything of it at definition time.
 # (`composite` and strategies' own `_lazy` run the function at draw time, in the test.)
@@ -72,6 +76,20 @@ def install() -> None:
 
     name = "function_trampoline_arrangement"
     setattr(file_mutation, name, function_trampoline_arrangement)
+
+    # mutmut's fork runner runs a mutant's tests fastest first; its fork-server runner passes them
+    # in a set's order, so a mutant the quickest test kills could first run minutes of properties.
+    submit = isolation.ForkServerRunner.submit
+
+    def submit_fastest_first(
+        self: Any, mutant_name: str, tests: list[str], cpu_time_limit: int, estimated_time: float
+    ) -> None:
+        durations = state().duration_by_test
+        ordered = sorted(tests, key=lambda test: (durations.get(test, 0.0), test))
+        submit(self, mutant_name, ordered, cpu_time_limit, estimated_time)
+
+    name = "submit"
+    setattr(isolation.ForkServerRunner, name, submit_fastest_first)
 
 
 def main(argv: Sequence[str]) -> None:
