@@ -235,9 +235,7 @@ def near_misses() -> st.SearchStrategy[str]:
     Some are still valid (a character added inside a value): use
     invalid_lines() for lines that must be refused.
     """
-    targeted = st.tuples(response_lines(line_endings=False), st.sampled_from(BREAKS)).map(
-        lambda pair: pair[1][1](pair[0])
-    )
+    targeted = st.tuples(response_lines(), st.sampled_from(BREAKS)).map(lambda pair: pair[1][1](pair[0]))
     return st.one_of(response_lines().flatmap(_mutations), targeted)
 
 

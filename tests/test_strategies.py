@@ -14,9 +14,11 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 
 import irs_grammar as irs
 from irs_grammar import strategies
+from irs_grammar.near_misses import BREAKS
 from irs_grammar.pln import read_pln_token
 from irs_grammar.reference import parse_with_lark
 from irs_grammar.request import MAX_AMOUNT, InquiryRequest
+from tests.corpus import load
 from tests.reach import reached
 
 # Derandomized: how small a search shrinks to must not depend on the run (it did, 1 run in 6).
@@ -63,6 +65,10 @@ NEAR_MISSES: dict[str, Callable[[str], bool]] = {
     "a stray line break": lambda line: "\n" in line.rstrip("\n"),
     "text after the date": lambda line: re.search(r"[0-9]{4}[^0-9\r\n]+$", line) is not None,
     "a separator without its space": lambda line: re.search(r"\.[A-Z@]", line) is not None,
+    # Only the random half makes it (every targeted break keeps the date): a line cut short.
+    "a line cut short before its date": lambda line: (
+        line.startswith("R#") and re.search(r"[0-9]{2}/[0-9]{2}/[0-9]{4}", line) is None
+    ),
 }
 
 
@@ -223,6 +229,25 @@ def test_near_misses_reach_one_that_is_still_valid() -> None:
     # "Some are still valid": the random half of near_misses() (the targeted breaks are refused).
     found = find(strategies.near_misses(), lambda line: _parses(line), settings=REACH)
     assert irs.serialize(irs.parse(found)) == found.removesuffix("\n").removesuffix("\r")
+
+
+@pytest.mark.parametrize("make", [make for _, make in BREAKS], ids=[name for name, _ in BREAKS])
+def test_each_targeted_break_spoils_the_documented_reply_and_keeps_its_line_ending(
+    make: Callable[[str], str],
+) -> None:
+    line = load("inquiry/documented.jsonl")[0]["line"]  # it has PRICE, so every break applies
+    with pytest.raises(irs.ParseError):
+        irs.parse(make(line))
+    for ending in ("\n", "\r\n"):
+        assert make(line + ending) == make(line) + ending
+
+
+@given(strategies.pln_serials())
+def test_pln_serials_hold_a_token_of_20_digits_dashed_or_plain_or_one_short(serial: str) -> None:
+    reached()
+    token, name, *_ = serial.split("/")
+    assert re.fullmatch(r"[0-9]{4}(-[0-9]{4}){4}|[0-9]{19,20}", token)
+    assert re.fullmatch(r"[A-Z][A-Z .]{0,15}", name)
 
 
 def _parses(line: str) -> bool:

@@ -12,6 +12,7 @@ import http.client
 import inspect
 import itertools
 import os
+import random
 import re
 import signal
 import socket
@@ -1018,6 +1019,8 @@ def test_a_request_line_past_64_kib_is_414_and_one_of_64_kib_is_read(fake: FakeI
         return start + b"x" * (length - len(start) - len(end)) + end + b"\r\n"
 
     assert raw_exchange(fake, line(65537)).startswith(b"HTTP/1.0 414 ")
+    # no line ending in the first 64 KiB: refused at once, not read on while the client waits
+    assert raw_exchange(fake, b"POST /" + b"x" * (65537 - 6)).startswith(b"HTTP/1.0 414 ")
     assert raw_exchange(fake, line(65536)).startswith(b"HTTP/1.0 404 ")  # read whole: an unknown path
     # a line that is no request: an HTTP/0.9 answer (no status line), the error page of a 400
     assert b"Error code explanation: 400" in raw_exchange(fake, b"NOT A REQUEST LINE\r\n\r\n")
@@ -1080,6 +1083,32 @@ def test_serial_numbers_of_the_fake() -> None:
         assert len(token.token) == 20
 
 
+class EndOfRange(random.Random):
+    """randrange answers the lowest or the highest number of its range: the fake's draws at their ends."""
+
+    def __init__(self, *, highest: bool) -> None:
+        super().__init__(0)
+        self.highest = highest
+
+    def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:
+        low, high = (0, start) if stop is None else (start, stop)
+        return high - 1 if self.highest else low
+
+
+def test_serial_numbers_at_the_ends_of_their_draw_and_kwh_to_a_tenth() -> None:
+    # Serials of 7 to 12 digits, as the documented "SN: 4779928"; a token of five groups of 4 digits.
+    catalogue = (Product("DN1", 1178), Product("PLN100", 100_000, pln=True))
+    ends = {}
+    for highest in (False, True):
+        fake = FakeIRS(catalogue=catalogue)
+        fake._rng = EndOfRange(highest=highest)
+        token = bought(fake, "PLN100", "01105691111", "p1").pln_token
+        assert token is not None
+        ends[highest] = (bought(fake, "DN1", "0817345544", "d1").serial_number, token.token, token.kwh)
+    assert ends[False] == ("1000000", "0" * 20, Decimal("66.7"))  # 100,000 / 1,500 = 66.67
+    assert ends[True] == ("999999999999", "9" * 20, Decimal("66.7"))
+
+
 def test_a_bad_balance_on_a_failed_buy_and_a_balance_never_below_zero() -> None:
     fake = FakeIRS(balance=5_000)
     fake.add_fault(Fault.fail("Gagal"), to="0811")
@@ -1106,6 +1135,33 @@ def test_make_server_binds_a_free_loopback_port_by_default() -> None:
     finally:
         first.server_close()
         second.server_close()
+
+
+def test_running_on_a_given_port_and_two_at_once_on_their_own_free_ports() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with FakeIRS().running(port=port) as given, FakeIRS().running() as first, FakeIRS().running() as second:
+        assert base(given) == f"http://127.0.0.1:{port}"
+        assert len({base(given), base(first), base(second)}) == 3
+
+
+def test_the_server_gives_the_app_the_environ_wsgi_asks_for() -> None:
+    seen: dict[str, Any] = {}
+
+    class Probe(FakeIRS):
+        def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            seen.update(environ, body=environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"])))
+            return super().__call__(environ, start_response)
+
+    with Probe().running() as probe:
+        port = int(base(probe).rsplit(":", 1)[1])
+        reply = raw_exchange(probe, b"POST /v1/irs/other HTTP/1.0\r\nContent-Length: 4\r\n\r\nbody")
+    assert reply.startswith(b"HTTP/1.0 404 ")
+    assert seen["body"] == b"body"
+    assert (seen["SERVER_NAME"], seen["SERVER_PORT"]) == ("127.0.0.1", str(port))  # the resolver not asked
+    assert seen["wsgi.multithread"] is True  # a thread per connection
+    assert callable(seen["wsgi.errors"].write)
 
 
 def test_a_buy_request_asks_no_amount_by_default() -> None:
