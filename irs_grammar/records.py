@@ -200,7 +200,8 @@ def _zone_name(tz: tzinfo | None) -> str | None:
     if isinstance(key, str):
         return key
     # A zone without an IANA key (pytz's, a tzinfo of one's own) is asked for its offset on a date:
-    # asked with None, pytz's answer nothing.
+    # asked with None, pytz's answer nothing. Any date serves a fixed offset; a keyless zone whose
+    # offset changes has no one offset for Arrow, and is named by its offset on this one.
     offset = tz.utcoffset(datetime(2000, 1, 1))
     minutes = 0 if offset is None else offset // timedelta(minutes=1)
     sign = "+" if minutes >= 0 else "-"

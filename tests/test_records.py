@@ -279,6 +279,23 @@ class _NoOffset(tzinfo):
         return None
 
 
+class _OffsetOnADate(tzinfo):
+    """A zone as pytz makes them: no `key`, and an offset only for a date (asked with None: None)."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None if dt is None else timedelta(hours=7)
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
+
+
+def test_a_zone_without_a_key_is_named_by_its_offset_on_a_date() -> None:
+    assert _zone_name(_OffsetOnADate()) == "+07:00"
+
+
 def test_an_offset_with_seconds_is_floored_to_the_minute() -> None:
     # Arrow names an offset in minutes; Python allows seconds: -30 s is a minute behind, not none.
     assert _zone_name(timezone(timedelta(seconds=-30))) == "-00:01"
