@@ -467,7 +467,7 @@ class FakeIRS:
     def _start_call(self, query: str) -> _Call:
         self._calls += 1
         try:
-            asked = dict(parse_qsl(query, keep_blank_values=True, max_num_fields=64))
+            asked = dict(parse_qsl(query, max_num_fields=64))
         except ValueError:  # too many parameters: no selector, and the request's reader refuses it
             asked = {}
         call = _Call(self._calls, asked.get("ref_id"), asked.get("product_code"), asked.get("to"))
@@ -499,25 +499,30 @@ class FakeIRS:
                 out.write(line + "\n")
 
     def _answer(self, kind: type[Request], query: str, call: _Call) -> str:
+        def refuse(reason: str) -> str:
+            return self._refuse_inquiry(reason) if kind is InquiryRequest else self._refuse_buy(call, reason)
+
         try:
             request = kind.from_url(f"http://fake-irs{kind.PATH}?{query}")
         except ValueError as e:  # names the parameter, never a value
-            return self._refuse(call, str(e), inquiry=kind is InquiryRequest)
+            return refuse(str(e))
         given = (request.client_id, request.client_secret, request.pin)
         if not all(
             hmac.compare_digest(a.encode(), b.encode()) for a, b in zip(given, self._credentials, strict=True)
         ):
-            return self._refuse(call, REASONS["credentials"], inquiry=kind is InquiryRequest)
+            return refuse(REASONS["credentials"])
         if isinstance(request, InquiryRequest):
             return self._inquiry(request, call)
         assert isinstance(request, BuyRequest)
         return self._buy(request, call)
 
-    def _refuse(self, call: _Call, reason: str, *, inquiry: bool) -> str:
-        """The failure reply to a request the fake will not carry out (an inquiry's, or a buy's)."""
-        if inquiry:
-            return serialize(InquiryResponse.build(timestamp=self._now(), reason=reason))
-        # The request's own reference and product, when a reply can carry them.
+    def _refuse_inquiry(self, reason: str) -> str:
+        """The failure reply to an inquiry the fake will not answer."""
+        return serialize(InquiryResponse.build(timestamp=self._now(), reason=reason))
+
+    def _refuse_buy(self, call: _Call, reason: str) -> str:
+        """The failure reply to a buy the fake will not carry out: with the request's own reference
+        and product, when a reply can carry them."""
         ref, product = call.ref_id, call.product
         return serialize(
             TransactionResponse.build(
@@ -532,9 +537,9 @@ class FakeIRS:
     def _inquiry(self, request: InquiryRequest, call: _Call) -> str:
         product = self.catalogue.get(request.product_code)
         if product is None:
-            return self._refuse(call, REASONS["product"], inquiry=True)
+            return self._refuse_inquiry(REASONS["product"])
         if not _DEST.fullmatch(request.to):
-            return self._refuse(call, REASONS["destination"], inquiry=True)
+            return self._refuse_inquiry(REASONS["destination"])
         failed = next((f for f in self._take(call, fates=True) if f.kind == "fail"), None)
         if failed is not None:
             reply = InquiryResponse.build(
@@ -559,12 +564,12 @@ class FakeIRS:
 
     def _buy(self, request: BuyRequest, call: _Call) -> str:
         if not _REF.fullmatch(request.ref_id):
-            return self._refuse(call, REASONS["ref_id"], inquiry=False)
+            return self._refuse_buy(call, REASONS["ref_id"])
         product = self.catalogue.get(request.product_code)
         if product is None:
-            return self._refuse(call, REASONS["product"], inquiry=False)
+            return self._refuse_buy(call, REASONS["product"])
         if not _DEST.fullmatch(request.to):
-            return self._refuse(call, REASONS["destination"], inquiry=False)
+            return self._refuse_buy(call, REASONS["destination"])
         buy = self._buys.get(request.ref_id)
         if buy is None:
             fates = self._take(call, fates=True)
@@ -580,7 +585,7 @@ class FakeIRS:
             self._buys[request.ref_id] = buy
             return self._not_final(request, buy, TransactionStatus.INPROGRESS)
         if (buy.product.code, buy.to) != (request.product_code, request.to):
-            return self._refuse(call, REASONS["ref_id_reused"], inquiry=False)
+            return self._refuse_buy(call, REASONS["ref_id_reused"])
         if buy.final is not None:  # the same final reply, at this moment
             return serialize(replace(buy.final, timestamp=self._now()))
         if buy.pending:

@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -1081,6 +1082,13 @@ def test_serial_numbers_of_the_fake() -> None:
         assert token is not None
         assert token.kwh == Decimal(kwh)
         assert len(token.token) == 20
+
+
+def test_each_buy_has_a_trxid_of_its_own_a_uuid() -> None:
+    fake = FakeIRS()
+    trxids = [bought(fake, "DN1", "0811", f"u{n}").transaction_id for n in range(3)]
+    assert all(trxid is not None and str(uuid.UUID(trxid)) == trxid for trxid in trxids)
+    assert len(set(trxids)) == 3
 
 
 class EndOfRange(random.Random):
