@@ -204,16 +204,15 @@ def grammar_lines() -> st.SearchStrategy[str]:
     return from_lark(inquiry_parser(), explicit=explicit)
 
 
-def _places(low: int, high: int) -> st.SearchStrategy[int]:
-    """Positions in [low, high], mostly past the `R#` every reply starts with: a mistake there says
+def _places(high: int) -> st.SearchStrategy[int]:
+    """Positions in [0, high], mostly past the `R#` every reply starts with: a mistake there says
     little (and Hypothesis, left alone, favours the smallest)."""
-    if high < 2:
-        return st.integers(low, high)
-    return st.one_of(st.integers(2, high), st.integers(low, high))  # half past R#, half anywhere
+    anywhere = st.integers(0, high)
+    return anywhere if high < 2 else st.one_of(st.integers(2, high), anywhere)  # half past R#, half anywhere
 
 
 def _mutations(line: str) -> st.SearchStrategy[str]:
-    position = _places(0, len(line))
+    position = _places(len(line))
     char = st.one_of(
         st.sampled_from([".", " ", ":", "@", "\n", "\r", "#", "R", "A", "0", "9", "/", "２", "٢", "é"]),
         st.characters(blacklist_categories=["Cs"]),
@@ -221,7 +220,7 @@ def _mutations(line: str) -> st.SearchStrategy[str]:
     insert = st.tuples(position, char).map(lambda p: line[: p[0]] + p[1] + line[p[0] :])
     if not line:
         return insert
-    index = _places(0, len(line) - 1)
+    index = _places(len(line) - 1)
     delete = index.map(lambda i: line[:i] + line[i + 1 :])
     replace = st.tuples(index, char).map(lambda p: line[: p[0]] + p[1] + line[p[0] + 1 :])
     cut = index.map(lambda i: line[:i])

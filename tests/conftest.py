@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from tests.mutation import caches
 
@@ -25,8 +25,16 @@ settings.register_profile(
 )
 # The unpacked sdist's own run (make sdist-check), after the full run on this tree.
 settings.register_profile("quick", deadline=None, max_examples=25)
-# Mutation testing runs the suite once per mutant: fewer examples, the same ones each time.
-settings.register_profile("mutation", deadline=None, max_examples=30, derandomize=True, database=None)
+# Mutation testing runs the suite once per mutant: fewer examples, the same ones each time, and no
+# shrinking (a failure kills the mutant; the smallest failing example tells it nothing more).
+settings.register_profile(
+    "mutation",
+    deadline=None,
+    max_examples=30,
+    derandomize=True,
+    database=None,
+    phases=[p for p in Phase if p is not Phase.shrink],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 

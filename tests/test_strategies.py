@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import strategies as st
 
 import irs_grammar as irs
 from irs_grammar import strategies
@@ -217,6 +218,7 @@ PLN_CORNERS: dict[str, Callable[[str], bool]] = {
     "a zero-padded power": lambda s: _pln_parts(s)[3].startswith("0000"),
     "kWh with a comma": lambda s: _pln_parts(s)[4].endswith(",5"),
     "kWh with its unit": lambda s: _pln_parts(s)[4].endswith(" KWH"),
+    "kWh with its unit in mixed case": lambda s: _pln_parts(s)[4].endswith(" kWh"),
 }
 
 
@@ -248,6 +250,63 @@ def test_pln_serials_hold_a_token_of_20_digits_dashed_or_plain_or_one_short(seri
     token, name, *_ = serial.split("/")
     assert re.fullmatch(r"[0-9]{4}(-[0-9]{4}){4}|[0-9]{19,20}", token)
     assert re.fullmatch(r"[A-Z][A-Z .]{0,15}", name)
+
+
+def _extra_keys(reply: irs.TransactionResponse) -> list[str]:
+    return [key for key, _ in reply.fields if key not in ("SN", "REASON")]
+
+
+TRANSACTION_CORNERS: dict[str, Callable[[irs.TransactionResponse], bool]] = {
+    "a balance": lambda r: r.balance is not None,
+    "no balance": lambda r: r.balance is None,
+    "an SN": lambda r: r.serial_number is not None,
+    "no SN and no REASON": lambda r: not r.fields,
+    "a REASON after other fields": lambda r: len(r.fields) > 1 and r.fields[-1][0] == "REASON",
+    "three keys besides SN and REASON": lambda r: len(_extra_keys(r)) == 3,
+    "a bare details part": lambda r: r.bare_details,
+    "the documented bare details": lambda r: r.bare_details and r.reason == "Nomor tujuan salah. Err:5110",
+    "bare details of the fallback word": lambda r: r.bare_details and r.reason == "Gagal",
+    "a reference of one character": lambda r: len(r.ref_id) == 1,
+    "a reference in lower case": lambda r: r.ref_id.islower(),
+    "a reference in upper case": lambda r: r.ref_id.isupper(),
+    "a destination": lambda r: r.destination is not None,
+    "a destination of one character": lambda r: r.destination is not None and len(r.destination) == 1,
+    "a destination in lower case": lambda r: r.destination is not None and r.destination.islower(),
+    "a destination in upper case": lambda r: r.destination is not None and r.destination.isupper(),
+    "a documented status": lambda r: isinstance(r.status, irs.TransactionStatus),
+    "a status word seen elsewhere": lambda r: r.status in ("PENDING", "GAGAL", "PROSES", "SUKSES"),
+    "an unknown status word": lambda r: (
+        r.status not in (*irs.TransactionStatus, "PENDING", "GAGAL", "PROSES", "SUKSES")
+    ),
+    "TRXID -": lambda r: r.trxid == "-",
+    "a TRXID of one character": lambda r: len(r.trxid) == 1,
+    "a refid tail": lambda r: r.refid is not None,
+    "a refid tail of the reference": lambda r: r.refid == r.ref_id,
+    "a refid tail of another": lambda r: r.refid not in (None, r.ref_id),
+}
+
+
+@pytest.mark.parametrize("corner", TRANSACTION_CORNERS.values(), ids=TRANSACTION_CORNERS.keys())
+def test_transaction_responses_reach_their_corners(corner: Callable[[irs.TransactionResponse], bool]) -> None:
+    found = find(strategies.transaction_responses(), corner, settings=REACH)
+    assert irs.parse_transaction(irs.serialize(found)) == found
+
+
+@given(strategies.transaction_responses(status="SUCCESS"))
+def test_transaction_responses_of_a_given_status(reply: irs.TransactionResponse) -> None:
+    reached()
+    assert reply.status is irs.TransactionStatus.SUCCESS
+
+
+@given(st.integers(0, 50), st.data())
+def test_places_are_inside_the_line(high: int, data: st.DataObject) -> None:
+    reached()
+    assert 0 <= data.draw(strategies._places(high)) <= high
+
+
+@pytest.mark.parametrize(("high", "end"), [(1, 0), (1, 1), (100, 0), (100, 100)])
+def test_places_reach_both_ends(high: int, end: int) -> None:
+    find(strategies._places(high), lambda place: place == end, settings=REACH)
 
 
 def _parses(line: str) -> bool:
