@@ -167,7 +167,7 @@ def _check_bare_details(line: str, start: int, value: str) -> None:
     read = (match.end() - start) if match else 0
     if read == len(value):
         return
-    if match is None:
+    if match is None and "\n" not in value and "\r" not in value:
         raise SerializeError(REASON, "a bare details part cannot begin with a field name or '@' and a time")
     raise SerializeError(REASON, _why_not(value, read, REASON))
 

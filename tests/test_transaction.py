@@ -728,6 +728,8 @@ def test_a_str_subclass_reads_as_its_text_and_keeps_the_zone() -> None:
         ),
         ("a. TRXID: 5", "REASON: the reason would be read as 'a'"),
         ("x\ny", "REASON: a value cannot hold a line break"),
+        ("\n", "REASON: a value cannot hold a line break"),  # one character, and not a details part
+        ("\r", "REASON: a value cannot hold a line break"),
     ],
 )
 def test_a_bare_details_part_that_would_not_read_back_is_refused_saying_why(text: str, message: str) -> None:
