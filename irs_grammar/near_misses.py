@@ -13,14 +13,10 @@ from collections.abc import Callable
 __all__ = ["BREAKS"]
 
 
-def _body(make: Callable[[str], str]) -> Callable[[str], str]:
+def _on_body(make: Callable[[str], str], line: str) -> str:
     """`make` applied to the line without its line ending, which is put back after."""
-
-    def apply(line: str) -> str:
-        body = line.rstrip("\r\n")
-        return make(body) + line[len(body) :]
-
-    return apply
+    body = line.rstrip("\r\n")
+    return make(body) + line[len(body) :]
 
 
 # (what is wrong, how to make it so); a line ending, if any, is kept.
@@ -29,10 +25,10 @@ BREAKS: list[tuple[str, Callable[[str], str]]] = [
     ("a separator without its dot", lambda line: line.replace(". ", " ", 1)),
     ("a non-ASCII digit in the time", lambda line: line.replace("@", "@\u0661", 1)),
     ("full-width digits in PRICE", lambda line: line.replace("PRICE: ", "PRICE: \uff12", 1)),
-    ("an impossible date", _body(lambda line: line[:-10] + "30/02" + line[-5:])),
+    ("an impossible date", lambda line: _on_body(lambda body: body[:-10] + "30/02" + body[-5:], line)),
     ("a stray line break", lambda line: line.replace(": ", ": \n", 1)),
-    ("text after the date", _body(lambda line: line + " OK")),
-    ("a second line break at the end", _body(lambda line: line + "\n\n")),
-    ("hour 24", _body(lambda line: line[:-26] + "24" + line[-24:])),
+    ("text after the date", lambda line: _on_body(lambda body: body + " OK", line)),
+    ("a second line break at the end", lambda line: _on_body(lambda body: body + "\n\n", line)),
+    ("hour 24", lambda line: _on_body(lambda body: body[:-26] + "24" + body[-24:], line)),
     ("no R#", lambda line: line[2:]),
 ]

@@ -309,6 +309,68 @@ def test_places_reach_both_ends(high: int, end: int) -> None:
     find(strategies._places(high), lambda place: place == end, settings=REACH)
 
 
+def _edit(line: str, near: str) -> str | None:
+    """The one-character edit that makes `near` of `line`, or None when there is none."""
+    if len(near) == len(line) + 1 and any(near[:i] + near[i + 1 :] == line for i in range(len(near))):
+        return "insert"
+    if len(near) == len(line) - 1 and any(line[:i] + line[i + 1 :] == near for i in range(len(line))):
+        return "delete"
+    if len(near) == len(line) and sum(a != b for a, b in zip(line, near, strict=True)) <= 1:
+        return "replace"  # (a character replaced by itself leaves the line as it was)
+    return "cut" if len(near) < len(line) and line.startswith(near) else None
+
+
+DOCUMENTED = load("inquiry/documented.jsonl")[0]["line"]
+
+
+@settings(max_examples=500)  # each of the 15 characters drawn on purpose, many times over
+@given(st.data())
+def test_random_near_misses_are_one_character_edits_of_their_line(data: st.DataObject) -> None:
+    reached()
+    near = data.draw(strategies._mutations(DOCUMENTED))
+    assert _edit(DOCUMENTED, near) is not None, near
+    near.encode("utf-8")  # no lone surrogate: a near miss can be written to a file
+
+
+EDITS: dict[str, Callable[[str], bool]] = {
+    "an insertion": lambda near: _edit(DOCUMENTED, near) == "insert",
+    "a deletion": lambda near: _edit(DOCUMENTED, near) == "delete",
+    "a replacement": lambda near: near != DOCUMENTED and _edit(DOCUMENTED, near) == "replace",
+    "a cut of two characters or more": lambda near: _edit(DOCUMENTED, near) == "cut",
+    "the last character replaced": lambda near: near[:-1] == DOCUMENTED[:-1] and near[-1] != DOCUMENTED[-1],
+    "an insertion before the reply mark": lambda near: (
+        not near.startswith("R#") and len(near) > len(DOCUMENTED)
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS.values(), ids=EDITS.keys())
+def test_random_near_misses_reach_each_edit(edit: Callable[[str], bool]) -> None:
+    find(strategies._mutations(DOCUMENTED), edit, settings=REACH)
+
+
+def _price(reply: irs.InquiryResponse) -> str | None:
+    return next((value for key, value in reply.fields if key == "PRICE"), None)
+
+
+RESPONSE_CORNERS: dict[str, Callable[[irs.InquiryResponse], bool]] = {
+    "no product": lambda r: r.product_code == "",
+    "a product of one character": lambda r: len(r.product_code) == 1,
+    "a product in lower case": lambda r: r.product_code.islower(),
+    "a product in upper case": lambda r: r.product_code.isupper(),
+    "PRICE 0": lambda r: _price(r) == "0",
+    "PRICE the largest amount": lambda r: _price(r) == str(MAX_AMOUNT),
+    "PRICE with a leading zero": lambda r: (_price(r) or "").startswith("0") and len(_price(r) or "") > 1,
+    "the documented failure reason": lambda r: r.reason == "Biller throws exception. Err:5110",
+}
+
+
+@pytest.mark.parametrize("corner", RESPONSE_CORNERS.values(), ids=RESPONSE_CORNERS.keys())
+def test_responses_reach_their_corners(corner: Callable[[irs.InquiryResponse], bool]) -> None:
+    found = find(strategies.responses(), corner, settings=REACH)
+    assert irs.parse(irs.serialize(found)) == found
+
+
 def _parses(line: str) -> bool:
     try:
         irs.parse(line)
