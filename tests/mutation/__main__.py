@@ -9,7 +9,8 @@ decorator stays on the trampoline only, which calls the plain copies. A cached f
 cached once around the trampoline; tests/conftest.py empties the caches in each mutant's process,
 so a mutant of a cached builder is the one that builds.
 
-Its fork-server runner is also taught to run a mutant's tests fastest first, as its fork runner does.
+Its fork-server runner is also taught to run a mutant's tests fastest first, as its fork runner does,
+and a mutant of strategies.py only the tests of test_strategies.py that reach it (OWN_TESTS).
 
 Usage is mutmut's own: `python -m tests.mutation run --max-children 2`, `... results`, `... show NAME`.
 """
@@ -30,6 +31,12 @@ from mutmut.workers import isolation
 # Decorators that wrap a function without needing anything of it at definition time.
 # (`composite` and strategies' own `_lazy` run the function at draw time, in the test.)
 LET_THROUGH = frozenset({"property", "cache", "lru_cache", "contextmanager", "composite", "_lazy"})
+
+
+# A module whose mutants run its own tests only, of those that reach it: every property test draws
+# from the strategies, but only test_strategies.py states what they promise (the others test the
+# parser with them, at minutes a surviving mutant).
+OWN_TESTS = {"irs_grammar.strategies": "tests/test_strategies.py::"}
 
 
 def _decorator_name(decorator: cst.Decorator) -> str:
@@ -85,6 +92,9 @@ def install() -> None:
         self: Any, mutant_name: str, tests: list[str], cpu_time_limit: int, estimated_time: float
     ) -> None:
         durations = state().duration_by_test
+        own = OWN_TESTS.get(mutant_name.split(".x")[0])
+        if own:
+            tests = [test for test in tests if test.startswith(own)] or tests
         ordered = sorted(tests, key=lambda test: (durations.get(test, 0.0), test))
         submit(self, mutant_name, ordered, cpu_time_limit, estimated_time)
 
