@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest pytest-others sdist-check bench docs terminals fuzz mutation reach clean
+.PHONY: demo test lint typecheck pytest pytest-others sdist-check bench docs terminals fuzz mutation mutation-resume reach clean
 
 FUZZ_SECONDS ?= 300
 
@@ -86,11 +86,19 @@ fuzz: $(STAMP)
 reach: $(STAMP)
 	$(BIN)/python -m tests.reach_report
 
+MUTMUT = HYPOTHESIS_PROFILE=mutation IRS_GRAMMAR_CLI_IN_PROCESS=1 \
+	  $(BIN)/python -m tests.mutation run --max-children $(or $(JOBS),2)
+
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[mutation]'
 	rm -rf mutants
-	HYPOTHESIS_PROFILE=mutation IRS_GRAMMAR_CLI_IN_PROCESS=1 \
-	  $(BIN)/python -m tests.mutation run --max-children $(or $(JOBS),2)
+	$(MUTMUT)
+	$(BIN)/python -m tests.mutation.report
+
+# Go on with a stopped run: mutants already checked keep their result (those of changed functions
+# are made and checked again).
+mutation-resume: $(STAMP)
+	$(MUTMUT)
 	$(BIN)/python -m tests.mutation.report
 
 # The terminal patterns the fast path reads without Lark (committed; a test holds them to the grammars).
