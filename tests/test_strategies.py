@@ -341,6 +341,9 @@ EDITS: dict[str, Callable[[str], bool]] = {
     "an insertion before the reply mark": lambda near: (
         not near.startswith("R#") and len(near) > len(DOCUMENTED)
     ),
+    "a character from outside the sample": lambda near: bool(
+        set(near) - set(DOCUMENTED) - set(".:@#RA09/２٢é\n\r ")
+    ),
 }
 
 
@@ -363,6 +366,18 @@ RESPONSE_CORNERS: dict[str, Callable[[irs.InquiryResponse], bool]] = {
     "PRICE with a leading zero": lambda r: (_price(r) or "").startswith("0") and len(_price(r) or "") > 1,
     "the documented failure reason": lambda r: r.reason == "Biller throws exception. Err:5110",
 }
+
+
+@given(strategies.responses())
+def test_responses_serialize_and_read_back(reply: irs.InquiryResponse) -> None:
+    reached()
+    assert irs.parse(irs.serialize(reply)) == reply
+
+
+@given(strategies.transaction_responses())
+def test_transaction_responses_serialize_and_read_back(reply: irs.TransactionResponse) -> None:
+    reached()
+    assert irs.parse_transaction(irs.serialize(reply)) == reply
 
 
 @pytest.mark.parametrize("corner", RESPONSE_CORNERS.values(), ids=RESPONSE_CORNERS.keys())
