@@ -416,3 +416,13 @@ def test_at_most_32_mib_of_lines_are_in_flight(monkeypatch: pytest.MonkeyPatch) 
     log = run_in_window(monkeypatch, jobs=8, sizes=[16 << 20] * 6)
     # two batches of 16 MiB fill the window (32 MiB is not past it); a third waits for the first
     assert log["outstanding_at_submit"] == [0, 1, 2, 2, 2, 2]
+
+
+def test_a_batch_ends_at_its_byte_bound_exactly_and_counts_its_bytes() -> None:
+    from irs_grammar.validation import BATCH_BYTES, _batches
+
+    lines = [b"x" * (BATCH_BYTES - 1), b"y", b"z"]  # the second line brings the batch to its bound
+    assert [(first, len(batch), size) for first, batch, size in _batches(lines)] == [
+        (1, 2, BATCH_BYTES),
+        (3, 1, 1),
+    ]
