@@ -426,3 +426,26 @@ def test_a_batch_ends_at_its_byte_bound_exactly_and_counts_its_bytes() -> None:
         (1, 2, BATCH_BYTES),
         (3, 1, 1),
     ]
+
+
+def test_check_log_in_workers_finds_what_one_process_finds(tmp_path: Path) -> None:
+    from irs_grammar.lines import Overlong
+    from irs_grammar.validation import BATCH_BYTES, _batches, check_log
+
+    # Past PARALLEL_FROM_BYTES, so jobs=2 checks in workers: prefixed lines (extract), an invalid
+    # one and one past a small line limit, in the last batch.
+    line = "2024-11-12 app: " + load("inquiry/documented.jsonl")[0]["line"]
+    log = tmp_path / "big.log"
+    count = PARALLEL_FROM_BYTES // len(line) + 2
+    log.write_text("\n".join([line] * count + ["R#oops", "x" * 300]) + "\n", encoding="utf-8")
+    by_one = list(check_log(str(log), extract=True, jobs=1, max_line_length=200))
+    by_two = list(check_log(str(log), extract=True, jobs=2, max_line_length=200))
+    assert by_two == by_one
+    assert sum(result.summary.valid for result in by_one) == count
+    assert [number for result in by_one for number, _, _ in result.errors] == [count + 1, count + 2]
+    # by default: no prefix read past (every line is refused at column 1), one process, 1 MiB lines
+    assert [result.summary.valid for result in check_log(str(log))] == [0] * len(by_one)
+    # an overlong line counts one byte towards its batch
+    assert [size for _, _, size in _batches([b"x" * (BATCH_BYTES - 2), Overlong(10**9), b"y"])] == [
+        BATCH_BYTES
+    ]
