@@ -418,9 +418,14 @@ def test_at_most_32_mib_of_lines_are_in_flight(monkeypatch: pytest.MonkeyPatch) 
     assert log["outstanding_at_submit"] == [0, 1, 2, 2, 2, 2]
 
 
-def test_a_batch_ends_at_its_byte_bound_exactly_and_counts_its_bytes() -> None:
-    from irs_grammar.validation import BATCH_BYTES, _batches
+def test_a_batch_ends_at_its_line_and_byte_bounds_exactly_and_counts_its_bytes() -> None:
+    from irs_grammar.validation import BATCH_BYTES, BATCH_LINES, _batches
 
+    lines_bound = [b"a"] * BATCH_LINES + [b"b"]
+    assert [(first, len(batch), size) for first, batch, size in _batches(lines_bound)] == [
+        (1, BATCH_LINES, BATCH_LINES),
+        (BATCH_LINES + 1, 1, 1),
+    ]
     lines = [b"x" * (BATCH_BYTES - 1), b"y", b"z"]  # the second line brings the batch to its bound
     assert [(first, len(batch), size) for first, batch, size in _batches(lines)] == [
         (1, 2, BATCH_BYTES),
