@@ -375,18 +375,6 @@ RESPONSE_CORNERS: dict[str, Callable[[irs.InquiryResponse], bool]] = {
 }
 
 
-@given(strategies.responses())
-def test_responses_serialize_and_read_back(reply: irs.InquiryResponse) -> None:
-    reached()
-    assert irs.parse(irs.serialize(reply)) == reply
-
-
-@given(strategies.transaction_responses())
-def test_transaction_responses_serialize_and_read_back(reply: irs.TransactionResponse) -> None:
-    reached()
-    assert irs.parse_transaction(irs.serialize(reply)) == reply
-
-
 @pytest.mark.parametrize("corner", RESPONSE_CORNERS.values(), ids=RESPONSE_CORNERS.keys())
 def test_responses_reach_their_corners(corner: Callable[[irs.InquiryResponse], bool]) -> None:
     found = find(strategies.responses(), corner, settings=REACH)

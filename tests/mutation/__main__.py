@@ -10,7 +10,7 @@ cached once around the trampoline; tests/conftest.py empties the caches in each 
 so a mutant of a cached builder is the one that builds.
 
 Its fork-server runner is also taught to run a mutant's tests fastest first, as its fork runner does,
-and a mutant of strategies.py only the tests of test_strategies.py that reach it (OWN_TESTS).
+and a mutant of strategies.py only the tests of its contracts that reach it (OWN_TESTS).
 
 Usage is mutmut's own: `python -m tests.mutation run --max-children 2`, `... results`, `... show NAME`.
 """
@@ -34,9 +34,15 @@ LET_THROUGH = frozenset({"property", "cache", "lru_cache", "contextmanager", "co
 
 
 # A module whose mutants run its own tests only, of those that reach it: every property test draws
-# from the strategies, but only test_strategies.py states what they promise (the others test the
-# parser with them, at minutes a surviving mutant).
-OWN_TESTS = {"irs_grammar.strategies": "tests/test_strategies.py::"}
+# from the strategies, but only test_strategies.py states what they promise, with the two round
+# trips of the replies they draw (the others test the parser with them, at minutes a survivor).
+OWN_TESTS = {
+    "irs_grammar.strategies": (
+        "tests/test_strategies.py::",
+        "tests/test_properties.py::test_parse_of_serialize_gives_back_the_reply",
+        "tests/test_transaction.py::test_parse_of_serialize_gives_back_the_reply",
+    )
+}
 
 
 def _decorator_name(decorator: cst.Decorator) -> str:
