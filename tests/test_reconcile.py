@@ -364,3 +364,38 @@ def test_the_command_passes_pending_after_and_writes_json_as_the_output_can_hold
     out = run("reconcile", "--format", "json", "--pending-after", "10m", "--tz", "+07:00", str(log))
     assert "found 'é'" in out.stdout  # standard output is UTF-8: JSON writes it as it is, not \u00e9
     assert json.loads(out.stdout)["anomalies"][0]["kind"] == "stuck_pending"
+
+
+def test_anomalies_at_their_edges(tmp_path: Path) -> None:
+    # Expectations by hand: a FAILED repeated with another SN; a SUCCESS repeated after an
+    # INPROGRESS; 1 rupiah deducted by a FAILED and by two TRXIDs; two TRXIDs deducting nothing.
+    def buy(ref: str, status: str, details: str, minute: int) -> str:
+        return f"R#{ref} DN1. 0811 {status}. {details} @10:{minute:02d}:00.000000 01/12/2024"
+
+    log = tmp_path / "edges.log"
+    lines = [
+        buy("F1", "FAILED", "SN: 111. TRXID: 1. SISA SALDO: 10.000 - 0 = 10.000", 0),
+        buy("F1", "FAILED", "SN: 222. TRXID: 1. SISA SALDO: 10.000 - 0 = 10.000", 1),
+        buy("S1", "SUCCESS", "SN: 5. TRXID: 2. SISA SALDO: 10.000 - 1 = 9.999", 2),
+        buy("S1", "INPROGRESS", "TRXID: 2.", 3),
+        buy("S1", "SUCCESS", "SN: 6. TRXID: 2. SISA SALDO: 10.000 - 1 = 9.999", 4),
+        buy("D1", "FAILED", "TRXID: 3. SISA SALDO: 10.000 - 1 = 9.999", 5),
+        buy("C1", "SUCCESS", "TRXID: 4. SISA SALDO: 10.000 - 1 = 9.999", 6),
+        buy("C1", "SUCCESS", "TRXID: 5. SISA SALDO: 10.000 - 1 = 9.999", 7),
+        buy("Z1", "SUCCESS", "TRXID: 6. SISA SALDO: 10.000 - 0 = 10.000", 8),
+        buy("Z1", "SUCCESS", "TRXID: 7. SISA SALDO: 10.000 - 0 = 10.000", 9),
+    ]
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = irs.reconcile([log], pending_after=timedelta(hours=1))
+    kinds = ("changed_after_final", "failed_with_deduction", "duplicate_charge")
+    found = [(a.kind, a.ref_id, [p.rsplit(":", 1)[1] for p in a.lines], a.message) for a in result.anomalies]
+    assert sorted(a for a in found if a[0] in kinds) == sorted(
+        [
+            ("changed_after_final", "F1", ["1", "2"], "FAILED again with another SN"),
+            ("changed_after_final", "S1", ["3", "5"], "SUCCESS again with another SN"),
+            ("failed_with_deduction", "D1", ["6"], "FAILED, yet 1 deducted"),
+            ("changed_after_final", "C1", ["7", "8"], "SUCCESS again with another TRXID"),
+            ("duplicate_charge", "C1", ["7", "8"], "charged under 2 TRXIDs: 4, 5"),
+            ("changed_after_final", "Z1", ["9", "10"], "SUCCESS again with another TRXID"),
+        ]
+    )
