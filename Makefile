@@ -96,7 +96,8 @@ mutation: $(STAMP)
 	$(BIN)/python -m tests.mutation.report
 
 # Go on with a stopped run: mutants already checked keep their result (those of changed functions
-# are made and checked again).
+# are made and checked again; `python -m tests.mutation.report --reset-survivors` first has the
+# survivors checked again too, against the tests written since).
 mutation-resume: $(STAMP)
 	$(MUTMUT)
 	$(BIN)/python -m tests.mutation.report

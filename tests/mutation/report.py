@@ -2,6 +2,10 @@
 
     python -m tests.mutation.report            # the score, by module
     python -m tests.mutation.report --list     # and each survivor with its change
+    python -m tests.mutation.report --reset-survivors  # unexplained survivors to be checked again
+
+The last is for a resumed run (`make mutation-resume`): mutmut keeps a survivor's result even
+when tests written since would kill it; reset, it is checked again with them.
 
 A surviving mutant is either a gap (write the test) or equivalent (no test can
 tell it from the code): the equivalent ones are listed, each with why, in
@@ -59,6 +63,16 @@ def explained() -> dict[str, str]:
     return reasons
 
 
+def reset(names: set[str]) -> None:
+    """Mark these mutants unchecked in mutmut's results (run between runs, not during one)."""
+    for meta in sorted((MUTANTS / "irs_grammar").glob("*.py.meta")):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        codes = data["exit_code_by_key"]
+        if names & codes.keys():
+            codes.update(dict.fromkeys(names & codes.keys()))
+            meta.write_text(json.dumps(data, indent=4), encoding="utf-8")
+
+
 def change(name: str) -> str:
     """The mutant's changed lines, `-` then `+`."""
     module = name.split(".x")[0]
@@ -96,6 +110,10 @@ def main(argv: list[str]) -> int:
     stale = sorted(name for name in reasons if found.get(name) in DETECTED or name not in found)
     print(f"survivors not explained in {EQUIVALENTS.name}: {len(unexplained)}")
     print(f"entries there no longer surviving: {len(stale)}")
+    if "--reset-survivors" in argv:
+        reset(set(left) - set(equivalent))
+        print(f"reset: {len(left) - len(equivalent)} survivors will be checked again by the next run")
+        return 0
     if "--list" in argv:
         for name in unexplained:
             print(f"\n- `{name}` ({left[name]})\n{change(name)}")
