@@ -68,8 +68,8 @@ def reset(names: set[str]) -> None:
     for meta in sorted((MUTANTS / "irs_grammar").glob("*.py.meta")):
         data = json.loads(meta.read_text(encoding="utf-8"))
         codes = data["exit_code_by_key"]
-        if names & codes.keys():
-            codes.update(dict.fromkeys(names & codes.keys()))
+        if here := names & codes.keys():
+            codes.update(dict.fromkeys(here))
             meta.write_text(json.dumps(data, indent=4), encoding="utf-8")
 
 
