@@ -38,9 +38,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from .transaction import TransactionResponse, TransactionStatus
+from .transaction import TransactionResponse, TransactionStatus, rupiah
 from .validation import validate
 
 if TYPE_CHECKING:
@@ -60,6 +60,9 @@ ANOMALY_KINDS = (
 )
 
 
+Balance = tuple[int, int, int]  # before, deduction, after, in rupiah
+
+
 class Seen(NamedTuple):
     """One transaction reply, as much of it as reconciling needs, and where it was read."""
 
@@ -71,7 +74,7 @@ class Seen(NamedTuple):
     status: str
     trxid: str
     serial: str | None
-    balance: tuple[int, int, int] | None
+    balance: Balance | None
     refid: str | None
 
     @property
@@ -80,10 +83,10 @@ class Seen(NamedTuple):
 
     @classmethod
     def of(cls, reply: TransactionResponse, path: str, line: int) -> Seen:
+        amounts = reply.balance
         balance = None
-        if reply.balance is not None:
-            before, deduction, after = reply.balance_before, reply.deduction, reply.balance_after
-            balance = (before or 0, deduction or 0, after or 0)  # all three are there with a balance
+        if amounts is not None:
+            balance = (rupiah(amounts.before), rupiah(amounts.deduction), rupiah(amounts.after))
         return cls(
             path,
             line,
@@ -509,7 +512,8 @@ def _balance_gaps(chain: Iterable[Seen]) -> list[Anomaly]:
     """
     gaps = []
     for previous, reply in pairwise(chain):
-        before, previous_after = (reply.balance or (0, 0, 0))[0], (previous.balance or (0, 0, 0))[2]
+        # The chain holds replies with a balance only (State.balance_chain: WHERE before IS NOT NULL).
+        before, previous_after = cast(Balance, reply.balance)[0], cast(Balance, previous.balance)[2]
         if before != previous_after:
             amount = before - previous_after
             gaps.append(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import sqlite3
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,14 @@ import pytest
 
 import irs_grammar as irs
 from irs_grammar.lines import LogReadError
-from irs_grammar.reconciliation import Reconciliation, _duration, _signed, parse_duration
+from irs_grammar.reconciliation import (
+    Reconciliation,
+    Seen,
+    TransactionTable,
+    _duration,
+    _signed,
+    parse_duration,
+)
 from tests.command import run
 from tests.corpus import CORPUS
 
@@ -399,3 +408,70 @@ def test_anomalies_at_their_edges(tmp_path: Path) -> None:
             ("changed_after_final", "Z1", ["9", "10"], "SUCCESS again with another TRXID"),
         ]
     )
+
+
+# -- what a reply is seen as, the clock, the table's life ------------------------------------------
+
+
+def test_a_reply_is_seen_with_its_amounts_zeros_too_and_none_without_a_balance() -> None:
+    def seen(details: str) -> Seen:
+        line = f"R#Z1 DN1. 0811 {details} @10:00:00.000000 01/12/2024"
+        return Seen.of(irs.parse_transaction(line), "buys.log", 4)
+
+    drained = seen("SUCCESS. SN: 7. TRXID: 1. SISA SALDO: 1.000 - 1.000 = 0")
+    when = datetime(2024, 12, 1, 10)
+    assert drained == Seen("buys.log", 4, when, "Z1", "DN1", "SUCCESS", "1", "7", (1000, 1000, 0), None)
+    assert seen("FAILED. TRXID: 1. SISA SALDO: 0 - 0 = 0").balance == (0, 0, 0)
+    assert seen("SUCCESS. TRXID: 1. SISA SALDO: 2.500 - 1 = 2.499").balance == (2500, 1, 2499)
+    pending = seen("INPROGRESS. TRXID: 2.")
+    assert (pending.balance, pending.serial, pending.status) == (None, None, "INPROGRESS")
+
+
+@pytest.mark.parametrize(("last", "stuck"), [("11:00:00.000000", False), ("11:00:00.000001", True)])
+def test_the_clock_is_the_last_reply_read_inquiries_too_and_stuck_is_past_pending_after(
+    tmp_path: Path, last: str, stuck: bool
+) -> None:
+    log = tmp_path / "buys.log"
+    log.write_text(
+        "R#P1 DN1. 0811 INPROGRESS. TRXID: 8. @10:00:00.000000 01/12/2024\n"
+        "R#PLN20. PRICE: 20546. @10:30:00.000000 01/12/2024\n"
+        f"R#PLN20. PRICE: 20546. @{last} 01/12/2024\n",
+        encoding="utf-8",
+    )
+    result = irs.reconcile([log], pending_after=timedelta(hours=1))
+    assert result.inquiries == 2
+    # An hour to the microsecond is not past an hour; the inquiries move the clock on.
+    expected = [("stuck_pending", f"pending for 1h00m (last reply INPROGRESS at {log}:1); check it again")]
+    assert [(a.kind, a.message) for a in result.anomalies] == (expected if stuck else [])
+
+
+def test_a_new_table_is_empty_and_has_no_file() -> None:
+    table = TransactionTable()
+    assert (len(table), list(table), list(table.rows()), table.get("A"), table.path) == (
+        0,
+        [],
+        [],
+        None,
+        None,
+    )
+    assert repr(table) == "<TransactionTable of 0 transactions>"
+    table.close()
+    assert table.path is None
+
+
+def test_a_table_made_in_one_thread_is_read_in_another_and_closes_when_its_file_is_gone(
+    tmp_path: Path,
+) -> None:
+    log = buy_log(tmp_path / "buys.log", 2)
+    with ThreadPoolExecutor(1) as pool:  # a worker reconciles, the caller reads
+        result = pool.submit(irs.reconcile, [log]).result()
+    table = result.transactions
+    assert [(t.ref_id, t.outcome) for t in table.rows()] == [
+        ("R0000000", "succeeded"),
+        ("R0000001", "succeeded"),
+    ]
+    assert table.path is not None
+    os.remove(table.path)  # a cleaner of /tmp came first
+    table.close()
+    assert table.path is None  # close() cleared it
+    assert len(table) == 0
