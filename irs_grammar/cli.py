@@ -45,9 +45,9 @@ class Terminated(Exception):
     """SIGTERM arrived: stop as for Ctrl-C, with status 143."""
 
 
-def report(path: str, error: ParseError, stream: TextIO) -> None:
+def report(path: str, number: int, error: ParseError, stream: TextIO) -> None:
     """`path:line:col: message`, the compiler convention editors jump to."""
-    print(f"{path}:{error.line or 1}:{error.column}: {error.message}", file=stream)
+    print(f"{path}:{number}:{error.column}: {error.message}", file=stream)
 
 
 def _json_ascii() -> bool:
@@ -63,11 +63,11 @@ def _records(
     label: str, raw_lines: Iterable[bytes | Overlong], args: argparse.Namespace, path: str | None
 ) -> Iterator[dict[str, Any]]:
     """The output record of each reply of one source (typed, or with --wire the wire strings);
-    bad lines are reported on standard error and counted in args.invalid."""
+    bad lines are reported on standard error and flagged in args.invalid."""
     for number, text in decode_lines(raw_lines, max_length=args.max_line_length):
         if isinstance(text, ParseError):
-            report(label, text, sys.stderr)
-            args.invalid += 1
+            report(label, number, text, sys.stderr)
+            args.invalid = True
             continue
         if is_blank(text):
             continue
@@ -75,11 +75,11 @@ def _records(
             reply = parse_reply(text, tz=args.tz)
             yield reply.to_dict() if args.wire else reply.to_record(path=path, line=number)
         except ParseError as e:
-            report(label, e.with_line(number), sys.stderr)
-            args.invalid += 1
+            report(label, number, e, sys.stderr)
+            args.invalid = True
         except ValueError as e:  # a valid reply that one wire dict cannot hold (--wire)
             print(f"{label}:{number}:1: valid reply, but not as one JSON object: {e}", file=sys.stderr)
-            args.invalid += 1
+            args.invalid = True
 
 
 def _sources(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
@@ -100,7 +100,7 @@ def _sources(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    args.invalid, args.io_failed = 0, False
+    args.invalid, args.io_failed = False, False
     if args.format == "parquet":
         _write_parquet(args)
     else:

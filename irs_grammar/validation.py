@@ -295,15 +295,16 @@ def check_batch(
             products.append(reply.product_code)
             if reply.reason is not None:
                 reasons.append(reply.reason)
+    # The summary holds the invalid and blank lines added one by one; the replies are counted here.
     valid = inquiries + len(statuses)
     summary.lines += valid
-    summary.valid += valid
-    summary.failed += len(reasons)
-    summary.succeeded += inquiries - len(reasons)
+    summary.valid = valid
+    summary.failed = len(reasons)
+    summary.succeeded = inquiries - len(reasons)
     summary.products.update(products)
     summary.error_codes.update(code for code in map(error_code_of, reasons) if code is not None)
     summary.transactions.update(statuses)
-    summary.deducted += deducted
+    summary.deducted = deducted
     return BatchResult(summary, errors)
 
 

@@ -46,6 +46,27 @@ def test_parse_reports_bad_lines_as_path_line_col_and_exits_1(tmp_path: Path) ->
     assert len(result.stdout.splitlines()) == 2
 
 
+@pytest.mark.parametrize(
+    ("bad", "reported"),
+    [
+        # refused at the first byte past --max-line-length; its line break is not counted
+        (b"R#" + b"A" * 98, "2:65: line longer than 64 bytes (100); skipped (--max-line-length)"),
+        (b"R#\xff", "2:3: not valid UTF-8 (byte 0xff)"),
+        (b"R#A", "2:4: expected \". \", found '\\n'"),
+    ],
+    ids=["too long", "not UTF-8", "not a reply"],
+)
+def test_parse_reports_each_kind_of_bad_line_at_its_place_exits_1_and_goes_on(
+    tmp_path: Path, bad: bytes, reported: str
+) -> None:
+    log = tmp_path / "replies.log"
+    valid = b"R#A. @12:00:00.000000 01/01/2025\n"
+    log.write_bytes(valid + bad + b"\n" + valid)
+    result = run("parse", "--max-line-length", "64", str(log))
+    assert (result.returncode, result.stderr) == (1, f"{log}:{reported}\n")
+    assert [r["line"] for r in map(json.loads, result.stdout.splitlines())] == [1, 3]
+
+
 def test_parse_reads_stdin_and_a_reply_on_the_command_line() -> None:
     line = load("inquiry/documented.jsonl")[0]["line"]
     from_stdin = run("parse", "--wire", "-", stdin=(line + "\n").encode())

@@ -454,3 +454,99 @@ def test_check_log_in_workers_finds_what_one_process_finds(tmp_path: Path) -> No
     assert [size for _, _, size in _batches([b"x" * (BATCH_BYTES - 2), Overlong(10**9), b"y"])] == [
         BATCH_BYTES
     ]
+
+
+# -- replies read the slow way, overlong lines, prefixes and read errors through validate() ------------
+
+SLOW_AND_FAST = [
+    b"R#A. @12:00:00.000000 01/01/2025\n",  # fast: an inquiry
+    b"app: R#7 DN1. 0811 SUCCESS. SN: 1. TRXID: 9. SISA SALDO: 10.000 - 1.000 = 9.000 "
+    b"@10:00:00.000000 01/12/2024\n",  # slow (a prefix): a transaction
+    b"app: R#PLN20. REASON: Biller down. Err:5110. @10:00:00.000000 01/12/2024\n",  # slow: failed
+    b"R#. REASON: CUSTID not recognized. Err:5110. @10:00:01.000000 01/12/2024\n",  # fast: failed
+    b"R#8 DN1. 0811 FAILED. REASON: x. TRXID: 10. SISA SALDO: 9.000 - 500 = 8.500 "
+    b"@10:00:02.000000 01/12/2024\n",  # fast: a transaction
+    b"app: R#9 DN5. 0811 GAGAL. TRXID: 11. @10:00:03.000000 01/12/2024\n",  # slow: an unknown status
+    b"app: nothing here\n",
+    b"\n",
+]
+
+
+def test_a_batch_counts_replies_read_the_slow_way_as_summary_add_does() -> None:
+    from irs_grammar.transaction import TransactionStatus
+    from irs_grammar.validation import Summary, check_batch
+
+    # By hand, in line order: products A, DN1, PLN20, "", DN1, DN5; most common first, then as met.
+    expected = {
+        "lines": 8,
+        "valid": 6,
+        "invalid": 1,
+        "blank": 1,
+        "succeeded": 1,
+        "failed": 2,
+        "products": {"DN1": 2, "A": 1, "PLN20": 1, "": 1, "DN5": 1},
+        "error_codes": {"Err:5110": 2},
+        "transactions": {"SUCCESS": 1, "FAILED": 1, "GAGAL": 1},
+        "deducted": 1500,
+    }
+    batch = check_batch(SLOW_AND_FAST, 1, extract=True)
+    one_by_one = Summary()
+    for result in irs.validate(SLOW_AND_FAST, extract=True):
+        one_by_one.add(result)
+    for summary in (batch.summary, one_by_one):
+        shown = summary.to_dict()
+        assert [
+            (key, list(value.items()) if isinstance(value, dict) else value) for key, value in shown.items()
+        ] == [
+            (key, list(value.items()) if isinstance(value, dict) else value)
+            for key, value in expected.items()
+        ]
+        # known status words as TransactionStatus members, as a parsed reply has them; others as read
+        assert [type(status) for status in summary.transactions] == [
+            TransactionStatus,
+            TransactionStatus,
+            str,
+        ]
+    assert batch.errors == [(7, 1, "no reply in this line (no 'R#')")]
+
+
+def test_validate_reports_an_overlong_line_at_its_place_and_reads_on(tmp_path: Path) -> None:
+    from irs_grammar.lines import MAX_LINE_BYTES
+
+    log = tmp_path / "long.log"
+    valid = b"R#A. @12:00:00.000000 01/01/2025\n"
+    log.write_bytes(valid + b"R#" + b"A" * MAX_LINE_BYTES + b"\n" + valid)
+    results = list(irs.validate(log))
+    assert [(r.number, r.valid) for r in results] == [(1, True), (2, False), (3, True)]
+    error = results[1].error
+    assert error is not None
+    assert (error.line, error.column, error.message) == (
+        2,
+        MAX_LINE_BYTES + 1,
+        f"line longer than {MAX_LINE_BYTES:,} bytes ({MAX_LINE_BYTES + 2:,}); skipped (--max-line-length)",
+    )
+
+
+def test_validate_reads_past_a_prefix_from_a_path_and_from_lines(tmp_path: Path) -> None:
+    line = "2024-11-12 app: R#A. @12:00:00.000000 01/01/2025\n"
+    log = tmp_path / "prefixed.log"
+    log.write_text(line, encoding="utf-8")
+    for source in (log, [line]):
+        assert [r.valid for r in irs.validate(source, extract=True)] == [True]
+        [plain] = irs.validate(source)
+        assert plain.error is not None
+        assert plain.error.column == 1
+
+
+def test_a_log_that_cannot_be_read_to_its_end_is_named_in_the_error(tmp_path: Path) -> None:
+    from irs_grammar.lines import LogReadError
+    from irs_grammar.validation import check_log
+
+    log = tmp_path / "cut.log.gz"
+    packed = gzip.compress(b"R#A. @12:00:00.000000 01/01/2025\n" * 1000)
+    log.write_bytes(packed[: len(packed) // 2])
+    reason = "the gzip file is truncated (it ends before its end marker)"
+    for read in (lambda: list(irs.validate(log)), lambda: list(check_log(str(log)))):
+        with pytest.raises(LogReadError) as failed:
+            read()
+        assert (failed.value.path, str(failed.value)) == (str(log), f"{log}: {reason}")
