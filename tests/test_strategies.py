@@ -387,3 +387,67 @@ def _parses(line: str) -> bool:
     except irs.ParseError:
         return False
     return True
+
+
+TIMESTAMP_CORNERS: dict[str, Callable[[datetime], bool]] = {
+    "the first moment": lambda t: t == datetime(1, 1, 1),
+    "the last moment": lambda t: t == datetime(9999, 12, 31, 23, 59, 59, 999999),
+    "a year below 1000 but not the edge's": lambda t: (
+        t.year < 1000 and t.date() != datetime(999, 1, 1).date()
+    ),
+    "29 February of a year not among the edges": lambda t: (
+        (t.month, t.day) == (2, 29) and t.year not in (2000, 2024)
+    ),
+    "29 February of a century that leaps (1200, 1600, 2400, ...)": lambda t: (
+        (t.month, t.day) == (2, 29) and t.year % 400 == 0 and t.year != 2000
+    ),
+    "29 February of year 4, the first that leaps": lambda t: (t.year, t.month, t.day) == (4, 2, 29),
+    "29 February of year 9996, the last that leaps": lambda t: (t.year, t.month, t.day) == (9996, 2, 29),
+}
+
+
+@pytest.mark.parametrize("corner", TIMESTAMP_CORNERS.values(), ids=TIMESTAMP_CORNERS.keys())
+def test_timestamps_reach_their_corners(corner: Callable[[datetime], bool]) -> None:
+    found = find(strategies.timestamps(), corner, settings=REACH)
+    assert found.tzinfo is None
+
+
+WIRE_KEY_CORNERS: dict[str, Callable[[str], bool]] = {
+    "a documented key": lambda k: k in ("PRICE", "CUSTNUM", "CUSTNAME", "POWERCAPACITY"),
+    "an unknown key of one letter": lambda k: len(k) == 1,
+    "an unknown key of 12 characters with a digit and '_'": lambda k: (
+        len(k) == 12 and "_" in k and any(c.isdigit() for c in k)
+    ),
+}
+
+
+@pytest.mark.parametrize("corner", WIRE_KEY_CORNERS.values(), ids=WIRE_KEY_CORNERS.keys())
+def test_wire_keys_reach_their_corners(corner: Callable[[str], bool]) -> None:
+    find(strategies.wire_keys(), corner, settings=REACH)
+
+
+@settings(max_examples=1000, database=None, derandomize=True)
+@given(strategies.wire_keys(), strategies.field_values(), strategies.timestamps())
+def test_wire_keys_are_names_field_values_hold_no_line_break_and_timestamps_are_naive(
+    key: str, value: str, moment: datetime
+) -> None:
+    reached()
+    assert moment.tzinfo is None  # a moment past 9999 cannot be drawn at all: the strategy raises
+    assert re.fullmatch(r"[A-Z][A-Z0-9_]*", key), key
+    assert "\n" not in value
+    assert "\r" not in value
+    value.encode("utf-8")  # no lone surrogate
+
+
+FIELD_VALUE_CORNERS: dict[str, Callable[[str], bool]] = {
+    "empty": lambda v: v == "",
+    "'. ' twice in a row": lambda v: ". . " in v,
+    "'. KEY: ' inside": lambda v: re.search(r"\. [A-Z][A-Z0-9_]*: ", v) is not None,
+    "non-ASCII": lambda v: not v.isascii(),
+    "'@' and a dot": lambda v: "@" in v and "." in v,
+}
+
+
+@pytest.mark.parametrize("corner", FIELD_VALUE_CORNERS.values(), ids=FIELD_VALUE_CORNERS.keys())
+def test_field_values_reach_their_corners(corner: Callable[[str], bool]) -> None:
+    find(strategies.field_values(), corner, settings=REACH)
