@@ -45,9 +45,9 @@ class Terminated(Exception):
     """SIGTERM arrived: stop as for Ctrl-C, with status 143."""
 
 
-def report(path: str, number: int, error: ParseError, stream: TextIO) -> None:
-    """`path:line:col: message`, the compiler convention editors jump to."""
-    print(f"{path}:{number}:{error.column}: {error.message}", file=stream)
+def report(path: str, error: ParseError, stream: TextIO) -> None:
+    """`path:line:col: message`, the compiler convention editors jump to (the error names its line)."""
+    print(f"{path}:{error.line}:{error.column}: {error.message}", file=stream)
 
 
 def _json_ascii() -> bool:
@@ -66,7 +66,7 @@ def _records(
     bad lines are reported on standard error and flagged in args.invalid."""
     for number, text in decode_lines(raw_lines, max_length=args.max_line_length):
         if isinstance(text, ParseError):
-            report(label, number, text, sys.stderr)
+            report(label, text, sys.stderr)
             args.invalid = True
             continue
         if is_blank(text):
@@ -75,7 +75,7 @@ def _records(
             reply = parse_reply(text, tz=args.tz)
             yield reply.to_dict() if args.wire else reply.to_record(path=path, line=number)
         except ParseError as e:
-            report(label, number, e, sys.stderr)
+            report(label, e.with_line(number), sys.stderr)
             args.invalid = True
         except ValueError as e:  # a valid reply that one wire dict cannot hold (--wire)
             print(f"{label}:{number}:1: valid reply, but not as one JSON object: {e}", file=sys.stderr)

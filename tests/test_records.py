@@ -118,6 +118,34 @@ def test_the_documented_replies_as_records() -> None:
     }
 
 
+def test_a_failed_inquiry_and_a_sold_and_a_refused_buy_as_records() -> None:
+    # Columns written by hand from the documented lines (seed C; the buy replies' documented success).
+    def shown(line: str, *names: str) -> list[Any]:
+        return [irs.parse_reply(line).to_record()[name] for name in names]
+
+    failed = (
+        "R#. CUSTNUM: 01105601111. REASON: CUSTID not recognized. Biller throws exception. Err:5110. "
+        "@12:32:08.889517 12/11/2024"
+    )
+    assert shown(failed, "OK", "REASON", "ERROR_CODE", "CUSTOMER_NUMBER") == [
+        False,
+        "CUSTID not recognized. Biller throws exception. Err:5110",
+        "5110",
+        "01105601111",
+    ]
+    sold = (
+        "R#359912451 MXD17. 48429495 SUCCESS. SN: 4779928. TRXID: 5a8ae07d-c01c-48c1-b38a-20a1f7ea0200. "
+        "SISA SALDO: 97.411.793 - 18.800 = 97.392.993 @15:25:39.484331 20/02/2024&refid=359912451"
+    )
+    assert shown(sold, "SERIAL_NUMBER", "REASON", "ERROR_CODE") == ["4779928", None, None]
+    refused = "R#7 DN1. 0811 FAILED. REASON: Saldo tidak cukup. Err:44. TRXID: 9. @10:00:00.000000 01/12/2024"
+    assert shown(refused, "SERIAL_NUMBER", "REASON", "ERROR_CODE") == [
+        None,
+        "Saldo tidak cukup. Err:44",
+        "44",
+    ]
+
+
 def test_fields_no_column_reads_are_kept_in_extra() -> None:
     reply = irs.parse("R#A. PRICE: 1. PERIODE: 3 BULAN. PRICE: 2. @12:00:00.000000 01/01/2025")
     record = reply.to_record()
