@@ -359,3 +359,27 @@ def test_reconcile_json_escapes_non_ascii_for_an_ascii_output(
     assert main(["reconcile", "--format", "json", str(log)]) == 0
     assert "found '\\u00e9'" in out.getvalue()
     assert "é" not in out.getvalue()
+
+
+@pytest.mark.parametrize(("encoding", "shown"), [("utf-8", '"caf\u00e9"'), ("ascii", '"caf\\u00e9"')])
+def test_parse_json_escapes_non_ascii_only_for_an_output_that_cannot_hold_it(
+    encoding: str, shown: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = _Stream(encoding)
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main(["parse", "--wire", "R#A. CUSTNAME: caf\u00e9. @12:00:00.000000 01/01/2025"]) == 0
+    assert shown in out.getvalue()
+    assert json.loads(out.getvalue())["CUSTOMER_NAME"] == "caf\u00e9"
+
+
+def test_parse_reads_every_reply_given_and_names_standard_input() -> None:
+    one, two = "R#A. @12:00:00.000000 01/01/2025", "R#B. @12:00:00.000000 01/01/2025"
+    given = run("parse", one, two)
+    assert (given.returncode, [json.loads(r)["PRODUCT_CODE"] for r in given.stdout.splitlines()]) == (
+        0,
+        ["A", "B"],
+    )
+    piped = run("parse", "-", stdin=f"{one}\nR#A\n".encode())
+    assert piped.returncode == 1
+    assert [json.loads(r)["path"] for r in piped.stdout.splitlines()] == ["<stdin>"]
+    assert piped.stderr == "<stdin>:2:4: expected \". \", found '\\n'\n"
