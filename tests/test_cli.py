@@ -383,3 +383,27 @@ def test_parse_reads_every_reply_given_and_names_standard_input() -> None:
     assert piped.returncode == 1
     assert [json.loads(r)["path"] for r in piped.stdout.splitlines()] == ["<stdin>"]
     assert piped.stderr == "<stdin>:2:4: expected \". \", found '\\n'\n"
+
+
+class _Terminal(_Stream):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("quiet", [False, True], ids=["shown", "--quiet"])
+def test_validate_draws_its_progress_on_a_terminal_unless_quiet(
+    quiet: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    log = tmp_path / "two.log"
+    log.write_text("R#A. @12:00:00.000000 01/01/2025\n" * 2, encoding="utf-8")
+    clock = iter(range(100))
+    monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))  # a second a reading
+    terminal = _Terminal("utf-8")
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(sys, "stdout", _Stream("utf-8"))
+    assert main(["validate", *(["--quiet"] if quiet else []), str(log)]) == 0
+    # started at 0, one batch read at 1: 2 lines in 1 s; then the line is cleared
+    drawn = f"\r{log}: 2 lines, 2 lines/s\x1b[K\r\x1b[K"
+    assert terminal.getvalue() == ("" if quiet else drawn)
