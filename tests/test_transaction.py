@@ -439,6 +439,10 @@ def test_messages_of_the_transaction_serializer_and_model() -> None:
         ValueError, match=r"^'1,000' is not an amount such as 97\.411\.793 \(at most 18 digits\)$"
     ):
         rupiah("1,000")
+    long = "9" * 19 + "." * 30  # a hostile amount is shown by its first 40 characters only
+    with pytest.raises(ValueError, match="is not an amount") as too_long:
+        rupiah(long)
+    assert str(too_long.value) == f"{long[:40]!r} is not an amount such as 97.411.793 (at most 18 digits)"
     spelled_like_a_name = dataclasses.replace(base, fields=(("STATUS", "x"),))
     with pytest.raises(ValueError, match=r"^STATUS: a field key spelled like one of to_dict\(\)'s own names"):
         spelled_like_a_name.to_dict()
