@@ -445,6 +445,9 @@ FIELD_VALUE_CORNERS: dict[str, Callable[[str], bool]] = {
     "'. KEY: ' inside": lambda v: re.search(r"\. [A-Z][A-Z0-9_]*: ", v) is not None,
     "non-ASCII": lambda v: not v.isascii(),
     "'@' and a dot": lambda v: "@" in v and "." in v,
+    "words in capitals and digits, as the wire's values are": lambda v: (
+        re.fullmatch(r"[A-Z0-9]{4,} [A-Z0-9]{4,}", v) is not None
+    ),
 }
 
 
