@@ -59,7 +59,7 @@ class LineResult(NamedTuple):
         return self.reply is None and self.error is None
 
 
-def check_line(number: int, text: str, *, extract: bool = False, tz: tzinfo | None = None) -> LineResult:
+def check_line(number: int, text: str, *, extract: bool, tz: tzinfo | None = None) -> LineResult:
     """One line of a log. With `extract`, the reply starts at its first `R#`."""
     reply = fast_reader()(text, tz)  # the common case first: a valid line, read at once
     if reply is not None:

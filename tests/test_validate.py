@@ -8,6 +8,7 @@ import itertools
 import json
 import os
 import random
+import zlib
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -550,3 +551,86 @@ def test_a_log_that_cannot_be_read_to_its_end_is_named_in_the_error(tmp_path: Pa
         with pytest.raises(LogReadError) as failed:
             read()
         assert (failed.value.path, str(failed.value)) == (str(log), f"{log}: {reason}")
+
+
+GOOD_GZ = gzip.compress(b"R#A. @12:00:00.000000 01/01/2025\n" * 3)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        (
+            "garbled.log.gz",  # the deflate data overwritten after the 10-byte header
+            GOOD_GZ[:10] + b"\xff\xff\xff\xff" + GOOD_GZ[14:],
+            "the gzip file is corrupt (its compressed data does not decode)",
+        ),
+        (
+            "crc.log.gz",  # the low bit of the trailer's CRC-32 flipped (it is little-endian)
+            GOOD_GZ[:-8] + bytes([GOOD_GZ[-8] ^ 1]) + GOOD_GZ[-7:],
+            # gzip names the CRC stored, then the one computed
+            f"the gzip file is corrupt (CRC check failed 0x{zlib.crc32(gzip.decompress(GOOD_GZ)) ^ 1:08x} != "
+            f"0x{zlib.crc32(gzip.decompress(GOOD_GZ)):08x})",
+        ),
+        (
+            "plain.log.gz",
+            b"R#A. @12:00:00.000000 01/01/2025\n",
+            "not a valid gzip file (Not a gzipped file (b'R#'))",
+        ),
+    ],
+    ids=["garbled", "bad CRC", "not gzip"],
+)
+def test_a_broken_gzip_log_is_named_with_what_is_wrong(
+    tmp_path: Path, name: str, data: bytes, reason: str
+) -> None:
+    from irs_grammar.lines import LogReadError
+
+    log = tmp_path / name
+    log.write_bytes(data)
+    with pytest.raises(LogReadError) as failed:
+        list(irs.validate(log))
+    assert (failed.value.path, failed.value.reason) == (str(log), reason)
+
+
+def test_a_directory_and_errors_without_words_are_named_too(tmp_path: Path) -> None:
+    from irs_grammar.lines import LogReadError, read_error
+
+    with pytest.raises(LogReadError) as failed:
+        list(irs.validate(tmp_path))
+    assert (failed.value.path, failed.value.reason) == (str(tmp_path), "is a directory")
+    # An error without an OS reason says what it says, or its type when it says nothing.
+    shown = [
+        (e.path, e.reason) for e in (read_error("a.log", OSError("boom")), read_error("a.log", ValueError()))
+    ]
+    assert shown == [("a.log", "boom"), ("a.log", "ValueError")]
+    assert read_error("a.log", ValueError("odd")).reason == "odd"
+
+
+def test_a_prefixed_line_is_refused_as_its_reply_would_be_at_the_column_of_the_whole_line() -> None:
+    prefix = "2024-11-12 app: "
+    for reply in ("R#PLN20. PRICE: 20546x. @12:00:00.000000 01/01/2025", "R#7 DN1. 0811 SUCCESS. TRXID: @1"):
+        with pytest.raises(irs.ParseError) as alone:
+            irs.parse_reply(reply)
+        [result] = irs.validate([prefix + reply], extract=True)
+        error = result.error
+        assert error is not None
+        shown = (error.message, error.column, error.expected, error.field, error.text, error.line)
+        expected = alone.value
+        assert shown == (
+            expected.message,
+            expected.column + len(prefix),
+            expected.expected,
+            expected.field,
+            prefix + reply,
+            1,
+        )
+
+
+def test_a_line_without_a_reply_mark_and_a_line_with_two_marks() -> None:
+    [none] = irs.validate(["app: nothing here"], extract=True)
+    assert none.error is not None
+    no_mark = (none.error.message, none.error.column, none.error.expected, none.error.text, none.error.line)
+    assert no_mark == ("no reply in this line (no 'R#')", 1, ('"R#"',), "app: nothing here", 1)
+    # The reply starts at the first mark: what stands there is read, not a later reply.
+    [two] = irs.validate(["x R#? then R#A. @12:00:00.000000 01/01/2025"], extract=True)
+    assert two.error is not None
+    assert two.error.column == 5  # the '?' after the first mark
