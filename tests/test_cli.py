@@ -205,6 +205,18 @@ def test_json_escapes_non_ascii_only_where_the_output_cannot_hold_it(
     assert _json_ascii() is escaped
 
 
+class _Bare:
+    """A standard output that writes but has no `encoding` (a stand-in some harnesses use)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+def test_json_escapes_non_ascii_for_an_output_that_names_no_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdout", _Bare())
+    assert _json_ascii() is True
+
+
 def test_errors_as_text_up_to_the_limit_then_the_count(monkeypatch: pytest.MonkeyPatch) -> None:
     out = _Stream("utf-8")
     monkeypatch.setattr(sys, "stdout", out)
