@@ -595,12 +595,12 @@ def _check_flags(subcommands: dict[str, argparse.ArgumentParser], argv: Sequence
     (argparse would report it from the top-level parser, or first complain
     about required arguments it never got to.)
     """
-    command = next((arg for arg in argv if not arg.startswith("-")), None)
-    sub = subcommands.get(command or "")
+    command = next((arg for arg in argv if not arg.startswith("-")), "")
+    sub = subcommands.get(command)
     if sub is None:
         return
     known = {option for action in sub._actions for option in action.option_strings}
-    for arg in argv[argv.index(command) + 1 :] if command else ():
+    for arg in argv[argv.index(command) + 1 :]:
         if arg == "--":
             return
         if (

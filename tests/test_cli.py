@@ -419,3 +419,53 @@ def test_validate_draws_its_progress_on_a_terminal_unless_quiet(
     # started at 0, one batch read at 1: 2 lines in 1 s; then the line is cleared
     drawn = f"\r{log}: 2 lines, 2 lines/s\x1b[K\r\x1b[K"
     assert terminal.getvalue() == ("" if quiet else drawn)
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["validate", "--json", "f"], "--json"),
+        (["parse", "-x", "f"], "-x"),  # a short flag, two characters
+        (["parse", "--bogus=1=2", "f"], "--bogus"),  # named without its value
+        (["url", "--" + "b" * 60], "--" + "b" * 38),  # a long one cut to 40 characters
+        (["--version", "url", "--bogus"], "--bogus"),  # before anything else is said
+    ],
+)
+def test_an_unknown_flag_is_named_by_its_subcommand_in_process(
+    argv: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(f": error: unrecognized argument: {named}")
+
+
+def test_what_is_not_an_unknown_flag(tmp_path: Path) -> None:
+    log = tmp_path / "buys.log"
+    log.write_text("R#A. @12:00:00.000000 01/01/2025\n", encoding="utf-8")
+    # a known flag written with "=", its value holding "=" too
+    state = tmp_path / "a=b.sqlite"
+    assert run("reconcile", f"--state={state}", str(log)).returncode == 0
+    assert run("validate", "--max-errors=3", str(log)).returncode == 0
+    # a negative number, and anything after "--", is an argument: here a file that is not there
+    for argv in (["parse", "-5"], ["parse", "--", "-x"]):
+        missing = run(*argv)
+        assert (missing.returncode, missing.stderr) == (
+            2,
+            f"irs-grammar: {argv[-1]}: No such file or directory\n",
+        )
+
+
+def test_standard_output_and_error_write_what_their_encoding_cannot_hold_as_escapes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from irs_grammar.cli import _text_streams_never_fail_on_encoding
+
+    out, err = (io.TextIOWrapper(io.BytesIO(), encoding="ascii") for _ in range(2))
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    _text_streams_never_fail_on_encoding()
+    for stream in (out, err):
+        stream.write("caf\u00e9\n")
+        stream.flush()
+        assert stream.buffer.getvalue() == b"caf\\xe9\n"
