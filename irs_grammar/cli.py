@@ -644,11 +644,14 @@ def _text_streams_never_fail_on_encoding() -> None:
 def _silence_stdout() -> None:
     """After a broken pipe: point standard output at /dev/null, so the exit flush cannot fail again."""
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        target = sys.stdout.fileno()
+    except (OSError, ValueError):  # not a file: nothing to point elsewhere
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, target)
+    finally:
         os.close(devnull)
-    except (OSError, ValueError):
-        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:

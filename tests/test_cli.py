@@ -7,7 +7,9 @@ import gzip
 import io
 import json
 import os
+import signal
 import sys
+from collections.abc import Callable
 from datetime import timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -469,3 +471,74 @@ def test_standard_output_and_error_write_what_their_encoding_cannot_hold_as_esca
         stream.write("caf\u00e9\n")
         stream.flush()
         assert stream.buffer.getvalue() == b"caf\\xe9\n"
+
+
+def test_the_top_level_takes_no_abbreviation_and_needs_a_command(capsys: pytest.CaptureFixture[str]) -> None:
+    # "--vers" is not taken for --version (which would print it and exit 0): only a command is missing
+    for argv in (["--vers"], []):
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        assert stopped.value.code == 2
+        said = capsys.readouterr()
+        assert said.out == ""
+        assert (
+            said.err.splitlines()[-1] == "irs-grammar: error: the following arguments are required: COMMAND"
+        )
+
+
+def test_main_reads_its_arguments_from_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["irs-grammar", "parse", "--wire", "R#A. @12:00:00.000000 01/01/2025"])
+    assert main() == 0
+    assert json.loads(capsys.readouterr().out)["PRODUCT_CODE"] == "A"
+
+
+class _Failing(_Stream):
+    """A standard output whose first write fails as `failure` says."""
+
+    def __init__(self, failure: Callable[[], None]) -> None:
+        super().__init__("utf-8")
+        self.failure = failure
+
+    def write(self, text: str) -> int:
+        self.failure()
+        return super().write(text)
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("fileno")  # as a stream that is not a file says
+
+
+def _broken_pipe() -> None:
+    raise BrokenPipeError
+
+
+def _sigterm() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)  # main's handler turns it into Terminated, here
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "said"),
+    [
+        (_broken_pipe, 2, "irs-grammar: standard output was closed before the end (broken pipe)"),
+        (_sigterm, 143, "irs-grammar: terminated"),
+    ],
+    ids=["broken pipe", "SIGTERM"],
+)
+def test_an_output_that_closes_and_a_termination_end_the_run_with_one_line(
+    failure: Callable[[], None],
+    status: int,
+    said: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def outside_main(signum: int, frame: object) -> None:
+        raise AssertionError("SIGTERM reached the test's handler, not the one main installs")
+
+    monkeypatch.setattr(sys, "stdout", _Failing(failure))
+    previous = signal.signal(signal.SIGTERM, outside_main)  # never the default: it would end pytest
+    try:
+        assert main(["parse", "R#A. @12:00:00.000000 01/01/2025"]) == status
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert capsys.readouterr().err == said + "\n"
