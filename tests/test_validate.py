@@ -634,3 +634,18 @@ def test_a_line_without_a_reply_mark_and_a_line_with_two_marks() -> None:
     [two] = irs.validate(["x R#? then R#A. @12:00:00.000000 01/01/2025"], extract=True)
     assert two.error is not None
     assert two.error.column == 5  # the '?' after the first mark
+
+
+def test_a_line_that_is_not_utf8_is_shown_with_replacement_characters_at_its_first_bad_byte() -> None:
+    [result] = irs.validate([b"R#\xc3\xa9\xff. @12:00:00.000000 01/01/2025\n"])
+    error = result.error
+    assert error is not None
+    shown = (error.message, error.column, error.expected, error.text, error.line)
+    # é is one character: the bad byte is the fourth character of the line
+    assert shown == (
+        "not valid UTF-8 (byte 0xff)",
+        4,
+        ("UTF-8 text",),
+        "R#\u00e9\ufffd. @12:00:00.000000 01/01/2025\n",
+        1,
+    )
