@@ -649,3 +649,33 @@ def test_a_line_that_is_not_utf8_is_shown_with_replacement_characters_at_its_fir
         "R#\u00e9\ufffd. @12:00:00.000000 01/01/2025\n",
         1,
     )
+
+
+def test_read_lines_keeps_a_line_of_exactly_the_limit_and_measures_longer_ones() -> None:
+    from irs_grammar.lines import _BLOCK, Overlong, read_lines
+
+    limit = 8
+    data = (
+        b"a" * limit
+        + b"\n"  # at the limit: kept
+        + b"b" * (limit + 1)
+        + b"\n"  # one past it
+        + b"c" * (2 * _BLOCK + 5)
+        + b"\n"  # longer than two blocks: measured across them
+        + b"d" * limit
+        + b"\n"
+        + b"e" * (_BLOCK + 3)  # an overlong last line without its \n
+    )
+    assert list(read_lines(io.BytesIO(data), "x.log", limit)) == [
+        b"a" * limit + b"\n",
+        Overlong(limit + 1),
+        Overlong(2 * _BLOCK + 5),
+        b"d" * limit + b"\n",
+        Overlong(_BLOCK + 3),
+    ]
+    # A line of exactly the limit left unfinished at the end of a block, ended in the next one.
+    split = b"x" * (_BLOCK - limit - 1) + b"\n" + b"f" * limit + b"\n"
+    assert list(read_lines(io.BytesIO(split), "x.log", limit)) == [
+        Overlong(_BLOCK - limit - 1),
+        b"f" * limit + b"\n",
+    ]
