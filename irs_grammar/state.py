@@ -70,7 +70,7 @@ class State:
         self.db: sqlite3.Connection | None = None
 
     @property
-    def _open(self) -> sqlite3.Connection:
+    def _connection(self) -> sqlite3.Connection:
         if self.db is None:
             raise StateError(f"{self.path}: the state is not open (use it inside `with State(...)`)")
         return self.db
@@ -97,7 +97,7 @@ class State:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        db = self._open
+        db = self._connection
         db.execute("COMMIT" if kind is None and not self.temporary else "ROLLBACK")
         db.close()
         self.db = None
@@ -117,7 +117,7 @@ class State:
         places listed differ.
         """
         key = _line_number if self.temporary else _text_digest
-        self._open.executemany(
+        self._connection.executemany(
             "INSERT OR IGNORE INTO replies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
@@ -139,13 +139,13 @@ class State:
 
     def by_ref(self, tz: tzinfo | None) -> Iterator[tuple[str, list[Seen]]]:
         """Each ref_id with its replies in timestamp order (then path, line), one ref_id at a time."""
-        rows = self._open.execute(f"SELECT {_COLUMNS} FROM replies ORDER BY ref_id, moment, path, line")
+        rows = self._connection.execute(f"SELECT {_COLUMNS} FROM replies ORDER BY ref_id, moment, path, line")
         for ref_id, group in groupby(rows, key=lambda row: row[3]):
             yield ref_id, [_seen(row, tz) for row in group]
 
     def balance_chain(self, tz: tzinfo | None) -> Iterator[Seen]:
         """Every reply with a balance in timestamp order, but a re-check of the same snapshot."""
-        rows = self._open.execute(
+        rows = self._connection.execute(
             f"SELECT {_COLUMNS} FROM (SELECT *, row_number() OVER (PARTITION BY ref_id, trxid, before, "
             "deduction, after ORDER BY moment, path, line) AS nth FROM replies WHERE before IS NOT NULL) "
             "WHERE nth = 1 ORDER BY moment, path, line"
@@ -153,7 +153,7 @@ class State:
         return (_seen(row, tz) for row in rows)
 
     def last_moment(self, tz: tzinfo | None) -> datetime | None:
-        (moment,) = self._open.execute("SELECT max(moment) FROM replies").fetchone()
+        (moment,) = self._connection.execute("SELECT max(moment) FROM replies").fetchone()
         return None if moment is None else _moment(moment, tz)
 
 
