@@ -80,7 +80,7 @@ def open_log(path: str) -> Iterator[BinaryIO]:
             if head == _GZIP_MAGIC:
                 stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
         elif path.endswith(".gz"):
-            stream = gzip.open(path, "rb")  # type: ignore[assignment]  # noqa: SIM115 (closed below)
+            stream = gzip.open(path)  # type: ignore[assignment]  # noqa: SIM115 (closed below)
         else:
             stream = open(path, "rb")  # noqa: SIM115 (closed below)
     except (OSError, EOFError, zlib.error) as error:

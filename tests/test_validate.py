@@ -679,3 +679,45 @@ def test_read_lines_keeps_a_line_of_exactly_the_limit_and_measures_longer_ones()
         Overlong(_BLOCK - limit - 1),
         b"f" * limit + b"\n",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "blank"),
+    [
+        (" \t\n", True),
+        ("  \r\n", True),  # a CRLF line break is the line's, spaces before it or not
+        ("\r\n", True),
+        ("  ", True),  # a last line without its break
+        ("  \r", False),  # a lone \r is no line break: text, so an invalid line
+        ("\r", False),
+        ("\r\r\n", False),
+        ("x\r\n", False),
+    ],
+)
+def test_blank_is_spaces_and_tabs_before_a_line_break(text: str, blank: bool) -> None:
+    from irs_grammar.lines import is_blank
+
+    assert is_blank(text) is blank
+
+
+def test_standard_input_without_peek_is_read_and_left_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    from irs_grammar.lines import open_log, read_lines
+
+    # A host may hand over standard input as a plain byte stream that cannot peek.
+    buffer = io.BytesIO(b"R#A. @12:00:00.000000 01/01/2025\nx")
+    monkeypatch.setattr("sys.stdin", SimpleNamespace(buffer=buffer))
+    with open_log("-") as stream:
+        assert list(read_lines(stream, "-")) == [b"R#A. @12:00:00.000000 01/01/2025\n", b"x"]
+    assert not buffer.closed  # the caller's, not the log reader's to close
+
+
+@pytest.mark.parametrize("name", ["plain.log", "packed.log.gz"])
+def test_a_log_file_is_closed_when_its_block_ends(tmp_path: Path, name: str) -> None:
+    from irs_grammar.lines import open_log
+
+    path = tmp_path / name
+    data = b"R#A. @12:00:00.000000 01/01/2025\n"
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    with open_log(str(path)) as stream:
+        assert stream.read() == data
+    assert stream.closed
