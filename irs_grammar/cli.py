@@ -461,7 +461,8 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"irs-grammar {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # A subcommand's abbreviated flags are refused by _check_flags, which names its parser.
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
     line_length = {
         "type": _positive,
         "default": MAX_LINE_BYTES,
@@ -473,7 +474,6 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
         help="print each reply as one JSON object per line",
         description="Print each reply as one JSON object per line (documented field names). "
         "Invalid lines go to standard error as PATH:LINE:COL: message.",
-        allow_abbrev=False,
     )
     parse_cmd.add_argument(
         "inputs",
@@ -505,7 +505,6 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
         help="check reply logs: PATH:LINE:COL for each invalid line, then a summary",
         description="Check reply logs line by line. Each invalid line is printed as PATH:LINE:COL: message, "
         "then a summary. Exit status: 0 all valid, 1 some invalid, 2 usage or I/O error.",
-        allow_abbrev=False,
     )
     validate_cmd.add_argument("paths", nargs="+", metavar="PATH", help="log files (.gz too), or - for stdin")
     validate_cmd.add_argument("--format", choices=("text", "json"), default="text", help="json: one document")
@@ -529,7 +528,6 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
         description="Reconcile the transaction replies of buy logs. Each anomaly is printed as "
         "PATH:LINE: kind ref_id: message, then totals. "
         "Exit status: 0 no anomaly, 1 some, 2 usage or I/O error.",
-        allow_abbrev=False,
     )
     reconcile_cmd.add_argument("logs", nargs="+", metavar="LOG", help="log files (.gz too), or - for stdin")
     reconcile_cmd.add_argument("--state", metavar="FILE", help="an SQLite file kept across runs (days)")
@@ -551,7 +549,6 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
         help="print the inquiry (or, with --buy, the buy) request URL",
         description="Print the inquiry or buy request URL (HTTP POST). The credentials come from the "
         "environment: " + ", ".join(CREDENTIAL_VARIABLES.values()) + ".",
-        allow_abbrev=False,
     )
     url_cmd.add_argument("--base", required=True, help="e.g. https://host/klikoo-b2b")
     url_cmd.add_argument("--product", required=True, help="product code, e.g. PLN20")
@@ -570,7 +567,6 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
         "base URL, then runs until Ctrl-C. The credentials it accepts come from "
         + ", ".join(CREDENTIAL_VARIABLES.values())
         + " when set, else the fake's defaults (docs/testing.md).",
-        allow_abbrev=False,
     )
     serve_cmd.add_argument("--port", type=_port, default=8080, help="0 for a free port (default 8080)")
     serve_cmd.add_argument(
