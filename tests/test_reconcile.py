@@ -11,6 +11,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -588,6 +589,7 @@ def test_a_temporary_state_keeps_no_journal_and_leaves_no_file(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with State(None) as state:
         assert Path(state.path).parent == tmp_path
+        assert fnmatchcase(Path(state.path).name, "irs-reconcile-*.sqlite")  # as the README names it
         assert state.db is not None
         assert state.db.execute("PRAGMA journal_mode").fetchone() == ("off",)  # read once, then dropped
     with pytest.raises(KeyError), State(None):
@@ -596,6 +598,7 @@ def test_a_temporary_state_keeps_no_journal_and_leaves_no_file(
     result = irs.reconcile([write(tmp_path / "buys.log", SOLD)])
     assert result.transactions.path is not None
     table = Path(result.transactions.path).name  # the result's own file, removed with it
+    assert fnmatchcase(table, "irs-transactions-*.sqlite")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["buys.log", table])
 
 
