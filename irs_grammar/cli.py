@@ -86,7 +86,7 @@ def _sources(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     """The records of every input in turn; an input that cannot be read is reported and counted."""
     for source in args.inputs or [STDIN]:
         if source.startswith("R#"):  # a reply given on the command line, read as its bytes
-            raw = source.encode("utf-8", errors="surrogateescape")
+            raw = source.encode(errors="surrogateescape")
             yield from _records("<argument>", [raw], args, None)
             continue
         label = "<stdin>" if source == STDIN else source

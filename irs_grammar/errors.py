@@ -121,7 +121,7 @@ class ParseError(ValueError):
 
 def _shown(char: str) -> str:
     """A character as str() shows it: itself, or an escape such as \\n when unprintable."""
-    return char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+    return char if char.isprintable() else char.encode("unicode_escape").decode()
 
 
 def _width(char: str) -> int:

@@ -143,10 +143,10 @@ def overlong_error(number: int, line: Overlong, max_length: int) -> ParseError:
 def decode_line(number: int, raw: bytes) -> str | ParseError:
     """The text of line `number` (line break kept), or a ParseError if it is not UTF-8."""
     try:
-        return raw.decode("utf-8")
+        return raw.decode()
     except UnicodeDecodeError as e:
-        shown = raw.decode("utf-8", errors="replace")
-        column = len(raw[: e.start].decode("utf-8", errors="replace")) + 1
+        shown = raw.decode(errors="replace")
+        column = len(raw[: e.start].decode(errors="replace")) + 1
         return ParseError(
             f"not valid UTF-8 (byte 0x{raw[e.start]:02x})",
             text=shown,

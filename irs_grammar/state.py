@@ -158,7 +158,7 @@ class State:
 
 
 def _text_digest(seen: Seen, reply: TransactionResponse) -> bytes:
-    return hashlib.sha256(serialize(reply).encode("utf-8")).digest()
+    return hashlib.sha256(serialize(reply).encode()).digest()
 
 
 def _line_number(seen: Seen, reply: TransactionResponse) -> bytes:

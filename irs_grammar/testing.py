@@ -444,7 +444,7 @@ class FakeIRS:
         if environ.get("REQUEST_METHOD") != "POST":
             return _respond(start_response, "405 Method Not Allowed", "use POST", [("Allow", "POST")])
         # WSGI hands the query over as latin-1; the bytes sent are UTF-8 (when not percent-encoded).
-        query = environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "surrogateescape")
+        query = environ.get("QUERY_STRING", "").encode("latin-1").decode(errors="surrogateescape")
         with self._lock:
             call = self._start_call(query)
         delay = sum(f.seconds for f in call.faults if f.kind == "delay")
@@ -657,7 +657,7 @@ class FakeIRS:
 def _respond(
     start_response: StartResponse, status: str, body: str, headers: list[tuple[str, str]] | None = None
 ) -> list[bytes]:
-    data = body.encode("utf-8", "surrogateescape")
+    data = body.encode(errors="surrogateescape")
     start_response(
         status,
         [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(data))), *(headers or [])],

@@ -250,7 +250,7 @@ def check_batch(
     summary = Summary()
     errors: list[tuple[int, int, str]] = []
     try:  # the common case, decoded in one go; a batch with bad bytes or an overlong line goes line by line
-        lines: Sequence[str | bytes | Overlong] = [raw.decode("utf-8") for raw in raw_lines]  # type: ignore[union-attr]
+        lines: Sequence[str | bytes | Overlong] = [raw.decode() for raw in raw_lines]  # type: ignore[union-attr]
     except (UnicodeDecodeError, AttributeError):
         lines = raw_lines
     match_inquiry, match_transaction = matcher(INQUIRY), matcher(TRANSACTION)
