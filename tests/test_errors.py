@@ -28,6 +28,13 @@ def test_is_a_value_error_with_a_caret_under_the_column() -> None:
     assert text.index("x") == caret.index("^")
 
 
+def test_repr_and_args_hold_the_message_as_an_exception_s_do() -> None:
+    # (what %r in a log line and error trackers show)
+    error = error_of("R#PLN20. PRICE: 20546x. @12:00:00.000000 01/01/2025")
+    assert error.args == ("expected \". \", found 'x'",)
+    assert repr(error) == "ParseError('expected \". \", found \\'x\\'')"
+
+
 def test_says_what_was_expected_in_readable_words() -> None:
     error = error_of("R#A. abc")
     assert set(error.expected) == {"a field name", '"@" and the timestamp'}
