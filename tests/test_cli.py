@@ -432,7 +432,7 @@ def test_validate_draws_its_progress_on_a_terminal_unless_quiet(
         (["url", "--" + "b" * 60], "--" + "b" * 38),  # a long one cut to 40 characters
         (["--version", "url", "--bogus"], "--bogus"),  # before anything else is said
         (["validate", "--form", "json", "f"], "--form"),  # an abbreviation is no flag
-        (["reconcile", "--state=s", "--pend=1h", "f"], "--pend"),
+        (["reconcile", "--pend=1h", "f"], "--pend"),
     ],
 )
 def test_an_unknown_flag_is_named_by_its_subcommand_in_process(
