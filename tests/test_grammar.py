@@ -159,3 +159,19 @@ def test_a_terminal_without_a_name_is_named_by_nothing() -> None:
 
     assert _name(object()) == ""
     assert _name(SimpleNamespace(name="TIME")) == "TIME"
+
+
+def test_the_grammar_is_read_from_inside_the_package_when_it_ships_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from irs_grammar import grammar
+
+    # A wheel's layout, then a source checkout's: the module's own place decides.
+    package = tmp_path / "site" / "irs_grammar"
+    shipped = package / "grammar" / "inquiry.lark"
+    shipped.parent.mkdir(parents=True)
+    shipped.write_text("shipped", encoding="utf-8")
+    monkeypatch.setattr(grammar, "__file__", str(package / "grammar.py"))
+    assert grammar.grammar_path() == shipped
+    shipped.unlink()
+    assert grammar.grammar_path() == tmp_path / "site" / "grammar" / "inquiry.lark"
