@@ -88,6 +88,9 @@ def test_type_errors_name_what_was_given() -> None:
         parse_with_lark(b"R#A")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"^parse_transaction\(\) takes a str, not bytes$"):
         reference.parse_transaction_with_lark(b"R#1 A")  # type: ignore[arg-type]
+    for given, named in ((b"R#1 A", "bytes"), (None, "NoneType")):
+        with pytest.raises(TypeError, match=rf"^parse_reply\(\) takes a str, not {named}$"):
+            irs.parse_reply(given)  # type: ignore[arg-type]
     with pytest.raises(
         TypeError, match=r"^serialize\(\) takes an InquiryResponse or a TransactionResponse, not str$"
     ):

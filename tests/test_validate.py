@@ -692,6 +692,7 @@ def test_read_lines_keeps_a_line_of_exactly_the_limit_and_measures_longer_ones()
         ("\r", False),
         ("\r\r\n", False),
         ("x\r\n", False),
+        ("X\n", False),
     ],
 )
 def test_blank_is_spaces_and_tabs_before_a_line_break(text: str, blank: bool) -> None:
