@@ -12,7 +12,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import event, given
@@ -234,3 +234,14 @@ def test_a_hand_built_reply_with_an_unreadable_price_names_the_field() -> None:
         irs.TransactionResponse.build(
             ref_id="1", product_code="A", status="FAILED", balance=(-1, 0, 1), timestamp=datetime(2025, 1, 1)
         )
+
+
+def test_the_cache_of_dates_read_holds_at_most_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    from irs_grammar import timestamp
+
+    monkeypatch.setattr(timestamp, "ISO_DATES", {})
+    first = date(2000, 1, 1)
+    for n in range(timestamp.ISO_DATES_MAX + 1):  # one more distinct date than it keeps
+        day = first + timedelta(days=n)
+        assert timestamp.iso_date(day.strftime("%d/%m/%Y")) == f"{day.isoformat()}T"
+        assert len(timestamp.ISO_DATES) <= timestamp.ISO_DATES_MAX

@@ -19,6 +19,7 @@ import irs_grammar
 from irs_grammar.errors import READABLE_TERMINALS
 from irs_grammar.grammar import (
     INQUIRY_GRAMMAR,
+    TRANSACTION_GRAMMAR,
     build_parser,
     grammar_text,
     terminal_pattern,
@@ -175,3 +176,8 @@ def test_the_grammar_is_read_from_inside_the_package_when_it_ships_there(
     assert grammar.grammar_path() == shipped
     shipped.unlink()
     assert grammar.grammar_path() == tmp_path / "site" / "grammar" / "inquiry.lark"
+
+
+def test_an_unknown_terminal_is_a_key_error_that_names_it_and_its_grammar() -> None:
+    with pytest.raises(KeyError, match=r"^'transaction\.lark has no terminal PRICE_KEY'$"):
+        terminal_pattern("PRICE_KEY", TRANSACTION_GRAMMAR)  # an inquiry's, not a transaction's
