@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -165,15 +164,14 @@ def test_io_errors_are_one_line_exit_2_and_no_summary(command: str, target: str,
 def test_a_fifo_is_read_like_a_file(tmp_path: Path) -> None:
     fifo = tmp_path / "replies.fifo"
     os.mkfifo(fifo)
-
-    def write() -> None:
-        with open(fifo, "wb") as pipe:
-            pipe.write(VALID * 1000 + INVALID)
-
-    writer = threading.Thread(target=write)
-    writer.start()
+    source = tmp_path / "replies.log"
+    source.write_bytes(VALID * 1000 + INVALID)
+    # The writer is another process: a thread of this one would hold the FIFO's write end open in the
+    # validator's workers, forked from this process when the command runs in it, and none would end.
+    copy = "import shutil, sys; shutil.copyfileobj(open(sys.argv[1], 'rb'), open(sys.argv[2], 'wb'))"
+    writer = subprocess.Popen([sys.executable, "-c", copy, str(source), str(fifo)])
     result = run("validate", str(fifo))
-    writer.join(timeout=10)
+    assert writer.wait(timeout=10) == 0
     assert result.returncode == 1
     assert result.stdout.startswith(f"{fifo}:1001:7: ".encode())
 
