@@ -37,7 +37,7 @@ def grammar_path(name: str = INQUIRY_GRAMMAR) -> Path:
 
 def grammar_text(name: str = INQUIRY_GRAMMAR) -> str:
     """The text of a grammar file, as shipped in the package."""
-    return grammar_path(name).read_text(encoding="utf-8")
+    return grammar_path(name).read_bytes().decode()  # UTF-8, whatever the locale says
 
 
 def build_parser(name: str = INQUIRY_GRAMMAR, *, strict: bool = False) -> Lark:

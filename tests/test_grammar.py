@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -181,3 +182,21 @@ def test_the_grammar_is_read_from_inside_the_package_when_it_ships_there(
 def test_an_unknown_terminal_is_a_key_error_that_names_it_and_its_grammar() -> None:
     with pytest.raises(KeyError, match=r"^'transaction\.lark has no terminal PRICE_KEY'$"):
         terminal_pattern("PRICE_KEY", TRANSACTION_GRAMMAR)  # an inquiry's, not a transaction's
+
+
+def test_the_grammars_are_read_as_utf_8_under_an_ascii_locale() -> None:
+    # transaction.lark's comments hold non-ASCII text; the C locale without UTF-8 mode reads ASCII.
+    probe = (
+        "import locale\n"
+        "import irs_grammar as irs\n"
+        "print(locale.getpreferredencoding(False))\n"
+        "try:\n"
+        "    irs.parse_transaction('R#1 A. 2 SUCCESS. @12:00:00.000000 01/01/2025')\n"
+        "except irs.ParseError as error:\n"
+        "    print(error.column)\n"
+    )
+    env = {**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stdout.split() == ["ANSI_X3.4-1968", "19"]  # refused by the grammar, at "@"
