@@ -439,6 +439,17 @@ def test_wire_keys_are_names_field_values_hold_no_line_break_and_timestamps_are_
     value.encode("utf-8")  # no lone surrogate
 
 
+def test_the_characters_drawn_are_never_lone_surrogates() -> None:
+    # Values and near misses draw from this alphabet. A lone surrogate is drawn too rarely for the
+    # properties above to meet one (a derandomized find() over field_values() with them let in met
+    # the first after 5,115 examples), but one character at a time it is met within about 700 draws.
+    def lone_surrogate(char: str) -> bool:
+        return "\ud800" <= char <= "\udfff"
+
+    with pytest.raises(NoSuchExample):
+        find(strategies._characters(), lone_surrogate, settings=REACH)
+
+
 FIELD_VALUE_CORNERS: dict[str, Callable[[str], bool]] = {
     "empty": lambda v: v == "",
     "'. ' twice in a row": lambda v: ". . " in v,
