@@ -330,7 +330,10 @@ def transaction_responses(draw: st.DrawFn, *, status: str | None = None) -> Tran
     ref = draw(name)
     bare = draw(st.integers(0, 4)) == 0  # a bare details part, one reply in five
     if bare:
-        details = draw(field_values() | st.just("Nomor tujuan salah. Err:5110")) or "Gagal"
+        # Details led by a field name cannot be written bare (they would read as a field): drawn
+        # too, so that the check below, which drops them, is exercised.
+        led = st.tuples(wire_keys(), field_values()).map(": ".join)
+        details = draw(field_values() | led | st.just("Nomor tujuan salah. Err:5110")) or "Gagal"
         fields = [(REASON, details)]
     else:
         serial = draw(field_values() | pln_serials())
