@@ -330,11 +330,14 @@ def transaction_responses(draw: st.DrawFn, *, status: str | None = None) -> Tran
     ref = draw(name)
     bare = draw(st.integers(0, 4)) == 0  # a bare details part, one reply in five
     if bare:
-        # Details led by a field name cannot be written bare (they would read as a field): drawn
-        # too, so that the check below, which drops them, is exercised.
         led = st.tuples(wire_keys(), field_values()).map(": ".join)
         details = draw(field_values() | led | st.just("Nomor tujuan salah. Err:5110")) or "Gagal"
         fields = [(REASON, details)]
+        # Details led by a field name cannot be written bare (they would read as a field): they are
+        # written as a REASON.
+        bare = _serializable(
+            TransactionResponse(ref, "A", None, "FAILED", (fields[0],), "-", None, moment, None, True)
+        )
     else:
         serial = draw(field_values() | pln_serials())
         fields = [(SN_KEY, serial)] if draw(st.booleans()) else []
@@ -345,7 +348,7 @@ def transaction_responses(draw: st.DrawFn, *, status: str | None = None) -> Tran
     fields = [
         f
         for f in fields
-        if _serializable(TransactionResponse(ref, "A", None, "FAILED", (f,), "-", None, moment, None, bare))
+        if _serializable(TransactionResponse(ref, "A", None, "FAILED", (f,), "-", None, moment))
     ]
     balance = draw(st.none() | st.tuples(_amounts(), _amounts(), _amounts()))
     return TransactionResponse(
@@ -358,7 +361,7 @@ def transaction_responses(draw: st.DrawFn, *, status: str | None = None) -> Tran
         None if balance is None else Balance(*balance),
         moment,
         draw(st.none() | st.just(ref) | name),
-        bare and bool(fields),
+        bare,  # details written bare can be written as a REASON: the filter above keeps them
     )
 
 

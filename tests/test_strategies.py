@@ -267,6 +267,12 @@ TRANSACTION_CORNERS: dict[str, Callable[[irs.TransactionResponse], bool]] = {
     "a bare details part": lambda r: r.bare_details,
     "the documented bare details": lambda r: r.bare_details and r.reason == "Nomor tujuan salah. Err:5110",
     "bare details of the fallback word": lambda r: r.bare_details and r.reason == "Gagal",
+    # Drawn as bare details, which cannot be led by a field name: written as a REASON instead.
+    "a REASON led by a documented field name": lambda r: (
+        not r.bare_details
+        and r.reason is not None
+        and r.reason.startswith(("PRICE: ", "CUSTNUM: ", "CUSTNAME: ", "POWERCAPACITY: "))
+    ),
     "a reference of one character": lambda r: len(r.ref_id) == 1,
     "a reference in lower case": lambda r: r.ref_id.islower(),
     "a reference in upper case": lambda r: r.ref_id.isupper(),
