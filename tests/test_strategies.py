@@ -134,14 +134,31 @@ def test_grammar_lines_end_in_a_real_moment(line: str) -> None:
     datetime.strptime(found[1], "%H:%M:%S.%f %d/%m/%Y")  # raises if not a real moment
 
 
-@given(strategies.transaction_lines(), strategies.transaction_lines(line_endings=False))
-def test_transaction_lines_are_valid_replies_with_or_without_a_line_ending(line: str, bare: str) -> None:
-    reply = irs.parse_transaction(line)
+LINES: dict[
+    str,
+    tuple[
+        Callable[..., st.SearchStrategy[str]], Callable[[str], irs.InquiryResponse | irs.TransactionResponse]
+    ],
+] = {
+    "inquiry": (strategies.response_lines, irs.parse),
+    "transaction": (strategies.transaction_lines, irs.parse_transaction),
+}
+
+
+@pytest.mark.parametrize(("lines", "read"), LINES.values(), ids=LINES.keys())
+@given(data=st.data())
+def test_lines_are_valid_replies_with_or_without_a_line_ending(
+    lines: Callable[..., st.SearchStrategy[str]],
+    read: Callable[[str], irs.InquiryResponse | irs.TransactionResponse],
+    data: st.DataObject,
+) -> None:
+    line, bare = data.draw(lines()), data.draw(lines(line_endings=False))
+    reply = read(line)
     reached()
     body = line.removesuffix("\n").removesuffix("\r")
     assert line[len(body) :] in ("", "\n", "\r\n")
     assert irs.serialize(reply) == body
-    assert irs.serialize(irs.parse_transaction(bare)) == bare
+    assert irs.serialize(read(bare)) == bare
 
 
 ENDINGS: dict[str, Callable[[str], bool]] = {
@@ -378,6 +395,7 @@ RESPONSE_CORNERS: dict[str, Callable[[irs.InquiryResponse], bool]] = {
     "PRICE the largest amount": lambda r: _price(r) == str(MAX_AMOUNT),
     "PRICE with a leading zero": lambda r: (_price(r) or "").startswith("0") and len(_price(r) or "") > 1,
     "the documented failure reason": lambda r: r.reason == "Biller throws exception. Err:5110",
+    "no REASON": lambda r: r.reason is None,
 }
 
 
