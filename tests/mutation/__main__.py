@@ -35,12 +35,14 @@ LET_THROUGH = frozenset({"property", "cache", "lru_cache", "contextmanager", "co
 
 # A module whose mutants run its own tests only, of those that reach it: every property test draws
 # from the strategies, but only test_strategies.py states what they promise, with the two round
-# trips of the replies they draw (the others test the parser with them, at minutes a survivor).
+# trips of the replies they draw and the refusal of the invalid lines they draw by Lark alone (the
+# others test the parser with them, at minutes a survivor).
 OWN_TESTS = {
     "irs_grammar.strategies": (
         "tests/test_strategies.py::",
         "tests/test_properties.py::test_parse_of_serialize_gives_back_the_reply",
         "tests/test_transaction.py::test_parse_of_serialize_gives_back_the_reply",
+        "tests/test_properties.py::test_invalid_lines_are_refused_by_lark_alone_at_the_same_column",
     )
 }
 
