@@ -134,12 +134,9 @@ def test_grammar_lines_end_in_a_real_moment(line: str) -> None:
     datetime.strptime(found[1], "%H:%M:%S.%f %d/%m/%Y")  # raises if not a real moment
 
 
-LINES: dict[
-    str,
-    tuple[
-        Callable[..., st.SearchStrategy[str]], Callable[[str], irs.InquiryResponse | irs.TransactionResponse]
-    ],
-] = {
+Lines = Callable[..., st.SearchStrategy[str]]
+Read = Callable[[str], irs.InquiryResponse | irs.TransactionResponse]
+LINES: dict[str, tuple[Lines, Read]] = {
     "inquiry": (strategies.response_lines, irs.parse),
     "transaction": (strategies.transaction_lines, irs.parse_transaction),
 }
@@ -148,9 +145,7 @@ LINES: dict[
 @pytest.mark.parametrize(("lines", "read"), LINES.values(), ids=LINES.keys())
 @given(data=st.data())
 def test_lines_are_valid_replies_with_or_without_a_line_ending(
-    lines: Callable[..., st.SearchStrategy[str]],
-    read: Callable[[str], irs.InquiryResponse | irs.TransactionResponse],
-    data: st.DataObject,
+    lines: Lines, read: Read, data: st.DataObject
 ) -> None:
     line, bare = data.draw(lines()), data.draw(lines(line_endings=False))
     reply = read(line)
