@@ -170,8 +170,11 @@ def test_a_fifo_is_read_like_a_file(tmp_path: Path) -> None:
     # validator's workers, forked from this process when the command runs in it, and none would end.
     copy = "import shutil, sys; shutil.copyfileobj(open(sys.argv[1], 'rb'), open(sys.argv[2], 'wb'))"
     writer = subprocess.Popen([sys.executable, "-c", copy, str(source), str(fifo)])
-    result = run("validate", str(fifo))
-    assert writer.wait(timeout=10) == 0
+    try:
+        result = run("validate", str(fifo))
+        assert writer.wait(timeout=10) == 0
+    finally:
+        writer.kill()  # blocked for good if the command never opened the FIFO; no-op once it has ended
     assert result.returncode == 1
     assert result.stdout.startswith(f"{fifo}:1001:7: ".encode())
 
