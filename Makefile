@@ -104,7 +104,7 @@ mutation-resume: $(STAMP)
 
 # The terminal patterns the fast path reads without Lark (committed; a test holds them to the grammars).
 terminals: $(STAMP)
-	$(BIN)/python -c 'from irs_grammar.grammar import write_terminals_module; write_terminals_module()'
+	$(BIN)/python -c 'from irs_grammar.wire.grammar import write_terminals_module; write_terminals_module()'
 
 # Diagrams and tables derived from the grammars (committed), and the API pages (not committed).
 docs: $(STAMP)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import irs_grammar as irs
-from irs_grammar.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, build_parser
+from irs_grammar.wire.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, build_parser
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent

@@ -29,9 +29,15 @@ from lark.load_grammar import load_grammar
 
 from irs_grammar.cli import build_argument_parser
 from irs_grammar.errors import READABLE_TERMINALS
-from irs_grammar.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, build_parser, grammar_path, grammar_text
-from irs_grammar.model import DOCUMENTED_NAMES
 from irs_grammar.records import SCHEMA
+from irs_grammar.wire.grammar import (
+    INQUIRY_GRAMMAR,
+    TRANSACTION_GRAMMAR,
+    build_parser,
+    grammar_path,
+    grammar_text,
+)
+from irs_grammar.wire.inquiry import DOCUMENTED_NAMES
 
 DOCS = Path(__file__).resolve().parent
 GRAMMARS = {"inquiry": INQUIRY_GRAMMAR, "transaction": TRANSACTION_GRAMMAR}

@@ -17,24 +17,24 @@ __version__ = "0.2.0"
 from typing import TYPE_CHECKING, Any
 
 from .errors import ParseError, SerializeError
-from .model import InquiryResponse
-from .parser import parse, parse_reply, parse_transaction
-from .serializer import serialize
-from .transaction import Balance, PlnToken, TransactionResponse, TransactionStatus
+from .wire.inquiry import InquiryResponse
+from .wire.parser import parse, parse_reply, parse_transaction
+from .wire.serializer import serialize
+from .wire.transaction import Balance, PlnToken, TransactionResponse, TransactionStatus
 
 if TYPE_CHECKING:
     from .reconciliation import Anomaly, Reconciliation, reconcile
-    from .request import METHOD, BuyRequest, InquiryRequest
     from .validation import LineResult, Summary, validate
+    from .wire.request import METHOD, BuyRequest, InquiryRequest
 
 # Imported on first use: `import irs_grammar; parse(line)` costs no more than `import lark`.
 _LAZY = {
     "Anomaly": "reconciliation",
     "Reconciliation": "reconciliation",
     "reconcile": "reconciliation",
-    "METHOD": "request",
-    "BuyRequest": "request",
-    "InquiryRequest": "request",
+    "METHOD": "wire.request",
+    "BuyRequest": "wire.request",
+    "InquiryRequest": "wire.request",
     "LineResult": "validation",
     "Summary": "validation",
     "validate": "validation",

@@ -20,7 +20,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta, timezone, tzinfo
 from types import FrameType
@@ -28,10 +28,10 @@ from typing import IO, Any, TextIO
 
 from . import __version__
 from .errors import ParseError
-from .lines import MAX_LINE_BYTES, STDIN, LogReadError, Overlong, decode_lines, is_blank, open_log, read_lines
-from .parser import parse_reply
-from .request import BuyRequest, InquiryRequest, Request
+from .lines import MAX_LINE_BYTES, STDIN, LogReadError, is_blank, numbered_lines
 from .validation import Summary, check_log, default_jobs, usable_cores
+from .wire.parser import parse_reply
+from .wire.request import BuyRequest, InquiryRequest, Request
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -60,11 +60,11 @@ def _json_ascii() -> bool:
 
 
 def _records(
-    label: str, raw_lines: Iterable[bytes | Overlong], args: argparse.Namespace, path: str | None
+    label: str, source: str | list[bytes], args: argparse.Namespace, path: str | None
 ) -> Iterator[dict[str, Any]]:
     """The output record of each reply of one source (typed, or with --wire the wire strings);
     bad lines are reported on standard error and flagged in args.invalid."""
-    for number, text in decode_lines(raw_lines, max_length=args.max_line_length):
+    for _, number, text in numbered_lines(source, max_length=args.max_line_length):
         if isinstance(text, ParseError):
             report(label, text, sys.stderr)
             args.invalid = True
@@ -86,14 +86,11 @@ def _sources(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     """The records of every input in turn; an input that cannot be read is reported and counted."""
     for source in args.inputs or [STDIN]:
         if source.startswith("R#"):  # a reply given on the command line, read as its bytes
-            raw = source.encode(errors="surrogateescape")
-            yield from _records("<argument>", [raw], args, None)
+            yield from _records("<argument>", [source.encode(errors="surrogateescape")], args, None)
             continue
         label = "<stdin>" if source == STDIN else source
         try:
-            with open_log(source) as stream:
-                # Read here, so a failure part-way is caught here too.
-                yield from _records(label, read_lines(stream, source, args.max_line_length), args, label)
+            yield from _records(label, source, args, label)
         except LogReadError as e:
             print(f"irs-grammar: {label}: {e.reason}", file=sys.stderr)
             args.io_failed = True

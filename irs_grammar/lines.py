@@ -1,5 +1,10 @@
 """Reading logs as numbered text lines, one at a time, whatever their bytes, in bounded memory.
 
+`numbered_lines()` is the one reader every command and library call uses:
+each line with its path and number, as text or as the reason it could not
+be read. (`validate`'s worker processes get the same raw lines in batches,
+from `read_lines()`, and decode them there.)
+
 A file is read in blocks and split on `\\n` only, so a stray `\\r` or a
 Unicode line separator inside a reply stays in its line, where the parser
 reports it. Each line is decoded on its own: bad UTF-8 spoils one line, not
@@ -13,6 +18,7 @@ one-line reason.
 from __future__ import annotations
 
 import gzip
+import os
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
@@ -156,15 +162,41 @@ def decode_line(number: int, raw: bytes) -> str | ParseError:
         )
 
 
-def decode_lines(
-    raw_lines: Iterable[bytes | Overlong], first: int = 1, max_length: int = MAX_LINE_BYTES
-) -> Iterator[tuple[int, str | ParseError]]:
-    """(line number, text or ParseError) for each raw line; see decode_line()."""
-    for number, raw in enumerate(raw_lines, first):
-        if isinstance(raw, Overlong):
-            yield number, overlong_error(number, raw, max_length)
+class NumberedLine(NamedTuple):
+    """One line of a log: where it is, and its text (line break kept) or why it could not be read."""
+
+    path: str | None  # None for lines given as an iterable
+    number: int  # from 1
+    text: str | ParseError  # a ParseError for a line that is not UTF-8 or is too long
+
+
+def numbered_lines(
+    source: str | os.PathLike[str] | Iterable[str | bytes], *, max_length: int = MAX_LINE_BYTES
+) -> Iterator[NumberedLine]:
+    """Every line of a log, numbered from 1: a path (`.gz` as it is, `-` standard input) or lines.
+
+    A path that cannot be read to its end raises LogReadError after the lines
+    read before the failure. Lines given as bytes are decoded one by one
+    (bad UTF-8 spoils its line only); lines given as str are taken as they are.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        with open_log(path) as stream:
+            yield from _numbered(read_lines(stream, path, max_length), path, max_length)
+    else:
+        yield from _numbered(source, None, max_length)
+
+
+def _numbered(
+    lines: Iterable[str | bytes | Overlong], path: str | None, max_length: int
+) -> Iterator[NumberedLine]:
+    for number, line in enumerate(lines, 1):
+        if isinstance(line, Overlong):
+            yield NumberedLine(path, number, overlong_error(number, line, max_length))
+        elif isinstance(line, bytes):
+            yield NumberedLine(path, number, decode_line(number, line))
         else:
-            yield number, decode_line(number, raw)
+            yield NumberedLine(path, number, line)
 
 
 def is_blank(text: str) -> bool:

@@ -38,13 +38,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import Any, cast
 
-from .transaction import TransactionResponse, TransactionStatus, rupiah
-from .validation import validate
-
-if TYPE_CHECKING:
-    from .state import State
+from .errors import ParseError
+from .lines import numbered_lines
+from .state import Balance, Seen, State
+from .validation import LineResult, check_line
+from .wire.kinds import kind_of_reply
+from .wire.transaction import TransactionResponse, TransactionStatus
 
 SUCCEEDED, FAILED, PENDING, UNKNOWN = "succeeded", "failed", "pending", "unknown"
 OUTCOMES = (SUCCEEDED, FAILED, PENDING, UNKNOWN)
@@ -58,47 +59,6 @@ ANOMALY_KINDS = (
     "balance_mismatch",
     "balance_gap",
 )
-
-
-Balance = tuple[int, int, int]  # before, deduction, after, in rupiah
-
-
-class Seen(NamedTuple):
-    """One transaction reply, as much of it as reconciling needs, and where it was read."""
-
-    path: str
-    line: int
-    when: datetime
-    ref_id: str
-    product: str
-    status: str
-    trxid: str
-    serial: str | None
-    balance: Balance | None
-    refid: str | None
-
-    @property
-    def place(self) -> str:
-        return f"{self.path}:{self.line}"
-
-    @classmethod
-    def of(cls, reply: TransactionResponse, path: str, line: int) -> Seen:
-        amounts = reply.balance
-        balance = None
-        if amounts is not None:
-            balance = (rupiah(amounts.before), rupiah(amounts.deduction), rupiah(amounts.after))
-        return cls(
-            path,
-            line,
-            reply.timestamp,
-            reply.ref_id,
-            reply.product_code,
-            str(reply.status),
-            reply.trxid,
-            reply.serial_number,
-            balance,
-            reply.refid,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,20 +282,28 @@ class Reconciliation:
 
 def read_replies(
     sources: Iterable[str | os.PathLike[str]], tz: tzinfo | None, result: Reconciliation
-) -> Iterator[tuple[Seen, TransactionResponse]]:
-    """Each transaction reply of the sources, as seen and as read; counts the rest into `result`."""
+) -> Iterator[tuple[Seen, str]]:
+    """Each transaction reply of the sources, as seen, with the text it was read from; counts the
+    rest into `result`."""
     for source in sources:
         path = os.fspath(source)
-        for line in validate(path, tz=tz):
-            if line.reply is not None and (
-                result.last_moment is None or line.reply.timestamp > result.last_moment
-            ):
-                result.last_moment = line.reply.timestamp
+        for _, number, text in numbered_lines(path):
+            line = (
+                LineResult(number, error=text)
+                if isinstance(text, ParseError)
+                else check_line(number, text, extract=False, tz=tz)
+            )
+            reply = line.reply
+            if reply is not None and (result.last_moment is None or reply.timestamp > result.last_moment):
+                result.last_moment = reply.timestamp
             if line.error is not None:
-                result.invalid_lines.append((path, line.number, line.error.column, line.error.message))
-            elif isinstance(line.reply, TransactionResponse):
-                yield Seen.of(line.reply, path, line.number), line.reply
-            elif line.reply is not None:
+                result.invalid_lines.append((path, number, line.error.column, line.error.message))
+            elif reply is None:
+                continue  # a blank line
+            elif (kind := kind_of_reply(reply)) is not None and kind.role == "transaction":
+                assert isinstance(reply, TransactionResponse) and isinstance(text, str)
+                yield Seen.of(reply, path, number), text
+            else:
                 result.inquiries += 1
 
 
@@ -359,8 +327,6 @@ def reconcile(
     >>> result.transactions["7"].outcome, [a.kind for a in result.anomalies]
     ('failed', ['failed_with_deduction'])
     """
-    from .state import State
-
     result = Reconciliation()
     # Without a state the same database is a temporary file: SQLite sorts and groups the
     # replies, so memory holds one ref_id's replies at a time; the summaries go to a file too.

@@ -1,6 +1,7 @@
 """Typed records: what leaves the library for other tools (JSON Lines, Parquet, DuckDB, pandas).
 
-One schema for both kinds of reply, so a log that mixes them is one table.
+One schema for every kind of reply (irs_grammar.wire.schema, which each reply
+fills itself), so a log that mixes them is one table.
 Unlike `to_dict()` (the wire strings, for a round trip), a record holds
 integers for PRICE and every amount, booleans for the outcome, and the
 timestamp in ISO 8601 (`2024-11-29T10:54:14.776182`, `+07:00` when a zone was
@@ -19,111 +20,31 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from .model import CUSTNAME, CUSTNUM, POWERCAPACITY, PRICE, REASON, InquiryResponse, error_code_of
-from .transaction import SN, TransactionResponse
+from .validation import validate
+from .wire.kinds import kind_of_reply
+from .wire.schema import COLUMNS, SCHEMA
 
 if TYPE_CHECKING:
     import pyarrow
 
-INQUIRY, TRANSACTION = "inquiry", "transaction"
-
-# Every column, in order: (name, type, what it holds). The type names are the
-# Parquet/Arrow ones; in JSON they are strings, numbers, booleans and null.
-# docs/records.md is generated from this table, and tests hold the two equal.
-SCHEMA: tuple[tuple[str, str, str], ...] = (
-    ("kind", "string", "`inquiry` or `transaction`"),
-    ("path", "string", "the log the line came from (null for a reply read on its own)"),
-    ("line", "int64", "its line number, from 1 (null for a reply read on its own)"),
-    ("PRODUCT_CODE", "string", "the product code (may be empty on a failed inquiry)"),
-    ("CURRENT_TIMESTAMP", "timestamp[us]", "ISO 8601 in JSON; naive, or with the offset of `--tz`/`tz=`"),
-    ("OK", "bool", "inquiry: no REASON; transaction: SUCCESS"),
-    ("PRICE", "int64", "inquiry: PRICE"),
-    ("CUSTOMER_NUMBER", "string", "inquiry: CUSTNUM"),
-    ("CUSTOMER_NAME", "string", "inquiry: CUSTNAME"),
-    ("POWER_CAPACITY", "string", "inquiry: POWERCAPACITY"),
-    ("REASON", "string", "REASON, or a transaction's bare details part"),
-    ("ERROR_CODE", "string", "the digits of the last `Err:NNNN` in REASON (text: `0042` keeps its zeros)"),
-    ("REF_ID", "string", "transaction: the partner's reference after `R#`"),
-    ("DESTINATION", "string", "transaction: the destination (null when the reply has none)"),
-    ("STATUS", "string", "transaction: the status word as sent"),
-    ("FAILED", "bool", "transaction: FAILED (the only status on which to refund)"),
-    ("FINAL", "bool", "transaction: SUCCESS or FAILED"),
-    ("PENDING", "bool", "transaction: not final (INPROGRESS or any unknown word): check again"),
-    ("SERIAL_NUMBER", "string", "transaction: SN"),
-    ("BARE_DETAILS", "bool", "transaction: the details part came without `REASON: `"),
-    ("TRANSACTION_ID", "string", "transaction: Klikoo's id (null for `-`)"),
-    ("BALANCE_BEFORE", "int64", "transaction: SISA SALDO before, in rupiah"),
-    ("DEDUCTION", "int64", "transaction: the deduction, in rupiah"),
-    ("BALANCE_AFTER", "int64", "transaction: SISA SALDO after, in rupiah"),
-    ("BALANCE_ADDS_UP", "bool", "transaction: before - deduction == after (null without a balance)"),
-    ("REFID", "string", "transaction: the `&refid=` tail"),
-    (
-        "EXTRA",
-        "list<struct<key: string, value: string>>",
-        "every other field, in wire order: unknown keys, repeats",
-    ),
-)
-COLUMNS = tuple(name for name, _, _ in SCHEMA)
-_EMPTY: dict[str, Any] = dict.fromkeys(COLUMNS)
-
-# Wire keys each kind reads into a column of its own (the first of each; a repeat goes to EXTRA).
-_INQUIRY_COLUMNS = {PRICE: "PRICE", CUSTNUM: "CUSTOMER_NUMBER", CUSTNAME: "CUSTOMER_NAME",
-                    POWERCAPACITY: "POWER_CAPACITY", REASON: "REASON"}  # fmt: skip
-_TRANSACTION_COLUMNS = {SN: "SERIAL_NUMBER", REASON: "REASON"}
+__all__ = [
+    "COLUMNS",
+    "PARQUET_EXTRA",
+    "SCHEMA",
+    "arrow_schema",
+    "batch_records",
+    "batch_to_table",
+    "records_to_table",
+    "to_record",
+]
 
 
-def _extra(fields: Iterable[tuple[str, str]], own: dict[str, str]) -> list[dict[str, str]]:
-    seen: set[str] = set()
-    extra = []
-    for key, value in fields:
-        if key in own and key not in seen:
-            seen.add(key)
-        else:
-            extra.append({"key": key, "value": value})
-    return extra
-
-
-def to_record(
-    reply: InquiryResponse | TransactionResponse, *, path: str | None = None, line: int | None = None
-) -> dict[str, Any]:
-    """The typed record of a reply: every column of SCHEMA, in order (null where it does not apply)."""
-    record = dict(_EMPTY)
-    record["path"], record["line"] = path, line
-    record["PRODUCT_CODE"] = reply.product_code
-    record["CURRENT_TIMESTAMP"] = reply.timestamp.isoformat(timespec="microseconds")
-    record["OK"] = reply.ok
-    if isinstance(reply, TransactionResponse):
-        record["kind"] = TRANSACTION
-        record.update(
-            REF_ID=reply.ref_id,
-            DESTINATION=reply.destination,
-            STATUS=str(reply.status),
-            FAILED=reply.failed,
-            FINAL=reply.final,
-            PENDING=reply.pending,
-            SERIAL_NUMBER=reply.serial_number,
-            REASON=reply.reason,
-            ERROR_CODE=None if reply.reason is None else error_code_of(reply.reason),
-            BARE_DETAILS=reply.bare_details,
-            TRANSACTION_ID=reply.transaction_id,
-            BALANCE_BEFORE=reply.balance_before,
-            DEDUCTION=reply.deduction,
-            BALANCE_AFTER=reply.balance_after,
-            BALANCE_ADDS_UP=reply.balance_adds_up,
-            REFID=reply.refid,
-            EXTRA=_extra(reply.fields, _TRANSACTION_COLUMNS),
-        )
-    else:
-        record["kind"] = INQUIRY
-        record.update(
-            PRICE=reply.price,
-            CUSTOMER_NUMBER=reply.customer_number,
-            CUSTOMER_NAME=reply.customer_name,
-            POWER_CAPACITY=reply.power_capacity,
-            REASON=reply.reason,
-            ERROR_CODE=reply.error_code,
-            EXTRA=_extra(reply.fields, _INQUIRY_COLUMNS),
-        )
+def to_record(reply: object, *, path: str | None = None, line: int | None = None) -> dict[str, Any]:
+    """The typed record of a reply of any kind: every column of SCHEMA, in order (null where it does
+    not apply). The reply fills it (`reply.to_record()`), from irs_grammar.wire.schema."""
+    if kind_of_reply(reply) is None:
+        raise TypeError(f"to_record() takes a reply, not {type(reply).__name__}")
+    record: dict[str, Any] = reply.to_record(path=path, line=line)  # type: ignore[attr-defined]
     return record
 
 
@@ -185,11 +106,9 @@ def batch_records(
     lines: Iterable[str | bytes], *, path: str | None = None, first: int = 1, tz: tzinfo | None = None
 ) -> Iterator[dict[str, Any]]:
     """The typed record of each valid reply among a batch of lines (see batch_to_table)."""
-    from .validation import validate
-
     for result in validate(lines, tz=tz):
         if result.reply is not None:
-            yield to_record(result.reply, path=path, line=first + result.number - 1)
+            yield result.reply.to_record(path=path, line=first + result.number - 1)
 
 
 def _zone_name(tz: tzinfo | None) -> str | None:

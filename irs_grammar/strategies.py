@@ -27,16 +27,17 @@ except ImportError as missing:  # pragma: no cover - exercised without the extra
     ) from missing
 
 from .errors import ParseError, SerializeError
-from .grammar import inquiry_parser
-from .model import CUSTNAME, CUSTNUM, MAX_AMOUNT, POWERCAPACITY, PRICE, REASON, InquiryResponse
 from .near_misses import BREAKS
-from .parser import parse
-from .request import MAX_AMOUNT as MAX_REQUEST_AMOUNT
-from .request import InquiryRequest
-from .serializer import serialize
-from .timestamp import format_timestamp
-from .transaction import SN as SN_KEY
-from .transaction import TRXID, Balance, TransactionResponse, TransactionStatus
+from .wire.grammar import inquiry_parser
+from .wire.inquiry import CUSTNAME, CUSTNUM, POWERCAPACITY, PRICE, InquiryResponse
+from .wire.parser import parse
+from .wire.reply import MAX_AMOUNT, REASON
+from .wire.request import MAX_AMOUNT as MAX_REQUEST_AMOUNT
+from .wire.request import InquiryRequest
+from .wire.serializer import serialize
+from .wire.timestamp import format_timestamp
+from .wire.transaction import SN as SN_KEY
+from .wire.transaction import TRXID, Balance, TransactionResponse, TransactionStatus
 
 __all__ = [
     "field_values",

@@ -8,31 +8,35 @@ worker processes can share, and Summary to count what it saw.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult
 
 from .errors import ParseError
-from .fastpath import INQUIRY, TRANSACTION, fast_reader, matcher
 from .lines import (
     MAX_LINE_BYTES,
     LogReadError,
     Overlong,
     decode_line,
     is_blank,
+    numbered_lines,
     open_log,
     overlong_error,
     read_lines,
 )
-from .model import InquiryResponse, error_code_of
-from .parser import parse_reply
-from .transaction import KNOWN_STATUSES, TransactionResponse, rupiah
+from .wire.fastpath import matcher
+from .wire.inquiry import InquiryResponse
+from .wire.kinds import KINDS, kind_of_reply
+from .wire.parser import parse_reply
+from .wire.reply import error_code_of
+from .wire.transaction import KNOWN_STATUSES, TransactionResponse, rupiah
 
 REPLY_START = "R#"
 
@@ -60,10 +64,8 @@ class LineResult(NamedTuple):
 
 
 def check_line(number: int, text: str, *, extract: bool, tz: tzinfo | None = None) -> LineResult:
-    """One line of a log. With `extract`, the reply starts at its first `R#`."""
-    reply = fast_reader()(text, tz)  # the common case first: a valid line, read at once
-    if reply is not None:
-        return LineResult(number, reply)
+    """One line of a log, read once as the kind it starts like. With `extract`, the reply starts at its
+    first `R#`."""
     if is_blank(text):
         return LineResult(number)
     start = text.find(REPLY_START) if extract else 0
@@ -106,22 +108,7 @@ def validate(
     >>> [r.error.column for r in irs.validate(log, extract=True) if r.error]
     [23]
     """
-    if isinstance(source, (str, os.PathLike)):
-        path = os.fspath(source)
-        with open_log(path) as stream:
-            yield from _results(read_lines(stream, path), 1, extract, tz)
-    else:
-        yield from _results(source, 1, extract, tz)
-
-
-def _results(
-    lines: Iterable[str | bytes | Overlong], first: int, extract: bool, tz: tzinfo | None
-) -> Iterator[LineResult]:
-    for number, line in enumerate(lines, first):
-        if isinstance(line, Overlong):
-            yield LineResult(number, error=overlong_error(number, line, MAX_LINE_BYTES))
-            continue
-        text = decode_line(number, line) if isinstance(line, bytes) else line
+    for _, number, text in numbered_lines(source):
         if isinstance(text, ParseError):
             yield LineResult(number, error=text)
         else:
@@ -161,19 +148,22 @@ class Summary:
     def add(self, result: LineResult) -> None:
         reply = result.reply
         self.lines += 1
-        if isinstance(reply, TransactionResponse):
+        kind = kind_of_reply(reply)
+        if kind is not None and kind.role == "transaction":
+            assert isinstance(reply, TransactionResponse)
             self.valid += 1
             self.products[reply.product_code] += 1
             self.transactions[reply.status] += 1
             self.deducted += reply.deduction or 0
         elif reply is not None:
+            answer = cast(InquiryResponse, reply)  # an answer: an inquiry's, or a registered kind's alike
             self.valid += 1
-            self.products[reply.product_code] += 1
-            if reply.ok:
+            self.products[answer.product_code] += 1
+            if answer.ok:
                 self.succeeded += 1
             else:
                 self.failed += 1
-                code = reply.error_code
+                code = answer.error_code
                 if code is not None:
                     self.error_codes[code] += 1
         elif result.error is not None:
@@ -253,14 +243,15 @@ def check_batch(
         lines: Sequence[str | bytes | Overlong] = [raw.decode() for raw in raw_lines]  # type: ignore[union-attr]
     except (UnicodeDecodeError, AttributeError):
         lines = raw_lines
-    match_inquiry, match_transaction = matcher(INQUIRY), matcher(TRANSACTION)
+    match_answer, match_transaction = _matchers()
     products: list[str] = []  # of every valid reply, in line order
     reasons: list[str] = []  # of the failed inquiries
     statuses: list[str] = []  # of the transactions
     inquiries = deducted = 0
     for number, line in enumerate(lines, first):
         if type(line) is str:
-            if (m := match_inquiry(line)) is not None:
+            # Each kind's match names the groups its role counts (irs_grammar.wire.kinds.Role).
+            if (m := match_answer(line)) is not None:
                 inquiries += 1
                 products.append(m["product"])
                 if m["reason"] is not None:
@@ -282,11 +273,13 @@ def check_batch(
             else check_line(number, text, extract=extract)
         )
         reply = result.reply
+        kind = kind_of_reply(reply)
         if reply is None:
             summary.add(result)
             if result.error is not None:
                 errors.append((number, result.error.column, result.error.message))
-        elif isinstance(reply, TransactionResponse):
+        elif kind is not None and kind.role == "transaction":
+            assert isinstance(reply, TransactionResponse)
             products.append(reply.product_code)
             statuses.append(reply.status)
             deducted += reply.deduction or 0
@@ -306,6 +299,31 @@ def check_batch(
     summary.transactions.update(statuses)
     summary.deducted = deducted
     return BatchResult(summary, errors)
+
+
+Matcher = Callable[[str], "re.Match[str] | None"]
+
+
+def _matchers() -> tuple[Matcher, Matcher]:
+    """One matcher for the lines of every kind of each role: answers (inquiries first), transactions."""
+    answers = [matcher(kind.shape) for kind in reversed(KINDS) if kind.role == "answer"]
+    transactions = [matcher(kind.shape) for kind in KINDS if kind.role == "transaction"]
+    return _any_of(answers), _any_of(transactions)
+
+
+def _any_of(matchers: list[Matcher]) -> Matcher:
+    """The first match of several matchers; one matcher as it is (the hot loop's usual case)."""
+    if len(matchers) == 1:
+        return matchers[0]
+
+    def match(line: str) -> re.Match[str] | None:
+        for each in matchers:
+            m = each(line)
+            if m is not None:
+                return m
+        return None
+
+    return match
 
 
 # -- whole logs, in batches, on several cores --------------------------------------
@@ -343,9 +361,7 @@ def _in_workers(
 ) -> Iterator[BatchResult]:
     import multiprocessing  # only big logs pay for importing it
 
-    fast_reader()  # built once here, inherited by forked workers
-    matcher(INQUIRY)
-    matcher(TRANSACTION)
+    _matchers()  # built once here, inherited by forked workers
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     )

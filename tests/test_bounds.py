@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 import irs_grammar as irs
 from irs_grammar import strategies
-from irs_grammar.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, parser_for
-from irs_grammar.pln import read_pln_token
 from irs_grammar.validation import Summary, validate
+from irs_grammar.wire.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, parser_for
+from irs_grammar.wire.pln import read_pln_token
 from tests.reach import reached
 
 SMALL, LARGE = 10_000, 40_000
@@ -237,7 +237,7 @@ def test_a_hand_built_reply_with_an_unreadable_price_names_the_field() -> None:
 
 
 def test_the_cache_of_dates_read_holds_at_most_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    from irs_grammar import timestamp
+    from irs_grammar.wire import timestamp
 
     monkeypatch.setattr(timestamp, "ISO_DATES", {})
     first = date(2000, 1, 1)

@@ -8,9 +8,10 @@ from datetime import timedelta, timezone
 import pytest
 
 import irs_grammar as irs
-from irs_grammar import reference
-from irs_grammar.reference import parse_with_lark
-from irs_grammar.timestamp import TimestampError
+from irs_grammar.wire import reference
+from irs_grammar.wire.kinds import INQUIRY
+from irs_grammar.wire.reference import parse_with_lark
+from irs_grammar.wire.timestamp import TimestampError
 
 
 def error_of(line: str) -> irs.ParseError:
@@ -120,8 +121,8 @@ def test_the_lark_path_names_the_zone_too() -> None:
     line = "R#A. PRICE: 1. @12:00:00.000000 01/01/2025"
     assert parse_with_lark(line, tz=WIB).timestamp.tzinfo is WIB
     # refuse() is the safety net for a valid line the fast path would not take.
-    assert reference.refuse(line, WIB) == irs.parse(line, tz=WIB)
-    assert reference.refuse(line, WIB).timestamp.tzinfo is WIB
+    assert reference.refuse(INQUIRY, line, WIB) == irs.parse(line, tz=WIB)
+    assert reference.refuse(INQUIRY, line, WIB).timestamp.tzinfo is WIB
 
 
 # -- the excerpt, exactly: 40 characters each side of the column, counted by hand -----------------

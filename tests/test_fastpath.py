@@ -20,11 +20,12 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 import irs_grammar as irs
-from irs_grammar import fastpath, parser, reference, strategies, timestamp
-from irs_grammar.fastpath import fast_reader, fast_transaction_reader
-from irs_grammar.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, parser_for
-from irs_grammar.reference import parse_transaction_with_lark, parse_with_lark
-from irs_grammar.timestamp import is_real_moment
+from irs_grammar import strategies
+from irs_grammar.wire import fastpath, parser, reference, timestamp
+from irs_grammar.wire.fastpath import fast_reader, fast_transaction_reader
+from irs_grammar.wire.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, parser_for
+from irs_grammar.wire.reference import parse_transaction_with_lark, parse_with_lark
+from irs_grammar.wire.timestamp import is_real_moment
 from tests.corpus import load
 from tests.reach import deep, reached
 
@@ -41,8 +42,8 @@ def fresh_fast_path() -> None:
         fastpath.fast_transaction_reader,
     ):
         cached.cache_clear()
-    parser._read_fast = None
-    parser._read_transaction = None
+    parser._read_inquiry = None
+    parser._readers.clear()
     timestamp.ISO_DATES.clear()  # each date is checked once: here, by the code under test
 
 
@@ -54,7 +55,7 @@ def fast(line: str, tz: tzinfo | None) -> irs.InquiryResponse | None:
 
 
 def test_a_valid_line_never_reaches_the_lark_parser(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_lark(line: str, tz: object) -> object:
+    def no_lark(kind: object, line: str, tz: object) -> object:
         raise AssertionError(f"the Lark path read a valid line: {line!r}")
 
     monkeypatch.setattr(reference, "refuse", no_lark)
@@ -63,9 +64,9 @@ def test_a_valid_line_never_reaches_the_lark_parser(monkeypatch: pytest.MonkeyPa
 
 
 def test_the_fast_reader_is_bound_on_first_use() -> None:
-    parser._read_fast = None
+    parser._read_inquiry = None
     assert irs.parse("R#A. @12:00:00.000000 01/01/2025").product_code == "A"
-    assert parser._read_fast is fast_reader()
+    assert parser._read_inquiry is fast_reader()
 
 
 def outcome(read: Callable[[str], object], line: str) -> object:
@@ -186,10 +187,10 @@ def assert_transactions_agree(line: str, tz: tzinfo | None = None) -> None:
 
 
 def test_a_valid_transaction_never_reaches_the_lark_parser(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_lark(line: str, tz: object) -> object:
+    def no_lark(kind: object, line: str, tz: object) -> object:
         raise AssertionError(f"the Lark path read a valid line: {line!r}")
 
-    monkeypatch.setattr(reference, "refuse_transaction", no_lark)
+    monkeypatch.setattr(reference, "refuse", no_lark)
     for case in load("transaction/documented.jsonl") + load("transaction/variants.jsonl"):
         assert irs.parse_transaction(case["line"]).ref_id
 
@@ -308,7 +309,8 @@ def test_hour_24_is_refused_even_where_fromisoformat_takes_it(monkeypatch: pytes
 
     monkeypatch.setattr(timestamp, "datetime", Lenient)
     fastpath.fast_reader.cache_clear()
-    parser._read_fast = None
+    parser._read_inquiry = None
+    parser._readers.clear()
     for read in (irs.parse, irs.parse_transaction):
         line = (
             "R#A. @24:00:00.000000 31/12/2024"

@@ -18,7 +18,7 @@ from lark.load_grammar import load_grammar
 
 import irs_grammar
 from irs_grammar.errors import READABLE_TERMINALS
-from irs_grammar.grammar import (
+from irs_grammar.wire.grammar import (
     INQUIRY_GRAMMAR,
     TRANSACTION_GRAMMAR,
     build_parser,
@@ -111,14 +111,14 @@ def test_a_value_excludes_exactly_the_line_end_characters(terminal: str) -> None
 
 def test_the_generated_terminals_are_the_grammars_own() -> None:
     # _terminals.py lets a valid line be read without Lark; `make terminals` writes it.
-    committed = (Path(irs_grammar.__file__).parent / "_terminals.py").read_text(encoding="utf-8")
+    committed = (Path(irs_grammar.__file__).parent / "wire" / "_terminals.py").read_text(encoding="utf-8")
     assert committed == terminals_module(), "run `make terminals` after changing a grammar"
 
 
 def test_make_terminals_writes_the_committed_module(tmp_path: Path) -> None:
-    from irs_grammar.grammar import TERMINALS_MODULE, write_terminals_module
+    from irs_grammar.wire.grammar import TERMINALS_MODULE, write_terminals_module
 
-    assert Path(irs_grammar.__file__).parent / "_terminals.py" == TERMINALS_MODULE
+    assert Path(irs_grammar.__file__).parent / "wire" / "_terminals.py" == TERMINALS_MODULE
     written = tmp_path / "_terminals.py"
     write_terminals_module(written)
     assert written.read_bytes() == TERMINALS_MODULE.read_bytes()
@@ -147,7 +147,7 @@ def test_the_layers_a_parse_does_not_need_are_imported_on_first_use() -> None:
         "import sys\n"
         "import irs_grammar as irs\n"
         "irs.parse('R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024')\n"
-        "layers = ('irs_grammar.request', 'irs_grammar.validation', 'irs_grammar.reconciliation')\n"
+        "layers = ('irs_grammar.wire.request', 'irs_grammar.validation', 'irs_grammar.reconciliation')\n"
         "print(sorted(m for m in layers if m in sys.modules))\n"
         "import irs_grammar.reconciliation, irs_grammar.validation\n"  # a submodule first: no name clash
         "print(irs.reconcile.__name__, irs.validate.__name__, irs.METHOD)\n"
@@ -157,7 +157,7 @@ def test_the_layers_a_parse_does_not_need_are_imported_on_first_use() -> None:
 
 
 def test_a_terminal_without_a_name_is_named_by_nothing() -> None:
-    from irs_grammar.grammar import _name
+    from irs_grammar.wire.grammar import _name
 
     assert _name(object()) == ""
     assert _name(SimpleNamespace(name="TIME")) == "TIME"
@@ -166,14 +166,14 @@ def test_a_terminal_without_a_name_is_named_by_nothing() -> None:
 def test_the_grammar_is_read_from_inside_the_package_when_it_ships_there(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from irs_grammar import grammar
+    from irs_grammar.wire import grammar
 
     # A wheel's layout, then a source checkout's: the module's own place decides.
     package = tmp_path / "site" / "irs_grammar"
     shipped = package / "grammar" / "inquiry.lark"
     shipped.parent.mkdir(parents=True)
     shipped.write_text("shipped", encoding="utf-8")
-    monkeypatch.setattr(grammar, "__file__", str(package / "grammar.py"))
+    monkeypatch.setattr(grammar, "__file__", str(package / "wire" / "grammar.py"))
     assert grammar.grammar_path() == shipped
     shipped.unlink()
     assert grammar.grammar_path() == tmp_path / "site" / "grammar" / "inquiry.lark"

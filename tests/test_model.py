@@ -160,8 +160,8 @@ LAZY_LINES = [
 
 def lazy_and_eager(line: str, tz: timezone | None = None) -> tuple[InquiryResponse, InquiryResponse]:
     """The fast path's reply (nothing split or built yet) and the Lark reader's (built at once)."""
-    from irs_grammar.fastpath import fast_reader
-    from irs_grammar.reference import parse_with_lark
+    from irs_grammar.wire.fastpath import fast_reader
+    from irs_grammar.wire.reference import parse_with_lark
 
     lazy = fast_reader()(line, tz)
     assert lazy is not None
@@ -245,8 +245,8 @@ def test_what_a_lazy_reply_holds_unread_cannot_be_changed() -> None:
     [
         ("validate", "validation"),
         ("reconcile", "reconciliation"),
-        ("BuyRequest", "request"),
-        ("METHOD", "request"),
+        ("BuyRequest", "wire.request"),
+        ("METHOD", "wire.request"),
     ],
 )
 def test_the_package_imports_its_heavier_names_on_first_use(
@@ -274,7 +274,7 @@ def test_a_name_the_package_has_not_is_the_usual_attribute_error() -> None:
 def test_build_takes_the_largest_price() -> None:
     from datetime import datetime
 
-    from irs_grammar.model import MAX_AMOUNT
+    from irs_grammar.wire.reply import MAX_AMOUNT
 
     reply = InquiryResponse.build(price=MAX_AMOUNT, timestamp=datetime(2024, 1, 1))
     assert reply.price == MAX_AMOUNT == 10**18 - 1

@@ -16,9 +16,9 @@ from lark.reconstruct import Reconstructor
 
 import irs_grammar as irs
 from irs_grammar import strategies
-from irs_grammar.grammar import inquiry_parser
-from irs_grammar.reference import parse_with_lark
-from irs_grammar.timestamp import format_timestamp
+from irs_grammar.wire.grammar import inquiry_parser
+from irs_grammar.wire.reference import parse_with_lark
+from irs_grammar.wire.timestamp import format_timestamp
 from tests.reach import deep, reached
 
 

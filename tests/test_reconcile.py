@@ -21,13 +21,12 @@ import irs_grammar as irs
 from irs_grammar.lines import LogReadError
 from irs_grammar.reconciliation import (
     Reconciliation,
-    Seen,
     TransactionTable,
     _duration,
     _signed,
     parse_duration,
 )
-from irs_grammar.state import State, StateError
+from irs_grammar.state import Seen, State, StateError
 from tests.command import run
 from tests.corpus import CORPUS
 
@@ -503,7 +502,7 @@ def test_a_moment_is_read_as_its_reply_wrote_it_in_the_zone_of_the_run(
     path = str(tmp_path / "state.sqlite")
     reply = irs.parse_transaction(SOLD, tz=kept_in)
     with State(path) as state:
-        state.add([(Seen.of(reply, "buys.log", 1), reply)])
+        state.add([(Seen.of(reply, "buys.log", 1), SOLD)])
     wall = datetime(2024, 12, 1, 12, 0, 0, 250000)
     for read_in in (None, JAKARTA, UTC):
         with State(path) as state:

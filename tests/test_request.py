@@ -271,7 +271,7 @@ def test_cli_bad_values_are_one_line_without_secrets() -> None:
     assert "Traceback" not in bad_base.stderr
 
 
-# -- secrets under every fault: no exception from irs_grammar.request carries one --------------------
+# -- secrets under every fault: no exception from irs_grammar.wire.request carries one --------------------
 
 # Secrets drawn from letters no message uses together, with what URLs find hard.
 secret_text = st.tuples(
@@ -364,7 +364,7 @@ def test_repr_and_redacted_never_raise_on_a_constructed_request(amount: int) -> 
 
 
 def test_repr_and_redacted_url_exactly() -> None:
-    from irs_grammar.request import BuyRequest
+    from irs_grammar.wire.request import BuyRequest
 
     request = BuyRequest("c/1", "s3cret", "ID RS", "123456", "PLN20", "08/17&x=1", 20500, ref_id="r 1")
     assert (

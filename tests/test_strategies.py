@@ -17,9 +17,9 @@ from hypothesis.errors import NoSuchExample
 import irs_grammar as irs
 from irs_grammar import strategies
 from irs_grammar.near_misses import BREAKS
-from irs_grammar.pln import read_pln_token
-from irs_grammar.reference import parse_with_lark
-from irs_grammar.request import MAX_AMOUNT, InquiryRequest
+from irs_grammar.wire.pln import read_pln_token
+from irs_grammar.wire.reference import parse_with_lark
+from irs_grammar.wire.request import MAX_AMOUNT, InquiryRequest
 from tests.corpus import load
 from tests.reach import reached
 

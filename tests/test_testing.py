@@ -38,9 +38,9 @@ from hypothesis import strategies as st
 
 import irs_grammar as irs
 from irs_grammar import ParseError, parse_reply
-from irs_grammar.model import InquiryResponse
 from irs_grammar.testing import REASONS, ConnectionDropped, FakeIRS, Fault, Product
-from irs_grammar.transaction import Balance, TransactionResponse
+from irs_grammar.wire.inquiry import InquiryResponse
+from irs_grammar.wire.transaction import Balance, TransactionResponse
 from tests.reach import reached
 from tests.test_faults import sigint_as_at_a_terminal
 
@@ -1109,7 +1109,7 @@ def test_serial_numbers_at_the_ends_of_their_draw_and_kwh_to_a_tenth() -> None:
     ends = {}
     for highest in (False, True):
         fake = FakeIRS(catalogue=catalogue)
-        fake._rng = EndOfRange(highest=highest)
+        fake.account.rng = EndOfRange(highest=highest)
         token = bought(fake, "PLN100", "01105691111", "p1").pln_token
         assert token is not None
         ends[highest] = (bought(fake, "DN1", "0817345544", "d1").serial_number, token.token, token.kwh)
@@ -1271,7 +1271,7 @@ def test_the_fakes_documented_defaults() -> None:
     wib_now = datetime.now(timezone(timedelta(hours=7))).replace(tzinfo=None)
     assert abs(stamped - wib_now) < timedelta(minutes=1)
     assert inspect.signature(FakeIRS).parameters["history"].default == 10_000
-    assert fake._replies.maxlen == 10_000
+    assert fake.account.replies.maxlen == 10_000
     kept = FakeIRS(history=3)
     for _ in range(5):
         call_wsgi(kept, "/v1/irs/inquiry", query)

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 import irs_grammar as irs
 from irs_grammar import TransactionResponse, TransactionStatus, strategies
-from irs_grammar.grammar import TRANSACTION_GRAMMAR, build_parser, terminal_pattern
-from irs_grammar.pln import read_pln_token
-from irs_grammar.transaction import Balance, rupiah
+from irs_grammar.wire.grammar import TRANSACTION_GRAMMAR, build_parser, terminal_pattern
+from irs_grammar.wire.pln import read_pln_token
+from irs_grammar.wire.transaction import Balance, rupiah
 from tests.command import run
 from tests.corpus import CORPUS, case_id, load
 from tests.reach import deep, reached
@@ -612,8 +612,8 @@ def test_only_spaces_surround_the_numbers_of_a_pln_token(serial: str) -> None:
 
 
 def lazy_and_eager_transaction(line: str) -> tuple[TransactionResponse, TransactionResponse]:
-    from irs_grammar.fastpath import fast_transaction_reader
-    from irs_grammar.reference import parse_transaction_with_lark
+    from irs_grammar.wire.fastpath import fast_transaction_reader
+    from irs_grammar.wire.reference import parse_transaction_with_lark
 
     lazy = fast_transaction_reader()(line, None)
     assert lazy is not None

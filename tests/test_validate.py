@@ -474,8 +474,8 @@ SLOW_AND_FAST = [
 
 
 def test_a_batch_counts_replies_read_the_slow_way_as_summary_add_does() -> None:
-    from irs_grammar.transaction import TransactionStatus
     from irs_grammar.validation import Summary, check_batch
+    from irs_grammar.wire.transaction import TransactionStatus
 
     # By hand, in line order: products A, DN1, PLN20, "", DN1, DN5; most common first, then as met.
     expected = {

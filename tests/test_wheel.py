@@ -59,7 +59,7 @@ def test_wheel_installs_into_a_clean_venv_and_parses_the_corpus(tmp_path: Path) 
 
     corpus = ROOT / "corpus" / "inquiry" / "documented.log"
     script = (
-        "import sys, irs_grammar, irs_grammar.grammar as g\n"
+        "import sys, irs_grammar, irs_grammar.wire.grammar as g\n"
         "assert irs_grammar.__file__.startswith(sys.argv[2]), irs_grammar.__file__\n"
         "assert str(g.grammar_path()).startswith(sys.argv[2]), g.grammar_path()\n"
         "lines = open(sys.argv[1], encoding='utf-8').read().splitlines()\n"

@@ -5,7 +5,7 @@ path's patterns, the Lark parsers) would answer from the cache, and its mutants 
 test. While mutmut records which tests reach which function ("stats"), the caches are emptied
 before each test, so every test that needs a builder is counted; in a mutant's process they are
 emptied once, at the start. The Lark parsers (a quarter of a second to build) are rebuilt only
-for mutants of irs_grammar.grammar, the one module they are built from.
+for mutants of irs_grammar.wire.grammar, the one module they are built from.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import signal
 import sys
 from collections.abc import Callable
 
-PARSERS = ("irs_grammar.grammar", "parser_for")
+PARSERS = ("irs_grammar.wire.grammar", "parser_for")
 
 
 def mutant_under_test() -> str:
@@ -33,7 +33,7 @@ def empty_caches(parsers: bool) -> None:
             clear = getattr(value, "cache_clear", None)
             if callable(clear):
                 clear()
-    timestamp = sys.modules.get("irs_grammar.timestamp")
+    timestamp = sys.modules.get("irs_grammar.wire.timestamp")
     if timestamp is not None:
         timestamp.ISO_DATES.clear()
 

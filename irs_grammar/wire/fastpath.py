@@ -18,13 +18,16 @@ import re
 from collections.abc import Callable
 from datetime import tzinfo
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from . import timestamp
 from .grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, terminal_pattern
-from .model import REASON, InquiryResponse
+from .inquiry import InquiryResponse
+from .reply import REASON
 from .timestamp import is_real_moment, moment
 from .transaction import KNOWN_STATUSES, Balance, TransactionResponse
+
+R = TypeVar("R")
 
 
 class Shape(NamedTuple):
@@ -33,12 +36,15 @@ class Shape(NamedTuple):
     `head` matches the start of a line up to the end of its last complete
     field (group `fields`, its last field in group `last`): reference.refuse
     cuts those fields before Lark sees a refused line. `line` matches a whole
-    valid line. `{NAME}` stands for the grammar's terminal NAME.
+    valid line. `start` matches how a line of this kind begins, which tells
+    it from the others (None: a line no other kind claims). `{NAME}` stands
+    for the grammar's terminal NAME.
     """
 
     grammar: str
     head: str
     line: str
+    start: str | None = None
 
 
 # A field other than the keywords, "KEY: value. ", the value possibly empty.
@@ -46,7 +52,7 @@ _INQUIRY_FIELD = "(?!{PRICE_KEY}|{REASON_KEY}){KEY}(?:{VALUE})?+{_SEP}|{PRICE_KE
 _INQUIRY_HEAD = (
     "{_REPLY_MARK}(?P<product>(?:{PRODUCT})?+){_SEP}(?P<fields>(?:(?P<last>" + _INQUIRY_FIELD + "))*+)"
 )
-INQUIRY = Shape(
+INQUIRY_SHAPE = Shape(
     INQUIRY_GRAMMAR,
     head=_INQUIRY_HEAD,
     line=_INQUIRY_HEAD + "(?:{REASON_KEY}(?P<reason>(?:{REASON_VALUE})?+){_SEP})?"
@@ -58,9 +64,11 @@ _TRANSACTION_START = (
     "(?:{_SEP}(?P<destination>(?>{DEST})){_SPACE}|{_SPACE})(?P<status>(?>{STATUS})){_SEP}"
 )
 _TRANSACTION_FIELDS = "(?P<fields>(?:(?P<last>(?!{REASON_KEY}|{TRXID_KEY}){KEY}(?:{VALUE})?+{_SEP}))*+)"
-TRANSACTION = Shape(
+TRANSACTION_SHAPE = Shape(
     TRANSACTION_GRAMMAR,
     head=_TRANSACTION_START + _TRANSACTION_FIELDS,
+    # `R#`, a reference and a space: an inquiry has `. ` after its product code instead.
+    start="{_REPLY_MARK}{REF}{_SPACE}",
     # The details: a bare part (never led by a field name, so never a field), or the fields and REASON.
     line=_TRANSACTION_START + "(?>(?P<details>(?>{DETAILS})){_SEP}|" + _TRANSACTION_FIELDS + ""
     "(?:{REASON_KEY}(?P<reason>(?:{REASON_VALUE})?+){_SEP})?)"
@@ -92,6 +100,12 @@ def assemble(template: str, grammar: str) -> str:
 def line_re(shape: Shape) -> re.Pattern[str]:
     """A whole valid line of this kind."""
     return re.compile(assemble(shape.line, shape.grammar))
+
+
+@cache
+def start_re(shape: Shape) -> re.Pattern[str] | None:
+    """How a line of this kind begins, or None for the kind of every line no other kind claims."""
+    return None if shape.start is None else re.compile(assemble(shape.start, shape.grammar))
 
 
 @cache
@@ -156,7 +170,7 @@ def matcher(shape: Shape) -> Callable[[str], re.Match[str] | None]:
 @cache
 def fast_reader() -> Callable[[str, tzinfo | None], InquiryResponse | None]:
     """parse_fast(line, tz): the inquiry reply, or None when the Lark parser must decide."""
-    match_line = line_re(INQUIRY).match
+    match_line = line_re(INQUIRY_SHAPE).match
     new, put, reply_type = object.__new__, object.__setattr__, InquiryResponse
     iso_dates, iso_date = timestamp.ISO_DATES, timestamp.iso_date
 
@@ -212,7 +226,7 @@ def _fill_transaction(reply: TransactionResponse, groups: tuple[Any, ...], tz: t
 @cache
 def fast_transaction_reader() -> Callable[[str, tzinfo | None], TransactionResponse | None]:
     """parse_fast(line, tz): the transaction reply, or None when the Lark parser must decide."""
-    match = matcher(TRANSACTION)
+    match = matcher(TRANSACTION_SHAPE)
     unread = TransactionResponse.unread
 
     def parse_fast(line: str, tz: tzinfo | None) -> TransactionResponse | None:
@@ -220,3 +234,21 @@ def fast_transaction_reader() -> Callable[[str, tzinfo | None], TransactionRespo
         return None if m is None else unread(_fill_transaction, (m.groups(), tz))
 
     return parse_fast
+
+
+def fast_reader_of(
+    shape: Shape, build: Callable[[re.Match[str], tzinfo | None], R]
+) -> Callable[[], Callable[[str, tzinfo | None], R | None]]:
+    """The fast reader of a kind that has no hand-tuned one: `build(match, tz)` on each valid line."""
+
+    @cache
+    def reader() -> Callable[[str, tzinfo | None], R | None]:
+        match = matcher(shape)
+
+        def parse_fast(line: str, tz: tzinfo | None) -> R | None:
+            m = match(line)
+            return None if m is None else build(m, tz)
+
+        return parse_fast
+
+    return reader

@@ -31,8 +31,9 @@ def grammar_path(name: str = INQUIRY_GRAMMAR) -> Path:
     A wheel carries the files inside the package (`irs_grammar/grammar/`); a
     source checkout has them in the top-level `grammar/` folder only.
     """
-    shipped = Path(__file__).resolve().parent / "grammar" / name
-    return shipped if shipped.is_file() else Path(__file__).resolve().parent.parent / "grammar" / name
+    package = Path(__file__).resolve().parent.parent  # irs_grammar/
+    shipped = package / "grammar" / name  # an absolute `name` (a kind registered elsewhere) stays itself
+    return shipped if shipped.is_file() else package.parent / "grammar" / name
 
 
 def grammar_text(name: str = INQUIRY_GRAMMAR) -> str:
@@ -50,7 +51,8 @@ def build_parser(name: str = INQUIRY_GRAMMAR, *, strict: bool = False) -> Lark:
         lexer="contextual",
         strict=strict,
         maybe_placeholders=False,
-        import_paths=[str(grammar_path(name).parent)],
+        # A grammar registered from elsewhere may %import the shipped ones' pieces too.
+        import_paths=[str(grammar_path(name).parent), str(grammar_path(INQUIRY_GRAMMAR).parent)],
     )
 
 
@@ -71,11 +73,23 @@ def transaction_parser() -> Lark:
 
 
 def terminal_pattern(name: str, grammar: str = INQUIRY_GRAMMAR) -> str:
-    """The regular expression of one terminal, as the lexer uses it (from _terminals.py)."""
+    """The regular expression of one terminal, as the lexer uses it.
+
+    From _terminals.py for the grammars shipped here; a grammar registered
+    from elsewhere (irs_grammar.wire.kinds.register) is asked of Lark, once.
+    """
+    terminals = TERMINALS.get(grammar)
+    if terminals is None:
+        terminals = _registered_terminals(grammar)
     try:
-        return TERMINALS[grammar][name]
+        return terminals[name]
     except KeyError:
         raise KeyError(f"{grammar} has no terminal {name}") from None
+
+
+@cache
+def _registered_terminals(grammar: str) -> dict[str, str]:
+    return lark_terminal_patterns(grammar)
 
 
 def lark_terminal_patterns(grammar: str) -> dict[str, str]:

@@ -1,22 +1,22 @@
-"""Reading a reply line: parse().
+"""Reading a reply line: parse(), parse_transaction(), parse_reply().
 
-The fast path (fastpath.py) reads a valid line with one regular expression.
-Every other line goes to the reference reader (reference.py), the Lark parser
-built from the grammar, which finds the error and writes the message. No
-exception but ParseError escapes.
+Each kind's fast path (fastpath.py) reads a valid line with one regular
+expression. Every other line goes to the reference reader (reference.py),
+the Lark parser built from the kind's grammar, which finds the error and
+writes the message. No exception but ParseError escapes.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import tzinfo
-from functools import cache
+from typing import Any
 
-from .fastpath import fast_reader, fast_transaction_reader
-from .grammar import TRANSACTION_GRAMMAR, terminal_pattern
-from .model import InquiryResponse
+from .inquiry import InquiryResponse
+from .kinds import INQUIRY, TRANSACTION, Kind, kind_of_line
 from .transaction import TransactionResponse
+
+Reader = Callable[[str, tzinfo | None], Any]
 
 
 def parse(line: str, *, tz: tzinfo | None = None) -> InquiryResponse:
@@ -34,31 +34,20 @@ def parse(line: str, *, tz: tzinfo | None = None) -> InquiryResponse:
     """
     if type(line) is not str:
         line = _plain(line, "parse")
-    reply = (_read_fast or _first_use())(line, tz)
+    reply: InquiryResponse | None = (_read_inquiry or _first_use())(line, tz)
     if reply is not None:
         return reply
-    from .reference import refuse  # Lark is imported only when a line is refused
-
-    return refuse(line, tz)
+    return _refuse(INQUIRY, line, tz)  # type: ignore[no-any-return]
 
 
-# The fast reader, once built: parse() is on the hot path of every log check.
-_read_fast: Callable[[str, tzinfo | None], InquiryResponse | None] | None = None
+# The inquiry's fast reader, once built: parse() is on the hot path of every log check.
+_read_inquiry: Reader | None = None
 
 
-def _first_use() -> Callable[[str, tzinfo | None], InquiryResponse | None]:
-    global _read_fast
-    _read_fast = fast_reader()
-    return _read_fast
-
-
-_read_transaction: Callable[[str, tzinfo | None], TransactionResponse | None] | None = None
-
-
-def _first_transaction() -> Callable[[str, tzinfo | None], TransactionResponse | None]:
-    global _read_transaction
-    _read_transaction = fast_transaction_reader()
-    return _read_transaction
+def _first_use() -> Reader:
+    global _read_inquiry
+    _read_inquiry = INQUIRY.fast_reader()
+    return _read_inquiry
 
 
 def parse_transaction(line: str, *, tz: tzinfo | None = None) -> TransactionResponse:
@@ -74,19 +63,15 @@ def parse_transaction(line: str, *, tz: tzinfo | None = None) -> TransactionResp
     """
     if type(line) is not str:
         line = _plain(line, "parse_transaction")
-    reply = (_read_transaction or _first_transaction())(line, tz)
-    if reply is not None:
-        return reply
-    from .reference import refuse_transaction  # Lark is imported only when a line is refused
-
-    return refuse_transaction(line, tz)
+    return read_as(TRANSACTION, line, tz)  # type: ignore[no-any-return]
 
 
 def parse_reply(line: str, *, tz: tzinfo | None = None) -> InquiryResponse | TransactionResponse:
-    """Read either kind of reply: an inquiry (`R#PLN20. ...`) or a transaction (`R#ref PLN20...`).
+    """Read a reply of any kind: an inquiry (`R#PLN20. ...`) or a transaction (`R#ref PLN20...`).
 
-    A transaction reply has a space after the reference that follows `R#`;
-    an inquiry has `. ` after the product code. A line that is neither is
+    The kind is the one the line starts like (irs_grammar.wire.kinds): a
+    transaction reply has a space after the reference that follows `R#`; an
+    inquiry has `. ` after the product code. A line that is neither is
     refused with the error of the kind it starts like.
 
     >>> import irs_grammar as irs
@@ -97,9 +82,31 @@ def parse_reply(line: str, *, tz: tzinfo | None = None) -> InquiryResponse | Tra
     """
     if type(line) is not str:
         line = _plain(line, "parse_reply")
-    if _transaction_start().match(line):
-        return parse_transaction(line, tz=tz)
-    return parse(line, tz=tz)
+    # A kind registered beside the two (irs_grammar.wire.kinds.register) gives its own reply class.
+    return read_as(kind_of_line(line), line, tz)  # type: ignore[no-any-return]
+
+
+def read_as(kind: Kind, line: str, tz: tzinfo | None) -> Any:
+    """The reply of `kind` a line holds, or the ParseError that says why it holds none."""
+    read = _readers.get(kind) or _reader(kind)
+    reply = read(line, tz)
+    if reply is not None:
+        return reply
+    return _refuse(kind, line, tz)
+
+
+_readers: dict[Kind, Reader] = {}
+
+
+def _reader(kind: Kind) -> Reader:
+    read = _readers[kind] = kind.fast_reader()
+    return read
+
+
+def _refuse(kind: Kind, line: str, tz: tzinfo | None) -> Any:
+    from .reference import refuse  # Lark is imported only when a line is refused
+
+    return refuse(kind, line, tz)
 
 
 def _plain(line: object, caller: str) -> str:
@@ -107,10 +114,3 @@ def _plain(line: object, caller: str) -> str:
     if not isinstance(line, str):
         raise TypeError(f"{caller}() takes a str, not {type(line).__name__}")
     return str.__str__(line)  # not str(line): a subclass may override __str__
-
-
-@cache
-def _transaction_start() -> re.Pattern[str]:
-    """`R#`, a reference and a space: how a transaction reply begins (from its grammar)."""
-    mark, ref, space = (terminal_pattern(t, TRANSACTION_GRAMMAR) for t in ("_REPLY_MARK", "REF", "_SPACE"))
-    return re.compile(f"{mark}{ref}{space}")

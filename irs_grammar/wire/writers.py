@@ -1,6 +1,6 @@
-"""Writing a reply line: the mirror of parser.py.
+"""Each kind's writer: a reply to its wire line, the mirror of its readers (fastpath, trees).
 
-The serializer writes only what the parser reads back the same. Names and
+A writer writes only what the parser reads back the same. Names and
 prices are checked against the grammar's terminals. A value can only end
 early where a `.` is followed by ` ` (a boundary) or at a line break, so a
 value holding neither is safe as it is; any other is checked in place, in the
@@ -12,33 +12,16 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .errors import READABLE_TERMINALS, SerializeError
+from ..errors import READABLE_TERMINALS, SerializeError
 from .grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, terminal_re
-from .model import PRICE, PRODUCT_CODE, REASON, InquiryResponse
+from .inquiry import PRICE, InquiryResponse
+from .reply import PRODUCT_CODE, REASON
 from .timestamp import format_timestamp
 from .transaction import TRXID, TransactionResponse
 
 
-def serialize(reply: InquiryResponse | TransactionResponse) -> str:
-    """The wire line of a reply, without a line break.
-
-    `serialize(parse(line)) == line` for every line parse() accepts (less its
-    line break). A reply that would not read back the same raises
-    SerializeError (a ValueError) naming the field.
-
-    >>> import irs_grammar as irs
-    >>> from datetime import datetime
-    >>> irs.serialize(irs.InquiryResponse.build(
-    ...     product_code="MAX5000", price=7205, customer_number="0817345544",
-    ...     timestamp=datetime(2024, 11, 29, 11, 4, 32, 895636)))
-    'R#MAX5000. PRICE: 7205. CUSTNUM: 0817345544. @11:04:32.895636 29/11/2024'
-    """
-    if isinstance(reply, TransactionResponse):
-        return _serialize_transaction(reply)
-    if not isinstance(reply, InquiryResponse):
-        raise TypeError(
-            f"serialize() takes an InquiryResponse or a TransactionResponse, not {type(reply).__name__}"
-        )
+def write_inquiry(reply: InquiryResponse) -> str:
+    """The wire line of an inquiry reply, without a line break; see serializer.serialize()."""
     product = reply.product_code
     if product and not _is_product(product):
         raise SerializeError(PRODUCT_CODE, f"{product!r} is not ASCII letters, digits, '_' and '-'")
@@ -109,8 +92,8 @@ def _check_in_place(line: str, placed: list[tuple[int, str, str, re.Pattern[str]
             raise SerializeError(key, _why_not(value, read, key))
 
 
-def _serialize_transaction(reply: TransactionResponse) -> str:
-    """The wire line of a transaction reply; see serialize()."""
+def write_transaction(reply: TransactionResponse) -> str:
+    """The wire line of a transaction reply, without a line break; see serializer.serialize()."""
     for name, text, terminal in (
         ("REF_ID", reply.ref_id, "REF"),
         ("PRODUCT_CODE", reply.product_code, "PRODUCT"),

@@ -1,9 +1,10 @@
-"""The reference reader: the Lark parser built from the grammar, and its errors.
+"""The reference reader: the Lark parser built from each kind's grammar, and its errors.
 
 parse() sends here every line its fast path does not take. The Lark parser
 finds where the line stops being a reply and says what could stand there;
 every failure, from the grammar or from the checks a grammar cannot make, is
-a ParseError that names the column.
+a ParseError that names the column. Nothing here depends on the kind but
+what the table of kinds says of it.
 """
 
 from __future__ import annotations
@@ -13,46 +14,46 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 from functools import cache
+from typing import Any
 
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from .errors import ParseError, readable
-from .fastpath import INQUIRY, TRANSACTION, Shape, fast_reader, head_re
-from .grammar import inquiry_parser, parser_for, terminal_pattern, transaction_parser
-from .model import MAX_DIGITS, REASON, InquiryResponse
+from ..errors import ParseError, readable
+from .fastpath import head_re
+from .grammar import parser_for, terminal_pattern
+from .inquiry import InquiryResponse
+from .kinds import INQUIRY, TRANSACTION, Kind
+from .reply import MAX_DIGITS
 from .timestamp import TimestampError, read_timestamp
-from .transaction import Balance, TransactionResponse
+from .transaction import TransactionResponse
+
+
+def read_with_lark(kind: Kind, line: str, tz: tzinfo | None = None) -> Any:
+    """A line read as `kind` by the Lark parser alone: the reference the fast path is proven against."""
+    try:
+        tree = parser_for(kind.grammar).parse(line)
+    except UnexpectedInput as error:
+        raise explain(line, error, after_reply=_after_reply(kind)) from None
+    return kind.from_tree(tree, read_moment(line, tree, tz))
 
 
 def parse_with_lark(line: str, *, tz: tzinfo | None = None) -> InquiryResponse:
-    """parse() through the Lark parser alone: the reference the fast path is proven against."""
+    """parse() through the Lark parser alone."""
     if not isinstance(line, str):
         raise TypeError(f"parse() takes a str, not {type(line).__name__}")
-    try:
-        tree = inquiry_parser().parse(line)
-    except UnexpectedInput as error:
-        raise explain(line, error, after_reply=_text_after_final_timestamp) from None
-    return _build(line, tree, tz)
+    return read_with_lark(INQUIRY, line, tz)  # type: ignore[no-any-return]
 
 
-def refuse(line: str, tz: tzinfo | None) -> InquiryResponse:
-    """The ParseError for an inquiry line the fast path did not take, found by Lark."""
-    refuse_shape(INQUIRY, line, tz, _text_after_final_timestamp)
-    # The fast path refused a line the grammar takes; the grammar decides.
-    return parse_with_lark(line, tz=tz)
+def parse_transaction_with_lark(line: str, *, tz: tzinfo | None = None) -> TransactionResponse:
+    """parse_transaction() through the Lark parser alone."""
+    if not isinstance(line, str):
+        raise TypeError(f"parse_transaction() takes a str, not {type(line).__name__}")
+    return read_with_lark(TRANSACTION, line, tz)  # type: ignore[no-any-return]
 
 
-def refuse_transaction(line: str, tz: tzinfo | None) -> TransactionResponse:
-    """The ParseError for a transaction line the fast path did not take, found by Lark."""
-    refuse_shape(TRANSACTION, line, tz, None)
-    return parse_transaction_with_lark(line, tz=tz)
-
-
-def refuse_shape(
-    shape: Shape, line: str, tz: tzinfo | None, after_reply: Callable[[str, int], int | None] | None
-) -> None:
-    """Raise the ParseError for a line of this kind, if the grammar refuses it.
+def refuse(kind: Kind, line: str, tz: tzinfo | None) -> Any:
+    """The ParseError for a line of `kind` its fast path did not take, found by Lark.
 
     The grammars are flat sequences: after any complete field the parser is in
     the same state. So the complete fields the fast path read at the start of
@@ -61,26 +62,23 @@ def refuse_shape(
     not a token each. (The last is kept because the state before the first
     field differs: a transaction's bare details part may only come there.)
     """
-    head = head_re(shape).match(line)
+    head = head_re(kind.shape).match(line)
     start, end = (head.start("fields"), head.start("last")) if head and head.start("last") >= 0 else (0, 0)
     skipped = end - start
     try:
-        tree = parser_for(shape.grammar).parse(line[:start] + line[end:])
+        tree = parser_for(kind.grammar).parse(line[:start] + line[end:])
     except UnexpectedInput as error:
-        raise explain(line, error, start, skipped, after_reply=after_reply) from None
+        raise explain(line, error, start, skipped, after_reply=_after_reply(kind)) from None
     read_moment(line, tree, tz, skipped)  # raises when the date is not a real one
+    # The fast path refused a line the grammar takes; the grammar decides.
+    return read_with_lark(kind, line, tz)
 
 
-def _build(line: str, tree: Tree[Token], tz: tzinfo | None) -> InquiryResponse:
-    product = ""
-    fields: list[tuple[str, str]] = []
-    for child in tree.children:
-        if isinstance(child, Tree):
-            key, *value = child.children
-            fields.append((str(key)[:-2], str(value[0]) if value else ""))  # key token holds its ": "
-        elif child.type == "PRODUCT":
-            product = str(child)
-    return InquiryResponse.trusted(product, tuple(fields), read_moment(line, tree, tz))
+def _after_reply(kind: Kind) -> Callable[[str, int], int | None] | None:
+    """How to find text after a complete reply, for a kind whose line ends at its date."""
+    if not kind.ends_at_date:
+        return None
+    return lambda line, pos: _text_after_final_timestamp(kind, line, pos)
 
 
 def read_moment(line: str, tree: Tree[Token], tz: tzinfo | None, shift: int = 0) -> datetime:
@@ -159,7 +157,7 @@ def _final_timestamp_re() -> re.Pattern[str]:
     return re.compile(rf"\. @{terminal_pattern('TIME')} {terminal_pattern('DATE')}")
 
 
-def _text_after_final_timestamp(line: str, pos: int) -> int | None:
+def _text_after_final_timestamp(kind: Kind, line: str, pos: int) -> int | None:
     """Where text starts after a complete reply, if that is what went wrong.
 
     A value runs to the *final* `. @TIME DATE`, so text after the date makes
@@ -172,7 +170,7 @@ def _text_after_final_timestamp(line: str, pos: int) -> int | None:
         return None
     end = last[0].end()
     end += next((len(brk) for brk in ("\r\n", "\n") if line.startswith(brk, end)), 0)
-    if end > pos or fast_reader()(line[:end], None) is None:
+    if end > pos or kind.fast_reader()(line[:end], None) is None:
         return None
     return end
 
@@ -222,48 +220,3 @@ def _one_of(names: tuple[str, ...]) -> str:
     if len(names) == 1:
         return names[0]
     return ", ".join(names[:-1]) + " or " + names[-1]
-
-
-def parse_transaction_with_lark(line: str, *, tz: tzinfo | None = None) -> TransactionResponse:
-    """Read one transaction (buy) reply with the Lark parser of grammar/transaction.lark."""
-    if not isinstance(line, str):
-        raise TypeError(f"parse_transaction() takes a str, not {type(line).__name__}")
-    try:
-        tree = transaction_parser().parse(line)
-    except UnexpectedInput as error:
-        raise explain(line, error) from None
-    tokens: dict[str, str] = {}
-    fields: list[tuple[str, str]] = []
-    destination: str | None = None
-    balance: Balance | None = None
-    refid: str | None = None
-    bare = False
-    for child in tree.children:
-        if isinstance(child, Token):
-            tokens.setdefault(child.type, str(child))
-        elif child.data == "destination":
-            destination = str(child.children[0]) if child.children else None
-        elif child.data in ("field", "reason"):
-            key, *value = child.children
-            fields.append((str(key)[:-2], str(value[0]) if value else ""))
-        elif child.data == "balance":
-            balance = Balance(
-                *(str(c) for c in child.children if isinstance(c, Token) and c.type == "AMOUNT")
-            )
-        elif child.data == "refid":
-            refid = str(child.children[-1])
-        elif child.data == "details":
-            fields.append((REASON, str(child.children[0])))
-            bare = True
-    return TransactionResponse(
-        tokens["REF"],
-        tokens["PRODUCT"],
-        destination,
-        tokens["STATUS"],
-        tuple(fields),
-        tokens["TRXID"],
-        balance,
-        read_moment(line, tree, tz),
-        refid,
-        bare,
-    )

@@ -1,0 +1,256 @@
+"""`FakeIRS`: the WSGI front of the fake endpoint, where requests meet the fault rules and the account.
+
+It reads each request (path, method, query), takes the faults that match it
+(faults.py), checks the credentials and hands the request to the account
+(account.py), which writes the reply; then it applies the faults of the
+reply itself (malformed, dropped, late, an HTTP error).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Self
+from urllib.parse import parse_qsl
+
+from ..wire.request import MASK, BuyRequest, InquiryRequest, Request
+from .account import DEFAULT_CATALOGUE, DEFAULT_CREDENTIALS, REASONS, Account, Fate, Product
+from .faults import Call, Fault, FaultRules, fate_of, garble
+from .server import ConnectionDropped, base_url, make_server
+
+WSGIEnviron = dict[str, Any]
+StartResponse = Callable[..., Any]
+
+
+class FakeIRS:
+    """The fake endpoint: a WSGI application holding the account (catalogue, balance, buys) and faults.
+
+    Thread-safe: requests are answered one at a time inside a lock (a delay
+    sleeps outside it), so timestamps, balances and the reply log move in one order.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        catalogue: Iterable[Product] = DEFAULT_CATALOGUE,
+        balance: int = 100_000_000,
+        client_id: str = DEFAULT_CREDENTIALS["client_id"],
+        client_secret: str = DEFAULT_CREDENTIALS["client_secret"],
+        idrs: str = DEFAULT_CREDENTIALS["idrs"],
+        pin: str = DEFAULT_CREDENTIALS["pin"],
+        clock: Callable[[], datetime] | None = None,
+        log: str | os.PathLike[str] | None = None,
+        history: int = 10_000,
+    ) -> None:
+        self.account = Account(
+            seed=seed, catalogue=catalogue, balance=balance, clock=clock, log=log, history=history
+        )
+        self.seed = seed
+        self.catalogue = self.account.catalogue
+        self._credentials = (client_id, client_secret, pin)
+        self.idrs = idrs
+        self.faults = FaultRules()
+        self._lock = threading.Lock()
+        self._calls = 0
+        self.url: str | None = None  # set while running()
+
+    def __repr__(self) -> str:
+        return (
+            f"FakeIRS(seed={self.seed!r}, client_id={self._credentials[0]!r}, client_secret={MASK}, "
+            f"pin={MASK}, url={self.url!r})"
+        )
+
+    # -- controls ---------------------------------------------------------------------------------
+
+    def add_fault(
+        self,
+        fault: Fault,
+        *,
+        product: str | None = None,
+        to: str | None = None,
+        call: int | None = None,
+        times: int | None = None,
+    ) -> None:
+        """Script `fault` for requests of `product`, to destination `to`, or the `call`-th request.
+
+        Given together, all must match; given none, every request matches.
+        `call` counts the requests to both endpoints from 1. The fault acts on at
+        most `times` requests (default: every one that matches). Every fault
+        that matches a request acts on it.
+        """
+        with self._lock:
+            self.faults.add(fault, product=product, to=to, call=call, times=times)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    def inquiry_request(
+        self,
+        product_code: str,
+        to: str,
+        *,
+        amount: int = 0,
+        selling_price: int = 0,
+        ref_id: str | None = None,
+    ) -> InquiryRequest:
+        """An inquiry with the fake's credentials."""
+        extra = {} if ref_id is None else {"ref_id": ref_id}
+        return InquiryRequest(
+            *self._request_credentials(),
+            product_code=product_code,
+            to=to,
+            amount=amount,
+            selling_price=selling_price,
+            **extra,
+        )
+
+    def buy_request(
+        self, product_code: str, to: str, *, amount: int = 0, ref_id: str | None = None
+    ) -> BuyRequest:
+        """A buy (or, sent again, its check) with the fake's credentials."""
+        extra = {} if ref_id is None else {"ref_id": ref_id}
+        return BuyRequest(
+            *self._request_credentials(), product_code=product_code, to=to, amount=amount, **extra
+        )
+
+    def _request_credentials(self) -> tuple[str, str, str, str]:
+        client_id, client_secret, pin = self._credentials
+        return client_id, client_secret, self.idrs, pin
+
+    @property
+    def balance(self) -> int:
+        """The account's balance now."""
+        with self._lock:
+            return self.account.balance
+
+    @property
+    def calls(self) -> int:
+        """How many requests reached the two endpoints."""
+        with self._lock:
+            return self._calls
+
+    @property
+    def replies(self) -> list[str]:
+        """The reply lines sent, oldest first (the last `history` of them)."""
+        with self._lock:
+            return list(self.account.replies)
+
+    def status(self, ref_id: str) -> str | None:
+        """The status of the last reply sent for `ref_id`'s transaction, None for an unknown ref_id."""
+        with self._lock:
+            return self.account.status(ref_id)
+
+    def write_log(self, path: str | os.PathLike[str]) -> None:
+        """Write the reply lines sent (`replies`) to `path`, one per line."""
+        text = "".join(line + "\n" for line in self.replies)
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+
+    # -- serving ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def running(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[Self]:
+        """Serve on `host:port` (a free port by default) in a thread; `url` is the base URL meanwhile."""
+        server = make_server(self, host, port)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="FakeIRS", daemon=True
+        )
+        thread.start()
+        self.url = base_url(host, server.server_port)
+        try:
+            yield self
+        finally:
+            self.url = None
+            server.shutdown()
+            server.server_close()
+            thread.join()
+
+    # -- the WSGI application ------------------------------------------------------------------------
+
+    def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> list[bytes]:
+        path = environ.get("PATH_INFO", "")
+        kind: type[Request]
+        if path.endswith(InquiryRequest.PATH):
+            kind = InquiryRequest
+        elif path.endswith(BuyRequest.PATH):
+            kind = BuyRequest
+        else:
+            return _respond(
+                start_response, "404 Not Found", "not an IRS endpoint: POST .../v1/irs/inquiry or buy"
+            )
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _respond(start_response, "405 Method Not Allowed", "use POST", [("Allow", "POST")])
+        # WSGI hands the query over as latin-1; the bytes sent are UTF-8 (when not percent-encoded).
+        query = environ.get("QUERY_STRING", "").encode("latin-1").decode(errors="surrogateescape")
+        with self._lock:
+            call = self._start_call(query)
+        delay = sum(f.seconds for f in call.faults if f.kind == "delay")
+        if delay:
+            time.sleep(delay)
+        error = call.has("http_error")
+        if error is not None:
+            return _respond(
+                start_response, f"{error.status} Fault", "a scripted HTTP error from the fake IRS"
+            )
+        with self._lock:
+            line = self._answer(kind, query, call)
+            if call.has("malformed") is not None:
+                line = garble(line, self.account.rng)
+            if call.has("drop") is not None:
+                raise ConnectionDropped(f"call {call.number}: dropped as scripted")
+            self.account.record(line)
+        return _respond(start_response, "200 OK", line)
+
+    def _start_call(self, query: str) -> Call:
+        self._calls += 1
+        try:
+            asked = dict(parse_qsl(query, max_num_fields=64))
+        except ValueError:  # too many parameters: no selector, and the request's reader refuses it
+            asked = {}
+        call = Call(self._calls, asked.get("ref_id"), asked.get("product_code"), asked.get("to"))
+        call.faults = self.faults.take(call, fates=False)
+        return call
+
+    def _answer(self, kind: type[Request], query: str, call: Call) -> str:
+        account = self.account
+
+        def refuse(reason: str) -> str:
+            if kind is InquiryRequest:
+                return account.refuse_inquiry(reason)
+            return account.refuse_buy(call.ref_id, call.product, reason)
+
+        try:
+            request = kind.from_url(f"http://fake-irs{kind.PATH}?{query}")
+        except ValueError as e:  # names the parameter, never a value
+            return refuse(str(e))
+        given = (request.client_id, request.client_secret, request.pin)
+        if not all(
+            hmac.compare_digest(a.encode(), b.encode()) for a, b in zip(given, self._credentials, strict=True)
+        ):
+            return refuse(REASONS["credentials"])
+
+        def fate() -> Fate:
+            return fate_of(self.faults.take(call, fates=True))
+
+        if isinstance(request, InquiryRequest):
+            return account.inquire(request, fate)
+        assert isinstance(request, BuyRequest)
+        return account.buy(request, fate, refuse)
+
+
+def _respond(
+    start_response: StartResponse, status: str, body: str, headers: list[tuple[str, str]] | None = None
+) -> list[bytes]:
+    data = body.encode(errors="surrogateescape")
+    start_response(
+        status,
+        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(data))), *(headers or [])],
+    )
+    return [data]
