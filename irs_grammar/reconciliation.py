@@ -301,7 +301,8 @@ def read_replies(
             elif reply is None:
                 continue  # a blank line
             elif (kind := kind_of_reply(reply)) is not None and kind.role == "transaction":
-                assert isinstance(reply, TransactionResponse) and isinstance(text, str)
+                assert isinstance(reply, TransactionResponse)
+                assert isinstance(text, str)
                 yield Seen.of(reply, path, number), text
             else:
                 result.inquiries += 1

@@ -7,6 +7,7 @@ import dataclasses
 import pickle
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -280,3 +281,33 @@ def test_build_takes_the_largest_price() -> None:
     assert reply.price == MAX_AMOUNT == 10**18 - 1
     with pytest.raises(ValueError, match="PRICE"):
         InquiryResponse.build(price=MAX_AMOUNT + 1, timestamp=datetime(2024, 1, 1))
+
+
+def test_replies_pickled_by_0_2_0_still_load() -> None:
+    # Written by 0.2.0 (5920a4c), when the classes lived in irs_grammar.model and irs_grammar.transaction.
+    from datetime import timedelta, timezone
+
+    data = (Path(__file__).parent / "data" / "replies-0.2.0.pickle").read_bytes()
+    assert b"irs_grammar.model" in data
+    assert b"irs_grammar.transaction" in data
+    replies = pickle.loads(data)
+    lines = [
+        "R#PLN20. PRICE: 20546. CUSTNUM: 01105691111. CUSTNAME: BAHARRUDIN1. POWERCAPACITY: R1/2200VA. "
+        "@12:32:55.821005 12/11/2024",
+        "R#. CUSTNUM: 01105601111. REASON: CUSTID not recognized. Biller throws exception. Err:5110. "
+        "@12:32:08.889517 12/11/2024",
+        "R#13574661 PLN50. 14444941364 SUCCESS. SN: 2514-1798-8056-2280-2824/HASMALINDA/R1M/900VA/33.7. "
+        "TRXID: 20356853. SISA SALDO: 13.608.663 - 50.102 = 13.558.561 @09:46:23.848418 16/12/2024"
+        "&refid=13574661",
+        "R#7 DN1. 0817345544 GAGAL. TRXID: 9. @10:00:00.000000 01/12/2024",
+        "R#x FAILED1 FAILED. Nomor tujuan salah. TRXID: -. @10:00:00.000000 01/12/2024",
+    ]
+    expected = [irs.parse_reply(line) for line in lines]
+    expected.append(irs.parse_reply(lines[2], tz=timezone(timedelta(hours=7))))
+    assert replies == expected
+    assert [type(r) for r in replies] == [type(r) for r in expected]
+    assert replies[2].status is irs.TransactionStatus.SUCCESS
+    assert replies[2].balance == irs.Balance("13.608.663", "50.102", "13.558.561")
+    assert replies[3].status == "GAGAL"
+    assert replies[4].bare_details
+    assert [irs.serialize(r) for r in replies] == [*lines, lines[2]]

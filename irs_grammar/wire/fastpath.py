@@ -31,19 +31,19 @@ R = TypeVar("R")
 
 
 class Shape(NamedTuple):
-    """A kind of reply as the fast path sees it.
+    """A kind of reply as the fast path sees it. `{NAME}` stands for the grammar's terminal NAME.
 
-    `head` matches the start of a line up to the end of its last complete
-    field (group `fields`, its last field in group `last`): reference.refuse
-    cuts those fields before Lark sees a refused line. `line` matches a whole
-    valid line. `start` matches how a line of this kind begins, which tells
-    it from the others (None: a line no other kind claims). `{NAME}` stands
-    for the grammar's terminal NAME.
+    `line` matches a whole valid line. `head` matches the start of any line of
+    the kind up to the end of its last complete field (group `fields`, its
+    last field in group `last`): reference.refuse cuts those fields before
+    Lark sees a refused line (None: nothing is cut). `start` matches how a
+    line of this kind begins, which tells it from the others (None: a line no
+    other kind claims).
     """
 
     grammar: str
-    head: str
     line: str
+    head: str | None = None
     start: str | None = None
 
 
@@ -109,9 +109,9 @@ def start_re(shape: Shape) -> re.Pattern[str] | None:
 
 
 @cache
-def head_re(shape: Shape) -> re.Pattern[str]:
-    """The start of any line of this kind, up to the end of its last complete field."""
-    return re.compile(assemble(shape.head, shape.grammar))
+def head_re(shape: Shape) -> re.Pattern[str] | None:
+    """The start of any line of this kind, up to the end of its last complete field (None: no head)."""
+    return None if shape.head is None else re.compile(assemble(shape.head, shape.grammar))
 
 
 # Appended to the `fields` group before it is split: after it, the group's

@@ -62,7 +62,8 @@ def refuse(kind: Kind, line: str, tz: tzinfo | None) -> Any:
     not a token each. (The last is kept because the state before the first
     field differs: a transaction's bare details part may only come there.)
     """
-    head = head_re(kind.shape).match(line)
+    head_of = head_re(kind.shape)
+    head = None if head_of is None else head_of.match(line)
     start, end = (head.start("fields"), head.start("last")) if head and head.start("last") >= 0 else (0, 0)
     skipped = end - start
     try:
