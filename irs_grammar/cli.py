@@ -302,7 +302,7 @@ def _duration(text: str) -> timedelta:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from .reconciliation import reconcile
+    from .reconciliation import OUTCOMES, reconcile
     from .state import StateError
 
     try:
@@ -320,12 +320,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         for path, line, column, message in result.invalid_lines:
             sys.stdout.write(f"{path}:{line}:{column}: {message}\n")
         counts = result.outcomes()
-        sys.stdout.write(
-            f"transactions: {counts['total']} (succeeded {counts['succeeded']}, failed {counts['failed']}, "
-            f"pending {counts['pending']}, unknown {counts['unknown']}), "
-            + f"deducted {result.deducted():,}".replace(",", ".")
-            + "\n"
-        )
+        by_outcome = ", ".join(f"{outcome} {counts[outcome]}" for outcome in OUTCOMES)
+        deducted = f"{result.deducted():,}".replace(",", ".")
+        sys.stdout.write(f"transactions: {counts['total']} ({by_outcome}), deducted {deducted}\n")
         sys.stdout.write(
             f"anomalies: {len(result.anomalies)}, invalid lines: {len(result.invalid_lines)}, "
             f"inquiries: {result.inquiries}\n"

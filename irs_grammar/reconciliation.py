@@ -16,11 +16,17 @@ anomalies a reseller loses money on:
     balance_mismatch      before - deduction != after in one reply
     balance_gap           in timestamp order, a balance before that is not the previous balance after
 
-The outcome of a ref_id is that of its last final reply (SUCCESS: succeeded,
-FAILED: failed); without one, `pending` when its last reply is INPROGRESS and
-`unknown` when it is a word this library does not know. Neither is final:
-check again with the same ref_id. Totals count each transaction once, by the
-reply that decides its outcome.
+The outcome of a ref_id: `succeeded` when its final replies are all SUCCESS,
+`failed` when they are all FAILED (the only outcome on which to refund),
+`conflicting` when it has both (never refundable: ask Klikoo which is
+true); without a final reply, `pending` when its last reply is INPROGRESS
+and `unknown` when it is a word this library does not know. None but the
+first two is final: check again with the same ref_id, or ask a human. Totals
+count each transaction once, on the day and under the product of the reply
+that decides it (its last final reply, else its last); `deducted` counts
+every distinct charge seen (a deduction above 0 under its own TRXID and
+amounts: a re-check repeating a snapshot is one charge, a second TRXID is a
+second charge), whatever the outcome.
 
 With `state=PATH`, what was read is kept in SQLite (see `state.py`), so
 tomorrow's log closes today's pending transactions; reading a line a second
@@ -47,8 +53,9 @@ from .validation import LineResult, check_line
 from .wire.kinds import kind_of_reply
 from .wire.transaction import TransactionResponse, TransactionStatus
 
-SUCCEEDED, FAILED, PENDING, UNKNOWN = "succeeded", "failed", "pending", "unknown"
-OUTCOMES = (SUCCEEDED, FAILED, PENDING, UNKNOWN)
+SUCCEEDED, FAILED, CONFLICTING = "succeeded", "failed", "conflicting"
+PENDING, UNKNOWN = "pending", "unknown"
+OUTCOMES = (SUCCEEDED, FAILED, CONFLICTING, PENDING, UNKNOWN)
 ANOMALY_KINDS = (
     "conflicting_outcome",
     "changed_after_final",
@@ -94,7 +101,7 @@ class Transaction:
     status: str  # the deciding reply's status word
     product: str
     day: str  # the deciding reply's date, ISO
-    deducted: int  # the deciding reply's deduction (0 without a balance)
+    deducted: int  # every distinct charge seen (0 without one)
 
 
 @dataclass(slots=True)
@@ -108,7 +115,6 @@ class _Lifecycle:
 
     def compact(self) -> Transaction:
         d = self.deciding
-        deducted = d.balance[1] if d.balance is not None else 0
         places = tuple(r.place for r in self.replies)
         return Transaction(
             self.ref_id,
@@ -118,8 +124,14 @@ class _Lifecycle:
             d.status,
             d.product,
             d.when.date().isoformat(),
-            deducted,
+            deducted(self.replies),
         )
+
+
+def deducted(replies: Iterable[Seen]) -> int:
+    """Every distinct charge among a ref_id's replies: a deduction above 0, once per (TRXID, amounts)."""
+    charges = {(r.trxid, *r.balance) for r in replies if r.balance is not None and r.balance[1] > 0}
+    return sum(deduction for _, _, deduction, _ in charges)
 
 
 # Between the places of one transaction: no path holds a NUL.
@@ -241,7 +253,7 @@ class Reconciliation:
     """What reconcile() found: the transactions by ref_id, the anomalies, the totals.
 
     >>> Reconciliation().to_dict()["transactions"]
-    {'total': 0, 'succeeded': 0, 'failed': 0, 'pending': 0, 'unknown': 0}
+    {'total': 0, 'succeeded': 0, 'failed': 0, 'conflicting': 0, 'pending': 0, 'unknown': 0}
     """
 
     # A Mapping read like a dict, kept on disk (TransactionTable): per ref_id its replies and outcome.
@@ -388,7 +400,10 @@ def _lifecycle(ref_id: str, replies: list[Seen]) -> _Lifecycle:
     finals = [r for r in replies if r.status in (TransactionStatus.SUCCESS, TransactionStatus.FAILED)]
     if finals:
         deciding = finals[-1]
-        outcome = SUCCEEDED if deciding.status == TransactionStatus.SUCCESS else FAILED
+        if len({r.status for r in finals}) > 1:
+            outcome = CONFLICTING  # never failed: a SUCCESS was seen, the money may be spent
+        else:
+            outcome = SUCCEEDED if deciding.status == TransactionStatus.SUCCESS else FAILED
     else:
         deciding = replies[-1]
         outcome = PENDING if deciding.status == TransactionStatus.INPROGRESS else UNKNOWN

@@ -14,10 +14,14 @@ import subprocess
 import sys
 import time
 from functools import partial
+from io import BytesIO
 from pathlib import Path
+from typing import Any
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 
+import irs_grammar as irs
 from tests import command
 from tests.corpus import CORPUS
 
@@ -397,3 +401,139 @@ def test_max_line_length_is_a_flag(tmp_path: Path) -> None:
         f"{log}:1:51: line longer than 50 bytes (137); skipped (--max-line-length)".encode()
     )
     assert run("validate", "--max-line-length", "200", str(log)).returncode == 0
+
+
+# -- money: a refusal decides nothing, a conflict is never a failure, every charge is counted ---------
+
+WIB_START = 100_000_000
+
+
+def wsgi(fake: Any, path: str, query: str) -> tuple[str, str]:
+    """The fake called as a WSGI server would call it: (status, body)."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "QUERY_STRING": query.encode("utf-8", "surrogateescape").decode("latin-1"),
+        "wsgi.input": BytesIO(),
+    }
+    setup_testing_defaults(environ)
+    seen: list[str] = []
+    body = b"".join(fake(environ, lambda status, headers: seen.append(status)))
+    return seen[0], body.decode("utf-8", "surrogateescape")
+
+
+def send(fake: Any, request: irs.BuyRequest) -> irs.TransactionResponse:
+    status, body = wsgi(fake, request.PATH, request.to_url("http://h").split("?", 1)[1])
+    assert status == "200 OK"
+    reply = irs.parse_reply(body)
+    assert isinstance(reply, irs.TransactionResponse)
+    return reply
+
+
+def with_pin(request: irs.BuyRequest, pin: str) -> irs.BuyRequest:
+    return irs.BuyRequest(**{**{name: getattr(request, name) for name in request.PARAMETERS}, "pin": pin})
+
+
+def test_a_refused_request_never_carries_failed_under_a_live_or_settled_ref_id(tmp_path: Path) -> None:
+    from irs_grammar.testing import FakeIRS
+
+    log = tmp_path / "fake.log"
+    fake = FakeIRS(seed=1, log=log)
+    paid = fake.buy_request("DN1", "0817345544", ref_id="x1")
+    assert send(fake, paid).status == "INPROGRESS"
+    assert send(fake, paid).ok  # settled: 1.178 taken
+    live = fake.buy_request("OVO10", "081000000001", ref_id="y1")
+    assert send(fake, live).status == "INPROGRESS"  # live: not final yet
+    for ref_id, request in (("x1", paid), ("y1", live)):
+        refused = [
+            send(fake, with_pin(request, "000000")),  # a re-check with a wrong pin
+            send(fake, fake.buy_request("PLN20", "01105691111", ref_id=ref_id)),  # another purchase
+        ]
+        _, body = wsgi(
+            fake, request.PATH, request.to_url("http://h").split("?", 1)[1].replace("&pin=", "&pi=")
+        )
+        refused.append(irs.parse_transaction(body))  # a parameter missing
+        for reply in refused:
+            assert reply.failed  # refused, under no reference of a buy
+            assert reply.ref_id == "-"
+    assert fake.status("x1") == "SUCCESS"
+    assert fake.status("y1") == "INPROGRESS"
+    assert send(fake, live).ok  # the live buy goes on as if nothing happened
+    result = irs.reconcile([log])
+    assert result.transactions["x1"].outcome == "succeeded"
+    assert result.transactions["y1"].outcome == "succeeded"
+    assert result.deducted() == WIB_START - fake.balance == 1178 + 10100
+
+
+@pytest.mark.parametrize("ref_id", ["-", "--", "_", "-_-"])
+def test_a_placeholder_is_refused_as_a_ref_id(ref_id: str) -> None:
+    from irs_grammar.testing import REASONS, FakeIRS
+
+    fake = FakeIRS()
+    request = fake.buy_request("DN1", "0817345544", ref_id=ref_id)
+    for _ in range(2):  # bought, then re-checked: nothing is bought at all
+        reply = send(fake, request)
+        assert reply.failed
+        assert reply.reason == REASONS["ref_id"]
+    assert fake.status(ref_id) is None
+    assert fake.balance == WIB_START
+
+
+def buy_log(tmp_path: Path, *lines: str) -> Path:
+    log = tmp_path / "buys.log"
+    log.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return log
+
+
+def test_a_conflict_is_conflicting_never_failed_and_its_charge_is_counted(tmp_path: Path) -> None:
+    log = buy_log(
+        tmp_path,
+        "R#C1 DN1. 0811 SUCCESS. SN: 1. TRXID: 7. SISA SALDO: 100.000 - 10.000 = 90.000"
+        " @10:00:00.000000 01/12/2024",
+        "R#C1 DN1. 0811 FAILED. REASON: x. TRXID: 7. SISA SALDO: 90.000 - 0 = 90.000"
+        " @10:01:00.000000 01/12/2024",
+        "R#C2 DN1. 0812 FAILED. REASON: x. TRXID: 8. SISA SALDO: 90.000 - 0 = 90.000"
+        " @10:02:00.000000 01/12/2024",
+        "R#C2 DN1. 0812 SUCCESS. SN: 2. TRXID: 8. SISA SALDO: 90.000 - 5.000 = 85.000"
+        " @10:03:00.000000 01/12/2024",
+    )
+    result = irs.reconcile([log])
+    assert (
+        result.transactions["C1"].outcome == "conflicting"
+    )  # the last final reply is FAILED: still no refund
+    assert result.transactions["C2"].outcome == "conflicting"
+    assert result.outcomes() == {
+        "total": 2,
+        "succeeded": 0,
+        "failed": 0,
+        "conflicting": 2,
+        "pending": 0,
+        "unknown": 0,
+    }
+    assert result.deducted() == 15_000  # C1's SUCCESS charged 10.000 though its last reply says FAILED
+    done = run("reconcile", str(log))
+    assert done.returncode == 1
+    assert (
+        b"transactions: 2 (succeeded 0, failed 0, conflicting 2, pending 0, unknown 0), deducted 15.000"
+        in (done.stdout)
+    )
+
+
+def test_every_distinct_charge_is_counted_once(tmp_path: Path) -> None:
+    log = buy_log(
+        tmp_path,
+        "R#D1 DN1. 0811 SUCCESS. SN: 1. TRXID: 1. SISA SALDO: 10.000 - 1.000 = 9.000"
+        " @10:00:00.000000 01/12/2024",
+        "R#D1 DN1. 0811 SUCCESS. SN: 1. TRXID: 1. SISA SALDO: 10.000 - 1.000 = 9.000"
+        " @10:01:00.000000 01/12/2024",
+        "R#D1 DN1. 0811 SUCCESS. SN: 1. TRXID: 2. SISA SALDO: 9.000 - 1.000 = 8.000"
+        " @10:02:00.000000 01/12/2024",
+        "R#D2 DN1. 0812 FAILED. REASON: x. TRXID: 3. SISA SALDO: 8.000 - 500 = 7.500"
+        " @10:03:00.000000 01/12/2024",
+    )
+    result = irs.reconcile([log])
+    assert result.transactions["D1"].deducted == 2_000  # a re-check is one charge, a second TRXID another
+    assert result.transactions["D2"].deducted == 500  # FAILED, yet charged: counted, and an anomaly
+    assert result.transactions["D2"].outcome == "failed"
+    assert result.deducted() == 2_500
+    assert result.by_product() == {"DN1": {"transactions": 2, "deducted": 2_500}}

@@ -121,7 +121,14 @@ def test_an_unknown_status_word_is_never_final(tmp_path: Path) -> None:
     )
     result = irs.reconcile([log], pending_after=timedelta(hours=1))
     assert result.transactions["U1"].outcome == "unknown"
-    assert result.outcomes() == {"total": 1, "succeeded": 0, "failed": 0, "pending": 0, "unknown": 1}
+    assert result.outcomes() == {
+        "total": 1,
+        "succeeded": 0,
+        "failed": 0,
+        "conflicting": 0,
+        "pending": 0,
+        "unknown": 1,
+    }
     assert [a.kind for a in result.anomalies] == []  # not failed: no failed_with_deduction either
 
 
@@ -143,7 +150,9 @@ def test_the_command_reports_each_anomaly_at_its_line(logs: tuple[Path, Path]) -
     lines = result.stdout.splitlines()
     assert lines[0] == f"{day1}:3: failed_with_deduction A2: FAILED, yet 10.000 deducted"
     assert sum(1 for line in lines if line.startswith(f"{day1}:")) == 7 + 1  # 7 anomalies, 1 invalid line
-    assert lines[-2] == "transactions: 10 (succeeded 7, failed 2, pending 1, unknown 0), deducted 88.000"
+    assert lines[-2] == (
+        "transactions: 10 (succeeded 7, failed 1, conflicting 1, pending 1, unknown 0), deducted 99.000"
+    )
 
 
 def test_the_command_json_and_a_state(logs: tuple[Path, Path], tmp_path: Path) -> None:
@@ -162,7 +171,7 @@ def test_the_command_json_and_a_state(logs: tuple[Path, Path], tmp_path: Path) -
         "inquiries",
     }
     assert report["transactions"] == EXPECTED["both_days"]["transactions"]
-    assert report["deducted"] == 88000
+    assert report["deducted"] == 99000
     assert set(report["anomalies"][0]) == {"kind", "ref_id", "lines", "message"}
 
 
@@ -555,7 +564,7 @@ def test_a_line_repeated_word_for_word_is_one_reply_in_a_state_and_two_without(t
     ]
     # Nothing else differs: the repeat is a re-check of the same snapshot.
     assert [(r.outcomes(), r.deducted(), r.anomalies) for r in results] == [
-        ({"total": 1, "succeeded": 1, "failed": 0, "pending": 0, "unknown": 0}, 1000, [])
+        ({"total": 1, "succeeded": 1, "failed": 0, "conflicting": 0, "pending": 0, "unknown": 0}, 1000, [])
     ] * 2
 
 

@@ -8,6 +8,7 @@ unless the test is about repetition.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import inspect
 import itertools
@@ -18,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -236,7 +238,7 @@ def test_a_buy_beyond_the_balance_fails_without_a_deduction() -> None:
         ({"to": "0811/12"}, "b-1", "MXD17", REASONS["destination"]),
     ],
 )
-def test_buy_refusals_fail_at_once_with_no_transaction(
+def test_buy_refusals_fail_at_once_and_spend_the_reference(
     fake: FakeIRS, change: dict[str, str], ref: str, product: str, reason: str
 ) -> None:
     request = fake.buy_request("MXD17", "48429495", ref_id="b-1")
@@ -250,9 +252,17 @@ def test_buy_refusals_fail_at_once_with_no_transaction(
         None,
     )
     assert (reply.reason, reply.transaction_id, reply.balance) == (reason, None, None)
-    assert fake.status("b-1") is None
-    assert fake.balance == START
     assert "999999" not in body
+    # FAILED is final: a reference refused under its own name is spent, and the same request sent
+    # right later gets the same refusal, never a purchase. A refusal under `-` spends nothing.
+    assert fake.status("b-1") == ("FAILED" if ref == "b-1" else None)
+    again = transaction(post(request.to_url(base(fake))))
+    if ref == "b-1":
+        assert (again.status, again.reason, again.ref_id) == ("FAILED", reason, "b-1")
+        assert again.timestamp > reply.timestamp
+    else:
+        assert again.status == "INPROGRESS"
+    assert fake.balance == START
 
 
 def test_a_buy_missing_a_parameter_names_it(fake: FakeIRS) -> None:
@@ -374,7 +384,8 @@ def test_fault_drop_closes_the_connection_after_carrying_the_request_out(fake: F
     with pytest.raises(http.client.RemoteDisconnected):
         post(url)
     assert fake.status("d") == "INPROGRESS"
-    assert fake.replies == []
+    # The fake's books keep the reply the account wrote, though the client never got it.
+    assert [transaction(line).status for line in fake.replies] == ["INPROGRESS"]
     fake.add_fault(Fault.drop(), call=2)
     with pytest.raises(httpx.RemoteProtocolError):
         httpx.post(url)
@@ -1314,3 +1325,71 @@ def test_a_balance_of_exactly_the_price_buys_it_and_a_failed_balance_floors_at_z
     failing.add_fault(Fault.bad_balance(-(10**6)))
     reply = bought(failing, "DN1", "0811", "f1")
     assert (reply.status, reply.balance) == ("FAILED", Balance("5.000", "0", "0"))  # 5,000 - 1,000,000: 0
+
+
+# -- the fake's own log reconciles to the money it moved, whatever the faults -------------------------
+
+_FAULTS = st.sampled_from(
+    [
+        Fault.fail(),
+        Fault.pending(1),
+        Fault.pending(3),
+        Fault.unknown_status("SUSPECT", 2),
+        Fault.bad_balance(700),
+        Fault.malformed(),
+        Fault.http_error(503),
+        Fault.drop(),
+    ]
+)
+_STEPS = st.lists(
+    st.one_of(
+        # (what, ref_id, product, honest): a buy or its re-check, a refused re-check, an inquiry
+        st.tuples(st.just("buy"), _pool, _catalogued, st.sampled_from([True, True, True, False])),
+        st.tuples(st.just("inquiry"), _pool, _catalogued, st.just(True)),
+        st.tuples(st.just("fault"), _FAULTS, st.one_of(st.none(), _catalogued), st.integers(1, 3)),
+    ),
+    min_size=1,
+    max_size=16,
+)
+
+
+@settings(max_examples=100)
+@given(_STEPS, st.sampled_from([START, 30_000, 12_000]))
+def test_the_fakes_log_reconciles_to_the_balance_it_moved_under_any_faults(
+    steps: list[tuple[Any, ...]], opening: int
+) -> None:
+    fake = FakeIRS(seed=5, balance=opening)
+    bought: dict[str, tuple[str, str]] = {}  # ref_id -> its purchase, as first sent
+
+    def call(request: irs.InquiryRequest | irs.BuyRequest) -> None:
+        with contextlib.suppress(ConnectionDropped):  # carried out, the reply never sent
+            call_wsgi(fake, request.PATH, request.to_url("http://h").split("?", 1)[1])
+
+    for what, first, second, third in [("buy", "r1", "DN1", True), *steps]:  # a buy in every example
+        if what == "fault":
+            fake.add_fault(first, product=second, times=third)
+        elif what == "inquiry":
+            call(fake.inquiry_request(second, "0817345544"))
+        else:
+            product, to = bought.setdefault(first, (second, "0817345544"))
+            request = fake.buy_request(product, to, ref_id=first)
+            call(request if third else type(request)(**{**request_parameters(request), "pin": "nope"}))
+    fake.clear_faults()
+    for ref_id, (product, to) in bought.items():  # every buy followed to its final reply
+        for _ in range(12):
+            if fake.status(ref_id) in ("SUCCESS", "FAILED"):
+                break
+            call(fake.buy_request(product, to, ref_id=ref_id))
+    reached_final = {ref_id: fake.status(ref_id) for ref_id in bought}
+    assert set(reached_final.values()) <= {"SUCCESS", "FAILED"}
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "fake.log"
+        fake.write_log(log)
+        result = irs.reconcile([log])
+    # Every rupiah the account moved is a charge its log shows, and nothing more.
+    assert result.deducted() == opening - fake.balance
+    outcomes = {"SUCCESS": "succeeded", "FAILED": "failed"}
+    for ref_id, status in reached_final.items():
+        assert result.transactions[ref_id].outcome == outcomes[str(status)]
+    if "SUCCESS" in reached_final.values():
+        reached()  # the money check compared a real charge (not 0 == 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -59,7 +60,7 @@ REASONS = {
     "credentials": "Invalid client_id, client_secret or pin",
     "product": "Unknown product code",
     "destination": "Nomor tujuan salah",
-    "ref_id": "ref_id must be 1 to 64 letters, digits, '_' or '-'",
+    "ref_id": "ref_id must be 1 to 64 letters, digits, '_' or '-', with a letter or a digit",
     "ref_id_reused": "ref_id already used for another purchase",
     "balance": "Saldo tidak cukup",
     "failed": "Transaksi gagal",
@@ -75,6 +76,7 @@ def _terminal(name: str, longest: int) -> Callable[[str], bool]:
 
 # What a reply can carry as a reference, a product code, a destination and a status word.
 REFERENCE = _terminal("REF", 64)
+_A_LETTER_OR_DIGIT = re.compile("[A-Za-z0-9]")
 PRODUCT_CODE = _terminal("PRODUCT", 32)
 DESTINATION = _terminal("DEST", 32)
 STATUS_WORD = _terminal("STATUS", 32)
@@ -119,7 +121,7 @@ class Buy:
 
 
 class Account:
-    """The catalogue, the balance, the buys by ref_id, the clock and the replies sent."""
+    """The catalogue, the balance, the buys by ref_id, the clock and the replies written (its books)."""
 
     def __init__(
         self,
@@ -147,10 +149,14 @@ class Account:
         self.replies: deque[str] = deque(maxlen=bounded_int("history", history, 1, 10**7))
         self.rng = random.Random(seed)  # transaction ids, serial numbers, tokens, garbling
         self.buys: dict[str, Buy] = {}
+        # References spent by a refusal: FAILED is final, so it is the answer to them from then on.
+        self.refused: dict[str, TransactionResponse] = {}
         self._last: datetime | None = None
 
     def status(self, ref_id: str) -> str | None:
         """The status of the last reply sent for `ref_id`'s transaction, None for an unknown ref_id."""
+        if ref_id in self.refused:
+            return str(TransactionStatus.FAILED)
         buy = self.buys.get(ref_id)
         return None if buy is None else str(buy.status)
 
@@ -176,17 +182,28 @@ class Account:
         return serialize(InquiryResponse.build(timestamp=self.now(), reason=reason))
 
     def refuse_buy(self, ref_id: str | None, product: str | None, reason: str) -> str:
-        """The failure reply to a buy the fake will not carry out: with the request's own reference
-        and product, when a reply can carry them."""
-        return serialize(
-            TransactionResponse.build(
-                ref_id=ref_id if ref_id is not None and REFERENCE(ref_id) else PLACEHOLDER,
-                product_code=product if product is not None and PRODUCT_CODE(product) else PLACEHOLDER,
-                status=TransactionStatus.FAILED,
-                reason=reason,
-                timestamp=self.now(),
-            )
+        """The failure reply to a buy the fake will not carry out, in the shape of Klikoo's documented
+        refusal (`R#ref CODE FAILED. REASON: …. TRXID: -.`): the request's own reference and
+        product, when a reply can carry them, else `-`.
+
+        FAILED is final: a reference refused under its own name is spent, and every later request
+        for it gets the same refusal (never a purchase). And a refusal decides nothing about a
+        transaction under way: under the reference of a buy the account has, live or settled, it
+        would read as that buy's failure, and a client would refund a purchase that may be paid;
+        such a refusal names no reference (`-`) instead.
+        """
+        known = ref_id is not None and (ref_id in self.buys or ref_id in self.refused)
+        named = ref_id if ref_id is not None and REFERENCE(ref_id) and not known else None
+        refusal = TransactionResponse.build(
+            ref_id=named or PLACEHOLDER,
+            product_code=product if product is not None and PRODUCT_CODE(product) else PLACEHOLDER,
+            status=TransactionStatus.FAILED,
+            reason=reason,
+            timestamp=self.now(),
         )
+        if named is not None and _A_LETTER_OR_DIGIT.search(named):
+            self.refused[named] = refusal
+        return serialize(refusal)
 
     def inquire(self, request: InquiryRequest, fate: Callable[[], Fate]) -> str:
         """The reply to an inquiry; `fate()` is asked once the request is one the fake can answer."""
@@ -219,8 +236,11 @@ class Account:
     def buy(self, request: BuyRequest, fate: Callable[[], Fate], refuse: Callable[[str], str]) -> str:
         """The reply to a buy or its re-check; `fate()` is asked at the first request of a ref_id,
         `refuse(reason)` writes the reply to a request the fake will not carry out."""
-        if not REFERENCE(request.ref_id):
-            return refuse(REASONS["ref_id"])
+        if not REFERENCE(request.ref_id) or not _A_LETTER_OR_DIGIT.search(request.ref_id):
+            return refuse(REASONS["ref_id"])  # `-`, the placeholder of refusals, is no reference
+        refused = self.refused.get(request.ref_id)
+        if refused is not None:  # spent by a refusal: its final reply, at this moment
+            return serialize(replace(refused, timestamp=self.now()))
         product = self.catalogue.get(request.product_code)
         if product is None:
             return refuse(REASONS["product"])

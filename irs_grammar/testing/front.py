@@ -138,7 +138,8 @@ class FakeIRS:
 
     @property
     def replies(self) -> list[str]:
-        """The reply lines sent, oldest first (the last `history` of them)."""
+        """The replies as the account wrote them, oldest first (the last `history`): a reply a fault
+        spoiled or lost on its way back is here as written, so the books hold every charge."""
         with self._lock:
             return list(self.account.replies)
 
@@ -148,7 +149,7 @@ class FakeIRS:
             return self.account.status(ref_id)
 
     def write_log(self, path: str | os.PathLike[str]) -> None:
-        """Write the reply lines sent (`replies`) to `path`, one per line."""
+        """Write the replies (`replies`, the books) to `path`, one per line."""
         text = "".join(line + "\n" for line in self.replies)
         with open(path, "w", encoding="utf-8", newline="") as out:
             out.write(text)
@@ -201,11 +202,13 @@ class FakeIRS:
             )
         with self._lock:
             line = self._answer(kind, query, call)
+            # The books: the reply as the account wrote it, before the way back spoils or loses it,
+            # so the log holds every rupiah the account moved.
+            self.account.record(line)
             if call.has("malformed") is not None:
                 line = garble(line, self.account.rng)
             if call.has("drop") is not None:
                 raise ConnectionDropped(f"call {call.number}: dropped as scripted")
-            self.account.record(line)
         return _respond(start_response, "200 OK", line)
 
     def _start_call(self, query: str) -> Call:

@@ -38,11 +38,11 @@ def empty_caches(parsers: bool) -> None:
         timestamp.ISO_DATES.clear()
     parser = sys.modules.get("irs_grammar.wire.parser")
     if parser is not None:  # each kind's fast reader, kept once built
-        parser._read_inquiry = None
-        parser._readers.clear()
+        vars(parser)["_read_inquiry"] = None
+        vars(parser)["_readers"].clear()
     kinds = sys.modules.get("irs_grammar.wire.kinds")
     if kinds is not None:  # the start patterns, kept once compiled
-        kinds._STARTS.clear()
+        vars(kinds)["_STARTS"].clear()
 
 
 def before_session() -> None:
