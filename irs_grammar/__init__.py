@@ -14,13 +14,24 @@ True
 
 __version__ = "0.2.0"
 
+import sys
 from typing import TYPE_CHECKING, Any
 
-from .errors import ParseError, SerializeError
-from .wire.inquiry import InquiryResponse
-from .wire.parser import parse, parse_reply, parse_transaction
-from .wire.serializer import serialize
-from .wire.transaction import Balance, PlnToken, TransactionResponse, TransactionStatus
+# CPython 3.11.0 to 3.11.4 had bugs in possessive quantifiers and atomic groups, which the grammar's
+# terminals and the fast path rely on: there, valid replies are refused and some are read with wrong
+# values, silently. `requires-python` stops pip only, not a vendored copy or PYTHONPATH.
+MINIMUM_PYTHON = (3, 11, 5)
+if tuple(sys.version_info[:3]) < MINIMUM_PYTHON:
+    raise ImportError(
+        f"irs-grammar needs Python {'.'.join(map(str, MINIMUM_PYTHON))} or newer; this is Python "
+        f"{'.'.join(map(str, sys.version_info[:3]))}, whose regular expressions misread replies"
+    )
+
+from .errors import ParseError, SerializeError  # noqa: E402 (after the version check)
+from .wire.inquiry import InquiryResponse  # noqa: E402 (after the version check)
+from .wire.parser import parse, parse_reply, parse_transaction  # noqa: E402 (after the version check)
+from .wire.serializer import serialize  # noqa: E402 (after the version check)
+from .wire.transaction import Balance, PlnToken, TransactionResponse, TransactionStatus  # noqa: E402 (after the version check)
 
 if TYPE_CHECKING:
     from .reconciliation import Anomaly, Reconciliation, reconcile

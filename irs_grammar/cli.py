@@ -644,8 +644,22 @@ def _silence_stdout() -> None:
         os.close(devnull)
 
 
+_OFFSET = re.compile(r"[+-][0-9]{2}:[0-9]{2}")
+
+
+def _join_negative_offsets(arguments: list[str]) -> list[str]:
+    """`--tz -05:00` as `--tz=-05:00`: argparse takes a value that starts with `-` for a flag."""
+    joined: list[str] = []
+    for arg in arguments:
+        if joined and joined[-1] == "--tz" and _OFFSET.fullmatch(arg) and "--" not in joined:
+            joined[-1] = f"--tz={arg}"
+        else:
+            joined.append(arg)
+    return joined
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = list(sys.argv[1:] if argv is None else argv)
+    arguments = _join_negative_offsets(list(sys.argv[1:] if argv is None else argv))
     _text_streams_never_fail_on_encoding()
     parser, subcommands = build_argument_parser()
     _check_flags(subcommands, arguments)

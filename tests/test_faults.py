@@ -537,3 +537,69 @@ def test_every_distinct_charge_is_counted_once(tmp_path: Path) -> None:
     assert result.transactions["D2"].outcome == "failed"
     assert result.deducted() == 2_500
     assert result.by_product() == {"DN1": {"transactions": 2, "deducted": 2_500}}
+
+
+# -- a Python whose regular expressions misread replies is refused at import -------------------------
+
+
+@pytest.mark.parametrize("version", [(3, 11, 0, "final", 0), (3, 11, 2, "final", 0), (3, 11, 4, "final", 0)])
+def test_import_refuses_a_python_with_the_broken_regex_engine(
+    version: tuple[Any, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    import irs_grammar
+
+    monkeypatch.setattr(sys, "version_info", version)
+    try:
+        with pytest.raises(ImportError) as refused:
+            importlib.reload(irs_grammar)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(irs_grammar)
+    shown = ".".join(map(str, version[:3]))
+    assert str(refused.value) == (
+        f"irs-grammar needs Python 3.11.5 or newer; this is Python {shown}, whose regular expressions "
+        "misread replies"
+    )
+
+
+@pytest.mark.parametrize("version", [(3, 11, 5, "final", 0), (3, 12, 0, "final", 0), (4, 0, 0, "alpha", 1)])
+def test_import_accepts_a_python_from_3_11_5(
+    version: tuple[Any, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    import irs_grammar
+
+    monkeypatch.setattr(sys, "version_info", version)
+    try:
+        assert importlib.reload(irs_grammar).parse is irs.parse
+    finally:
+        monkeypatch.undo()
+        importlib.reload(irs_grammar)
+
+
+def test_a_vendored_copy_on_an_old_python_says_why_in_a_fresh_interpreter() -> None:
+    code = "import sys; sys.version_info = (3, 11, 3, 'final', 0); import irs_grammar"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert done.stderr.rstrip().endswith(
+        "ImportError: irs-grammar needs Python 3.11.5 or newer; this is Python 3.11.3, whose regular "
+        "expressions misread replies"
+    )
+
+
+@pytest.mark.parametrize("command", ["parse", "reconcile"])
+def test_a_negative_offset_is_a_zone_not_a_flag(command: str, tmp_path: Path) -> None:
+    log = tmp_path / "one.log"
+    log.write_bytes(b"R#1 A. 2 SUCCESS. TRXID: 3. @12:00:00.000000 01/01/2025\n")
+    done = run(command, "--tz", "-05:00", *(["--format", "json"] if command == "reconcile" else []), str(log))
+    assert done.returncode == 0, done.stderr
+    if command == "parse":
+        assert json.loads(done.stdout)["CURRENT_TIMESTAMP"] == "2025-01-01T12:00:00.000000-05:00"
+    else:
+        assert json.loads(done.stdout)["transactions"]["succeeded"] == 1
+    after_dashes = run("parse", "--", "--tz", "-05:00")  # after `--`, nothing is a flag: two inputs
+    assert after_dashes.returncode == 2
+    assert b"irs-grammar: --tz: No such file or directory" in after_dashes.stderr

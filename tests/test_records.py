@@ -450,3 +450,24 @@ def test_a_full_batch_of_parquet_keeps_the_zone(tmp_path: Path) -> None:
     assert (len(column), column.type.tz) == (10_001, "+07:00")
     noon = datetime(2025, 1, 1, 12, tzinfo=timezone(timedelta(hours=7)))
     assert column.to_pylist()[0] == column.to_pylist()[-1] == noon
+
+
+def test_18_digit_amounts_stay_exact_as_the_readme_says_to_read_them(tmp_path: Path) -> None:
+    # A column with a null, as DEDUCTION is beside inquiries: pandas' default JSON engine goes
+    # through floats there (999,999,999,999,999,999 becomes 10^18) even with dtype_backend.
+    big = "999.999.999.999.999.999"
+    log = tmp_path / "big.log"
+    log.write_text(
+        "R#A. @12:00:00.000000 01/01/2025\n"
+        f"R#1 A. 2 SUCCESS. TRXID: 3. SISA SALDO: {big} - {big} = 0 @12:00:00.000000 01/01/2025\n",
+        encoding="utf-8",
+    )
+    jsonl, parquet = tmp_path / "big.jsonl", tmp_path / "big.parquet"
+    jsonl.write_text(run("parse", str(log)).stdout, encoding="utf-8")
+    assert run("parse", "--format", "parquet", "-o", str(parquet), str(log)).returncode == 0
+    exact = 999_999_999_999_999_999
+    read = pd.read_json(jsonl, lines=True, engine="pyarrow", dtype_backend="numpy_nullable")
+    assert read["DEDUCTION"].tolist()[1] == exact
+    assert pd.read_parquet(parquet, dtype_backend="numpy_nullable")["DEDUCTION"].tolist()[1] == exact
+    rounded = pd.read_json(jsonl, lines=True, dtype_backend="numpy_nullable")["DEDUCTION"].tolist()[1]
+    assert rounded == 10**18  # why the README names the engine
