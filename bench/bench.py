@@ -46,13 +46,18 @@ def corpus_lines(kind: str, *names: str) -> list[str]:
     return lines
 
 
+def in_a_file(line: str) -> bool:
+    """A line a log file can hold: one line of UTF-8 text (no line break, no lone surrogate)."""
+    return "\n" not in line and "\r" not in line and not any("\ud800" <= c <= "\udfff" for c in line)
+
+
 def generated_lines(
     count: int, invalid_share: float = 0.0, seed: int = 1, kind: str = "inquiry"
 ) -> list[str]:
     """Realistic replies: the documented samples and our variants, shuffled; some invalid ones."""
     rng = random.Random(seed)
     valid = [line for line in corpus_lines(kind, "documented.jsonl", "variants.jsonl") if len(line) < 1000]
-    invalid = [line for line in corpus_lines(kind, "invalid.jsonl") if "\n" not in line and "\r" not in line]
+    invalid = [line for line in corpus_lines(kind, "invalid.jsonl") if in_a_file(line)]
     return [rng.choice(invalid) if rng.random() < invalid_share else rng.choice(valid) for _ in range(count)]
 
 

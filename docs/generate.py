@@ -108,7 +108,12 @@ def terminal_table() -> str:
     for short, name in GRAMMARS.items():
         for terminal in sorted(build_parser(name).terminals, key=lambda t: t.name):
             pattern = (
-                terminal.pattern.to_regexp().replace("\r", "\\r").replace("\n", "\\n").replace("|", "\\|")
+                terminal.pattern.to_regexp()
+                .replace("\r", "\\r")
+                .replace("\n", "\\n")
+                .replace("\ud800", "\\ud800")  # the lone surrogates a value may not hold, as escapes
+                .replace("\udfff", "\\udfff")
+                .replace("|", "\\|")
             )
             readable = READABLE_TERMINALS[terminal.name]
             rows.append(f"| {short} | `{terminal.name}` | {readable} | `{pattern}` |")

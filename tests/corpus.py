@@ -17,3 +17,8 @@ def load(name: str) -> list[dict[str, Any]]:
 
 def case_id(case: dict[str, Any]) -> str:
     return str(case["name"])
+
+
+def in_a_file(line: str) -> bool:
+    """A line a log file can hold: one line of UTF-8 text (no line break, no lone surrogate)."""
+    return "\n" not in line and "\r" not in line and not any("\ud800" <= c <= "\udfff" for c in line)

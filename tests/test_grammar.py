@@ -67,7 +67,7 @@ def test_value_boundaries_restate_the_grammars_own_terminals() -> None:
     pieces = _pieces("_FIELD_DOT", "_REASON_DOT", "_PLAIN")
     assert pieces["_FIELD_DOT"] == f"\\.(?! {key}|{final})"
     assert pieces["_REASON_DOT"] == f"\\.(?!{final})"
-    assert pieces["_PLAIN"] == "[^.\r\n]"
+    assert pieces["_PLAIN"] == "[^.\r\n\ud800-\udfff]"
 
 
 @pytest.mark.parametrize(("terminal", "dot"), [("VALUE", "_FIELD_DOT"), ("REASON_VALUE", "_REASON_DOT")])

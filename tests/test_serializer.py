@@ -83,3 +83,54 @@ def test_a_value_that_looks_like_the_timestamp_is_written_when_it_reads_back() -
 def test_serialize_takes_only_replies() -> None:
     with pytest.raises(TypeError):
         irs.serialize("R#A. @10:59:32.076824 29/11/2024")  # type: ignore[arg-type]
+
+
+# -- a lone surrogate: no UTF-8 text holds one, so the grammar refuses it and serialize names its field --
+
+
+@pytest.mark.parametrize("code", [0xD800, 0xDCFF, 0xDFFF])
+def test_serialize_refuses_a_lone_surrogate_naming_the_field(code: int) -> None:
+    surrogate = chr(code)
+    moment = datetime(2024, 11, 29, 10, 54, 14)
+    cases: list[tuple[irs.InquiryResponse | irs.TransactionResponse, str]] = [
+        (InquiryResponse.build(timestamp=moment, customer_name=f"SITI{surrogate}"), "CUSTNAME"),
+        (InquiryResponse.build(timestamp=moment, reason=f"{surrogate}. x"), "REASON"),
+        (InquiryResponse.build(timestamp=moment, extra={"NOTE": f"a {surrogate}"}), "NOTE"),
+        (
+            irs.TransactionResponse.build(
+                ref_id="1",
+                product_code="A",
+                status="SUCCESS",
+                timestamp=moment,
+                serial_number=f"7{surrogate}",
+            ),
+            "SN",
+        ),
+        (
+            irs.TransactionResponse.build(
+                ref_id="1",
+                product_code="A",
+                status="FAILED",
+                timestamp=moment,
+                reason=surrogate,
+                bare_details=True,
+            ),
+            "REASON",
+        ),
+    ]
+    for reply, field in cases:
+        with pytest.raises(SerializeError) as refused:
+            irs.serialize(reply)
+        assert refused.value.field == field
+        assert f"lone surrogate (U+{ord(surrogate):04X})" in str(refused.value)
+
+
+def test_parse_refuses_a_lone_surrogate_at_its_column() -> None:
+    for line, column in (
+        ("R#A. CUSTNAME: SI\udcffTI. @10:54:14.776182 29/11/2024", 18),
+        ("R#A. REASON: x\ud800. @10:54:14.776182 29/11/2024", 15),
+        ("R#1 A FAILED. ok\udfff. TRXID: -. @10:54:14.776182 29/11/2024", 17),
+    ):
+        with pytest.raises(irs.ParseError) as refused:
+            irs.parse_reply(line)
+        assert refused.value.column == column, line

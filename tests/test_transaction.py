@@ -51,7 +51,7 @@ def test_every_transaction_terminal_has_a_readable_name() -> None:
 
 
 def test_reason_value_is_the_unrolled_possessive_loop_of_its_pieces() -> None:
-    plain, dot = "[^.\r\n]", "\\.(?! TRXID: )"
+    plain, dot = "[^.\r\n\ud800-\udfff]", "\\.(?! TRXID: )"
     assert terminal_pattern("REASON_VALUE", TRANSACTION_GRAMMAR) == (
         f"(?:{plain}|{dot}){plain}*+(?:{dot}{plain}*+)*+"
     )

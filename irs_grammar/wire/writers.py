@@ -42,7 +42,7 @@ def write_inquiry(reply: InquiryResponse) -> str:
         parts += (". ", key, ": ", value)
     parts += (". @", format_timestamp(reply.timestamp))
     line = "".join(parts)
-    if check_in_place:
+    if check_in_place or _has_lone_surrogate(line):
         _check_in_place(line, _placed(2 + len(product), fields, "VALUE", "REASON_VALUE", INQUIRY_GRAMMAR))
     return line
 
@@ -150,14 +150,28 @@ def _check_bare_details(line: str, start: int, value: str) -> None:
     read = (match.end() - start) if match else 0
     if read == len(value):
         return
-    if match is None and "\n" not in value and "\r" not in value:
+    if match is None and "\n" not in value and "\r" not in value and not _has_lone_surrogate(value):
         raise SerializeError(REASON, "a bare details part cannot begin with a field name or '@' and a time")
     raise SerializeError(REASON, _why_not(value, read, REASON))
+
+
+def _has_lone_surrogate(line: str) -> bool:
+    """Whether a line holds a lone surrogate, which no UTF-8 text holds (the grammar refuses it)."""
+    if line.isascii():
+        return False
+    try:
+        line.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _why_not(value: str, read: int, key: str) -> str:
     if "\n" in value or "\r" in value:
         return "a value cannot hold a line break"
+    if _has_lone_surrogate(value):
+        at = next(n for n, c in enumerate(value) if "\ud800" <= c <= "\udfff")
+        return f"holds a lone surrogate (U+{ord(value[at]):04X}) at {at + 1}: no UTF-8 text holds one"
     if key == REASON:
         return f"the reason would be read as {value[:read]!r}"
     return f"holds '. KEY: ' at {read + 1}; it would be read as {value[:read]!r} and a new field"

@@ -15,7 +15,7 @@ def main(folder: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name in sorted(CORPUS.glob("*/*.jsonl")):  # both kinds of reply, valid and invalid
         for line in name.read_text(encoding="utf-8").splitlines():
-            data = json.loads(line)["line"].encode("utf-8")
+            data = json.loads(line)["line"].encode("utf-8", "surrogatepass")  # a lone surrogate: bad UTF-8
             (out / hashlib.sha1(data).hexdigest()).write_bytes(data)
     for log in sorted((CORPUS / "logs").glob("*.log")):
         (out / log.name).write_bytes(log.read_bytes())
