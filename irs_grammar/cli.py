@@ -29,6 +29,7 @@ from typing import IO, Any, TextIO
 from . import __version__
 from .errors import ParseError
 from .lines import MAX_LINE_BYTES, STDIN, LogReadError, is_blank, numbered_lines
+from .output import OutputError, replacing
 from .validation import Summary, check_log, default_jobs, usable_cores
 from .wire.parser import parse_reply
 from .wire.request import BuyRequest, InquiryRequest, Request
@@ -126,9 +127,8 @@ def _write_parquet(args: argparse.Namespace) -> None:
     except ImportError:
         raise UsageError("Parquet needs pyarrow: pip install 'irs-grammar[parquet]'") from None
     zone = args.tz_name
-    partial = args.output + ".partial"  # renamed when complete: never half a file under the name
     try:
-        with pq.ParquetWriter(partial, arrow_schema(zone)) as writer:
+        with replacing(args.output) as out, pq.ParquetWriter(out.temporary, arrow_schema(zone)) as writer:
             batch: list[dict[str, Any]] = []
             for record in _sources(args):
                 batch.append(record)
@@ -137,12 +137,10 @@ def _write_parquet(args: argparse.Namespace) -> None:
                     batch = []
             if batch:
                 writer.write_table(records_to_table(batch, zone))
-        os.replace(partial, args.output)
-    except OSError as e:
-        raise UsageError(f"{args.output}: {e.strerror or e}") from None
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+            # Renamed over the output only when every input was read to its end.
+            out.complete = not args.io_failed
+    except OutputError as e:
+        raise UsageError(str(e)) from None
 
 
 def _zone(text: str) -> tuple[tzinfo, str]:

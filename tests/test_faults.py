@@ -10,6 +10,7 @@ import gzip
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -31,7 +32,7 @@ INVALID = b"R#A. @12:00:00 01/01/2025\n"
 
 
 def run(
-    *args: str | bytes, stdin: bytes = b"", env: dict[str, str] | None = None
+    *args: str | bytes | os.PathLike[str], stdin: bytes = b"", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     """The command (tests/command.py) with its output as bytes; `env` is added to the environment."""
     done = command.run(
@@ -603,3 +604,91 @@ def test_a_negative_offset_is_a_zone_not_a_flag(command: str, tmp_path: Path) ->
     after_dashes = run("parse", "--", "--tz", "-05:00")  # after `--`, nothing is a flag: two inputs
     assert after_dashes.returncode == 2
     assert b"irs-grammar: --tz: No such file or directory" in after_dashes.stderr
+
+
+# -- `parse -o`: a temporary file of its own, renamed over a regular file only when complete ------------
+
+DAY = CORPUS / "logs/both-kinds.log"
+
+
+def parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.read_table(path).num_rows)
+
+
+@pytest.mark.parametrize("kind", ["FIFO", "symbolic link", "directory", "character device"])
+def test_o_never_replaces_what_is_not_a_regular_file(tmp_path: Path, kind: str) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine", encoding="utf-8")
+    target = tmp_path / "out.parquet"
+    if kind == "FIFO":
+        os.mkfifo(target)
+    elif kind == "symbolic link":
+        target.symlink_to(victim)
+    elif kind == "directory":
+        target.mkdir()
+    else:
+        target = Path("/dev/null")  # refused before anything is opened, written or renamed
+    before = os.lstat(target)
+    done = run("parse", "--format", "parquet", "-o", str(target), DAY)
+    assert done.returncode == 2
+    assert one_line(done.stderr) == (
+        f"irs-grammar: {target}: is a {kind}; -o writes a regular file only (and replaces one)"
+    )
+    after = os.lstat(target)
+    assert (after.st_mode, after.st_ino, after.st_dev) == (before.st_mode, before.st_ino, before.st_dev)
+    assert victim.read_text(encoding="utf-8") == "mine"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+
+
+def test_o_deletes_no_file_it_did_not_make_and_names_the_users_path(tmp_path: Path) -> None:
+    out = tmp_path / "out.parquet"
+    mine = tmp_path / "out.parquet.partial"  # 0.2.0's fixed temporary name: a user's file here
+    mine.write_text("keep me", encoding="utf-8")
+    assert run("parse", "--format", "parquet", "-o", str(out), DAY).returncode == 1  # one invalid line
+    assert parquet_rows(out) == 12
+    assert mine.read_text(encoding="utf-8") == "keep me"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~current_umask()  # not mkstemp's 0600
+    missing = tmp_path / "no-such-folder" / "out.parquet"
+    done = run("parse", "--format", "parquet", "-o", str(missing), DAY)
+    assert done.returncode == 2
+    assert one_line(done.stderr) == f"irs-grammar: {missing}: No such file or directory"
+
+
+def current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def test_o_keeps_the_old_output_when_an_input_fails_part_way(tmp_path: Path, big_gz: Path) -> None:
+    out = tmp_path / "out.parquet"
+    assert run("parse", "--format", "parquet", "-o", str(out), DAY).returncode == 1
+    before = out.read_bytes()
+    broken = tmp_path / "broken.log.gz"
+    broken.write_bytes(big_gz.read_bytes()[:-200])  # truncated
+    done = run("parse", "--format", "parquet", "-o", str(out), DAY, broken)
+    assert done.returncode == 2
+    assert last_line(done.stderr) == (
+        f"irs-grammar: {broken}: the gzip file is truncated (it ends before its end marker)"
+    )
+    assert out.read_bytes() == before  # what was read is not renamed over the good output
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+
+
+def test_two_runs_writing_one_output_leave_a_whole_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.parquet"
+    log = tmp_path / "many.log"
+    log.write_bytes(VALID * 30_000)
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "irs_grammar", "parse", "--format", "parquet", "-o", str(out), str(log)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    assert [r.wait(timeout=120) for r in runs] == [0, 0]
+    assert parquet_rows(out) == 30_000
+    assert {p.name for p in tmp_path.iterdir()} == {"out.parquet", "many.log"}  # no temporary file left
