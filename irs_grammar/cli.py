@@ -677,6 +677,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         print("irs-grammar: standard output was closed before the end (broken pipe)", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as e:  # writing the output failed: a full disk, /dev/full, an I/O error
+        _silence_stdout()
+        print(f"irs-grammar: {e.filename or 'standard output'}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("irs-grammar: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -48,7 +48,7 @@ from typing import Any, cast
 
 from .errors import ParseError
 from .lines import numbered_lines
-from .state import Balance, Seen, State
+from .state import Balance, Seen, State, StateError
 from .validation import LineResult, check_line
 from .wire.kinds import kind_of_reply
 from .wire.transaction import TransactionResponse, TransactionStatus
@@ -343,9 +343,17 @@ def reconcile(
     result = Reconciliation()
     # Without a state the same database is a temporary file: SQLite sorts and groups the
     # replies, so memory holds one ref_id's replies at a time; the summaries go to a file too.
-    with State(None if state is None else os.fspath(state)) as store:
-        store.add(read_replies(sources, tz, result))
-        return judge(store, result, pending_after, tz)
+    where = os.fspath(state) if state is not None else f"a temporary file in {tempfile.gettempdir()}"
+    try:
+        with State(None if state is None else os.fspath(state)) as store:
+            store.add(read_replies(sources, tz, result))
+            return judge(store, result, pending_after, tz)
+    except sqlite3.Error as error:  # a full disk, an I/O error: the run is rolled back, its files gone
+        result.transactions.close()
+        raise StateError(f"{where}: {error}") from None
+    except BaseException:
+        result.transactions.close()
+        raise
 
 
 _BATCH = 1_000  # transactions held before they go to the table on disk

@@ -1,6 +1,6 @@
 """The reconciliation state kept across days: an SQLite database (the standard library's sqlite3).
 
-Schema version 1 (`PRAGMA user_version`), in WAL mode:
+Schema version 1 (`PRAGMA user_version`), application_id 0x49525352 ("IRSR"), in WAL mode:
 
     replies(path TEXT, digest BLOB,        -- where, and sha256 of the line's text: the key
             line INTEGER, moment TEXT,      -- line number, ISO 8601 timestamp
@@ -12,8 +12,14 @@ Every transaction reply read is kept, compactly: each ref_id's lifecycle, its
 open state and the balance chain (the last balance) are recomputed from them,
 so tomorrow's log closes today's pending transactions. A line already read
 (the same path and text) is not added again, so running a log twice changes
-nothing. A run is one SQLite transaction: a crash or Ctrl-C leaves the
-database as it was before the run.
+nothing. A run is one SQLite transaction: a crash, Ctrl-C or a full disk
+leaves the database as it was before the run.
+
+A file is recognised before anything is written to it: by its application_id
+(0.2.0's state files, which have none, by their version and table), so
+another program's SQLite file is refused untouched, as are a file that is not
+regular (`/dev/null`), a read-only one, and one in a folder SQLite cannot
+write its journal to.
 
 A moment is kept as the reply's clock wrote it and read in the zone of the
 run (`tz`, or none): a state kept with `--tz +07:00` and read without a zone
@@ -28,9 +34,11 @@ temporary file (reconciliation.TransactionTable), removed with the result.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
@@ -41,6 +49,9 @@ from typing import Any, NamedTuple
 from .wire.transaction import TransactionResponse, rupiah
 
 VERSION = 1
+# `PRAGMA application_id` of a state file ("IRSR"): another program's SQLite file is never written to.
+APPLICATION_ID = 0x49525352
+_MARKS = ("application_id", "user_version")
 _CREATE = """
 CREATE TABLE replies (
     path TEXT NOT NULL, digest BLOB NOT NULL, line INTEGER NOT NULL, moment TEXT NOT NULL,
@@ -94,7 +105,35 @@ class Seen(NamedTuple):
 
 
 class StateError(Exception):
-    """A state file that is not ours, or of another schema version."""
+    """A state file that is not ours, of another schema version, or that cannot be written."""
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _check_path(path: str) -> None:
+    """A state is a regular file, or none yet, that this run can write, in a folder it can write."""
+    folder = os.path.dirname(path) or "."
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as error:
+        raise StateError(f"{path}: {error.strerror or error}") from None
+    if info is not None:
+        for test, kind in _KINDS:
+            if test(info.st_mode):
+                raise StateError(f"{path}: is {kind}, not a reconciliation state")
+        if not (info.st_mode & stat.S_IWUSR and os.access(path, os.R_OK | os.W_OK)):
+            raise StateError(f"{path}: is read-only; a run writes what it reads to its state")
+    if not os.access(folder, os.W_OK):
+        raise StateError(f"{path}: its folder is not writable (SQLite keeps its journal beside it)")
 
 
 class State:
@@ -116,33 +155,63 @@ class State:
         return self.db
 
     def __enter__(self) -> State:
+        if not self.temporary:
+            _check_path(self.path)
         try:
             db = sqlite3.connect(self.path, isolation_level=None)
-            db.execute("PRAGMA journal_mode=" + ("OFF" if self.temporary else "WAL"))
-            db.execute("PRAGMA temp_store=FILE")  # sorting a month of replies goes to disk, not memory
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            db.execute("BEGIN IMMEDIATE")
-            if version == 0:
-                db.execute(_CREATE)
-                db.execute(f"PRAGMA user_version = {VERSION}")
-            elif version != VERSION:
-                db.execute("ROLLBACK")
-                db.close()
-                raise StateError(f"{self.path}: state of schema version {version}; this is version {VERSION}")
+        except sqlite3.Error as error:
+            raise StateError(f"{self.path}: cannot be opened ({error})") from None
+        try:
+            self._open(db)
+        except StateError:
+            db.close()
+            raise
         except sqlite3.DatabaseError as error:
+            db.close()
             raise StateError(f"{self.path}: not a reconciliation state ({error})") from None
         self.db = db
         return self
+
+    def _open(self, db: sqlite3.Connection) -> None:
+        """Recognise the file (read only) before anything is written to it, then start the run."""
+        application, version = (db.execute(f"PRAGMA {name}").fetchone()[0] for name in _MARKS)
+        tables = sorted(name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        fresh = (application, version, tables) == (0, 0, [])
+        # 0.2.0 wrote no application_id: its state files are known by their version and table.
+        ours = application == APPLICATION_ID or ((application, tables) == (0, ["replies"]) and version == 1)
+        if not (fresh or ours):
+            raise StateError(
+                f"{self.path}: an SQLite file of another program (application_id {application}, "
+                f"user_version {version}, tables {', '.join(tables) or 'none'}), not a reconciliation state"
+            )
+        if ours and version != VERSION:
+            raise StateError(f"{self.path}: state of schema version {version}; this is version {VERSION}")
+        db.execute("PRAGMA journal_mode=" + ("OFF" if self.temporary else "WAL"))
+        db.execute("PRAGMA temp_store=FILE")  # sorting a month of replies goes to disk, not memory
+        db.execute("BEGIN IMMEDIATE")
+        if fresh:
+            db.execute(_CREATE)
+            db.execute(f"PRAGMA user_version = {VERSION}")
+        if application != APPLICATION_ID:
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         db = self._connection
-        db.execute("COMMIT" if kind is None and not self.temporary else "ROLLBACK")
-        db.close()
-        self.db = None
-        if self.temporary:
-            os.remove(self.path)
+        try:
+            if kind is None and not self.temporary:
+                db.execute("COMMIT")
+            else:
+                # After a full disk SQLite may have rolled the run back itself: nothing left to undo.
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+        finally:
+            db.close()
+            self.db = None
+            if self.temporary:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(self.path)
 
     def add(self, new: Iterable[tuple[Seen, str]]) -> None:
         """Keep the replies not kept yet: each as seen, with the text of the line it was read from.

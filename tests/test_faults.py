@@ -692,3 +692,143 @@ def test_two_runs_writing_one_output_leave_a_whole_file(tmp_path: Path) -> None:
     assert [r.wait(timeout=120) for r in runs] == [0, 0]
     assert parquet_rows(out) == 30_000
     assert {p.name for p in tmp_path.iterdir()} == {"out.parquet", "many.log"}  # no temporary file left
+
+
+# -- write errors: one line, exit 2, nothing left behind; a state file is recognised before it is written --
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["parse", str(DAY)],
+        ["validate", str(DAY)],
+        ["reconcile", str(CORPUS / "logs/buys-day1.log")],
+        ["url", "--base", "https://h", "--product", "DN1", "--to", "0811", "--amount", "1", "--buy"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_a_full_standard_output_is_one_line_and_exit_2(args: list[str]) -> None:
+    env = {**os.environ, "IRS_CLIENT_ID": "c", "IRS_CLIENT_SECRET": "s", "IRS_IDRS": "i", "IRS_PIN": "p"}
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "irs_grammar", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=env,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert last_line(done.stderr) == "irs-grammar: standard output: No space left on device"
+
+
+def sqlite_snapshot(path: Path) -> tuple[bytes, list[str]]:
+    """The file's bytes and the files beside it (a journal or WAL left behind would show)."""
+    return path.read_bytes(), sorted(p.name for p in path.parent.iterdir())
+
+
+def test_another_programs_sqlite_file_is_refused_untouched(tmp_path: Path) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    app = tmp_path / "app.db"
+    with closing(sqlite3.connect(app)) as db:
+        db.execute("CREATE TABLE users (name TEXT)")
+        db.execute("INSERT INTO users VALUES ('siti')")
+        db.commit()
+    before = sqlite_snapshot(app)
+    done = run("reconcile", "--state", app, CORPUS / "logs/buys-day1.log")
+    assert done.returncode == 2
+    assert one_line(done.stderr) == (
+        f"irs-grammar: {app}: an SQLite file of another program (application_id 0, user_version 0, "
+        "tables users), not a reconciliation state"
+    )
+    assert sqlite_snapshot(app) == before  # no table added, no user_version, no WAL for good
+
+
+@pytest.mark.parametrize("target", ["/dev/null", "folder", "fifo"])
+def test_a_state_that_is_not_a_regular_file_is_refused(tmp_path: Path, target: str) -> None:
+    path = Path(target) if target.startswith("/") else tmp_path / target
+    if target == "folder":
+        path.mkdir()
+    elif target == "fifo":
+        os.mkfifo(path)
+    kind = {"/dev/null": "a character device", "folder": "a directory", "fifo": "a FIFO"}[target]
+    done = run("reconcile", "--state", path, CORPUS / "logs/buys-day1.log")
+    assert done.returncode == 2
+    assert one_line(done.stderr) == f"irs-grammar: {path}: is {kind}, not a reconciliation state"
+    assert not Path(f"{path}-journal").exists()
+    assert not Path(f"{path}-wal").exists()
+
+
+def test_a_read_only_state_is_refused(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    assert run("reconcile", "--state", state, CORPUS / "logs/buys-day1.log").returncode == 1
+    state.chmod(0o444)
+    before = sqlite_snapshot(state)
+    done = run("reconcile", "--state", state, CORPUS / "logs/buys-day2.log")
+    assert done.returncode == 2
+    assert (
+        one_line(done.stderr)
+        == f"irs-grammar: {state}: is read-only; a run writes what it reads to its state"
+    )
+    assert sqlite_snapshot(state) == before
+
+
+def test_a_state_of_0_2_0_is_still_read_and_marked_as_ours(tmp_path: Path) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    from irs_grammar.state import _CREATE, APPLICATION_ID
+
+    state = tmp_path / "state.sqlite"
+    with closing(sqlite3.connect(state)) as db:  # as 0.2.0 made it: version 1, no application_id
+        db.execute(_CREATE)
+        db.execute("PRAGMA user_version = 1")
+        db.commit()
+    assert run("reconcile", "--state", state, CORPUS / "logs/buys-day1.log").returncode == 1
+    with closing(sqlite3.connect(state)) as db:
+        assert db.execute("PRAGMA application_id").fetchone() == (APPLICATION_ID,)
+
+
+def test_a_full_disk_during_reconcile_is_one_line_exit_2_and_leaves_the_state_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+    import tempfile
+
+    from irs_grammar.cli import main
+
+    (tmp_path / "kept").mkdir()
+    state = tmp_path / "kept" / "state.sqlite"
+    assert main(["reconcile", "--state", str(state), str(CORPUS / "logs/buys-day1.log")]) == 1
+    before = sqlite_snapshot(state)
+    big = tmp_path / "big.log"
+    big.write_text(
+        "".join(
+            f"R#F{n} DN1. 0811 SUCCESS. SN: {n}. TRXID: {n}. @10:00:00.000000 01/12/2024\n"
+            for n in range(20_000)
+        ),
+        encoding="utf-8",
+    )
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    real = sqlite3.connect
+
+    def small_disk(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        db: sqlite3.Connection = real(*args, **kwargs)
+        db.execute("PRAGMA max_page_count = 40")  # a disk that fills after 160 KiB
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", small_disk)
+    for where in (state, None):  # the state file, then the temporary one
+        capsys.readouterr()
+        args = ["reconcile", *(["--state", str(where)] if where else []), str(big)]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        shown = where or f"a temporary file in {scratch}"
+        assert err == f"irs-grammar: {shown}: database or disk is full\n"
+        assert list(scratch.iterdir()) == []  # no temporary file left
+    monkeypatch.undo()
+    assert sqlite_snapshot(state) == before

@@ -26,7 +26,7 @@ from irs_grammar.reconciliation import (
     _signed,
     parse_duration,
 )
-from irs_grammar.state import Seen, State, StateError
+from irs_grammar.state import APPLICATION_ID, Seen, State, StateError
 from tests.command import run
 from tests.corpus import CORPUS
 
@@ -582,6 +582,7 @@ def test_a_log_written_again_under_its_name_is_read_again(tmp_path: Path) -> Non
 def test_a_state_of_another_schema_version_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
     path = tmp_path / "future.sqlite"
     with closing(sqlite3.connect(path)) as db:
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # ours, of a later version
         db.execute("PRAGMA user_version = 2")
     with pytest.raises(StateError) as refused, State(str(path)):
         pass
