@@ -28,7 +28,7 @@ except ImportError as missing:  # pragma: no cover - exercised without the extra
 
 from .errors import ParseError, SerializeError
 from .near_misses import BREAKS
-from .wire.grammar import inquiry_parser
+from .wire.grammar import inquiry_parser, transaction_parser
 from .wire.inquiry import CUSTNAME, CUSTNUM, POWERCAPACITY, PRICE, InquiryResponse
 from .wire.parser import parse
 from .wire.reply import MAX_AMOUNT, REASON
@@ -242,8 +242,13 @@ def near_misses() -> st.SearchStrategy[str]:
     """Valid lines with one character inserted, deleted or replaced, or cut short.
 
     Some are still valid (a character added inside a value): use
-    invalid_lines() for lines that must be refused.
+    invalid_lines() for lines that must be refused. Both Lark parsers are
+    built here, at the first draw: the code under test refuses these lines
+    with them, and building one inside a test's body (a quarter of a second)
+    would count against Hypothesis' deadline.
     """
+    inquiry_parser()
+    transaction_parser()
     targeted = st.tuples(response_lines(), st.sampled_from(BREAKS)).map(lambda pair: pair[1][1](pair[0]))
     return st.one_of(response_lines().flatmap(_mutations), targeted)
 

@@ -8,10 +8,8 @@ error the Lark parser gives.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import re
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
@@ -27,6 +25,7 @@ from irs_grammar.wire.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, parse
 from irs_grammar.wire.reference import parse_transaction_with_lark, parse_with_lark
 from irs_grammar.wire.timestamp import is_real_moment
 from tests.corpus import load
+from tests.growth import assert_linear
 from tests.reach import deep, reached
 
 
@@ -152,22 +151,10 @@ HOSTILE: dict[str, Callable[[int], str]] = {
 }
 
 
-def best_time(line: str) -> float:
-    times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        with contextlib.suppress(irs.ParseError):
-            irs.parse(line)
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 @pytest.mark.parametrize("make", HOSTILE.values(), ids=HOSTILE.keys())
 def test_cost_grows_linearly_with_length(make: Callable[[int], str]) -> None:
     irs.parse("R#A. @12:00:00.000000 01/01/2025")  # parsers built before timing
-    small, large = best_time(make(100_000)), best_time(make(1_000_000))
-    # Ten times the text: about ten times the time. Quadratic would be 100.
-    assert large / max(small, 1e-4) < 30, (small, large)
+    assert_linear(make, irs.parse, smallest=50_000)  # 50 KB, 200 KB, 800 KB (CPU time, tests/growth.py)
 
 
 # -- transaction replies: the same fast-path builder, proven the same way ---------------------------
