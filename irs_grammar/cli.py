@@ -310,6 +310,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except StateError as e:
         raise UsageError(str(e)) from None
+    for note in result.notes:
+        print(f"irs-grammar: {note}", file=sys.stderr)
     if args.format == "json":
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=_json_ascii()) + "\n")
     else:

@@ -38,6 +38,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
+import sys
 import tempfile
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
@@ -47,7 +49,7 @@ from itertools import pairwise
 from typing import Any, cast
 
 from .errors import ParseError
-from .lines import numbered_lines
+from .lines import STDIN, numbered_lines
 from .state import Balance, Seen, State, StateError
 from .validation import LineResult, check_line
 from .wire.kinds import kind_of_reply
@@ -264,6 +266,7 @@ class Reconciliation:
     )  # path, line, column, message
     inquiries: int = 0
     last_moment: datetime | None = None  # the latest timestamp of any reply read, inquiries too
+    notes: list[str] = field(default_factory=list)  # e.g. a file given twice, read once
 
     def outcomes(self) -> dict[str, int]:
         return self.transactions.outcomes()
@@ -297,8 +300,14 @@ def read_replies(
 ) -> Iterator[tuple[Seen, str]]:
     """Each transaction reply of the sources, as seen, with the text it was read from; counts the
     rest into `result`."""
+    read: dict[tuple[int, int], str] = {}  # (device, inode) of each regular file read -> its name
     for source in sources:
         path = os.fspath(source)
+        same = _same_file(path, read)
+        if same is not None:
+            result.notes.append(f"{_shown(path)}: the same file as {_shown(same)}; read once")
+            continue
+        label = _shown(path)  # a name that is not UTF-8 is kept (and stored) with its bytes escaped
         for _, number, text in numbered_lines(path):
             line = (
                 LineResult(number, error=text)
@@ -309,15 +318,37 @@ def read_replies(
             if reply is not None and (result.last_moment is None or reply.timestamp > result.last_moment):
                 result.last_moment = reply.timestamp
             if line.error is not None:
-                result.invalid_lines.append((path, number, line.error.column, line.error.message))
+                result.invalid_lines.append((label, number, line.error.column, line.error.message))
             elif reply is None:
                 continue  # a blank line
             elif (kind := kind_of_reply(reply)) is not None and kind.role == "transaction":
                 assert isinstance(reply, TransactionResponse)
                 assert isinstance(text, str)
-                yield Seen.of(reply, path, number), text
+                yield Seen.of(reply, label, number), text
             else:
                 result.inquiries += 1
+
+
+def _same_file(path: str, read: dict[tuple[int, int], str]) -> str | None:
+    """The name under which this file (a regular one: not a pipe, not a terminal) was read already."""
+    try:
+        info = os.stat(path) if path != STDIN else os.fstat(sys.stdin.fileno())
+    except (OSError, ValueError):
+        return None  # cannot be looked at: reading it will say why
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    key = (info.st_dev, info.st_ino)
+    if key in read:
+        return read[key]
+    read[key] = path
+    return None
+
+
+def _shown(path: str) -> str:
+    """A path as text that can be printed and stored: bytes that are not UTF-8 as `\\xff` escapes."""
+    if path == STDIN:
+        return "standard input"
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def reconcile(

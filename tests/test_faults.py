@@ -832,3 +832,46 @@ def test_a_full_disk_during_reconcile_is_one_line_exit_2_and_leaves_the_state_as
         assert list(scratch.iterdir()) == []  # no temporary file left
     monkeypatch.undo()
     assert sqlite_snapshot(state) == before
+
+
+# -- reconcile: a file named twice is read once; a name that is not UTF-8 is read and shown -----------
+
+
+def test_a_log_given_twice_is_read_once_with_a_note(tmp_path: Path) -> None:
+    day1 = tmp_path / "day1.log"
+    day1.write_bytes((CORPUS / "logs/buys-day1.log").read_bytes())
+    once = json.loads(run("reconcile", "--format", "json", day1).stdout)
+    with open(day1, "rb") as stdin_file:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "irs_grammar",
+                "reconcile",
+                "--format",
+                "json",
+                str(day1),
+                f"{tmp_path}/./day1.log",
+                "-",
+            ],
+            stdin=stdin_file,
+            capture_output=True,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert json.loads(done.stdout) == once  # not twice the anomalies, the invalid lines, the places
+    assert done.stderr.decode().splitlines() == [
+        f"irs-grammar: {tmp_path}/./day1.log: the same file as {day1}; read once",
+        f"irs-grammar: standard input: the same file as {day1}; read once",
+    ]
+
+
+def test_a_log_name_that_is_not_utf8_is_read_and_shown_escaped(tmp_path: Path) -> None:
+    name = os.fsdecode(b"buys-\xff.log")
+    log = tmp_path / name
+    log.write_bytes((CORPUS / "logs/buys-day1.log").read_bytes())
+    done = run("reconcile", log)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr.decode()
+    first = done.stdout.decode().splitlines()[0]
+    assert first == f"{tmp_path}/buys-\\xff.log:3: failed_with_deduction A2: FAILED, yet 10.000 deducted"
