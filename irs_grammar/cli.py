@@ -390,10 +390,19 @@ MAX_CREDENTIAL_LENGTH = 4096
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .testing import DEFAULT_CREDENTIALS, FakeIRS, make_server
+    from .testing import DEFAULT_CREDENTIALS, FakeIRS, is_loopback, make_server
 
     # The credentials the fake accepts: the url command's variables when set, else the fake's defaults.
     credentials = {**DEFAULT_CREDENTIALS, **_environment_credentials()}
+    try:  # values no request could carry would make a fake that refuses every request
+        BuyRequest(**credentials, product_code="P", to="1", amount=0, ref_id="r")
+    except ValueError as e:  # "pin: holds a line break, ...": the message names the field, never the value
+        name, _, why = str(e).partition(": ")
+        raise UsageError(
+            f"{CREDENTIAL_VARIABLES.get(name, name)}: {why}; no request could carry it"
+        ) from None
+    if not args.host:
+        raise UsageError("--host needs an address: 127.0.0.1 (this machine), ::1, or 0.0.0.0 (every network)")
     try:
         fake = FakeIRS(
             seed=args.seed,
@@ -415,7 +424,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         host = f"[{args.host}]" if ":" in args.host else args.host
         print(f"http://{host}:{server.server_port}", flush=True)  # the base URL, for a script to read
-        if args.host not in ("127.0.0.1", "::1", "localhost"):
+        if not is_loopback(args.host):
             print(f"irs-grammar: listening on {args.host}: reachable from other machines", file=sys.stderr)
         print("irs-grammar: serving the fake IRS endpoint (Ctrl-C to stop)", file=sys.stderr)
         server.serve_forever(poll_interval=0.2)

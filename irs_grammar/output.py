@@ -18,19 +18,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .files import not_regular
+
 
 class OutputError(Exception):
     """An output that cannot be written: one line, naming the path the user gave."""
-
-
-_KINDS = (
-    (stat.S_ISLNK, "a symbolic link"),
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
 
 
 @dataclass
@@ -85,7 +77,7 @@ def _mode_for(path: str) -> int:
         return 0o666 & ~umask
     except OSError as error:
         raise OutputError(f"{path}: {error.strerror or error}") from None
-    for test, kind in _KINDS:
-        if test(info.st_mode):
-            raise OutputError(f"{path}: is {kind}; -o writes a regular file only (and replaces one)")
+    kind = not_regular(info.st_mode)
+    if kind is not None:
+        raise OutputError(f"{path}: is {kind}; -o writes a regular file only (and replaces one)")
     return stat.S_IMODE(info.st_mode)

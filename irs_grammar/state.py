@@ -46,6 +46,7 @@ from itertools import groupby
 from types import TracebackType
 from typing import Any, NamedTuple
 
+from .files import not_regular
 from .wire.transaction import TransactionResponse, rupiah
 
 VERSION = 1
@@ -108,15 +109,6 @@ class StateError(Exception):
     """A state file that is not ours, of another schema version, or that cannot be written."""
 
 
-_KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
 def _check_path(path: str) -> None:
     """A state is a regular file, or none yet, that this run can write, in a folder it can write."""
     folder = os.path.dirname(path) or "."
@@ -127,9 +119,9 @@ def _check_path(path: str) -> None:
     except OSError as error:
         raise StateError(f"{path}: {error.strerror or error}") from None
     if info is not None:
-        for test, kind in _KINDS:
-            if test(info.st_mode):
-                raise StateError(f"{path}: is {kind}, not a reconciliation state")
+        kind = not_regular(info.st_mode)
+        if kind is not None:
+            raise StateError(f"{path}: is {kind}, not a reconciliation state")
         if not (info.st_mode & stat.S_IWUSR and os.access(path, os.R_OK | os.W_OK)):
             raise StateError(f"{path}: is read-only; a run writes what it reads to its state")
     if not os.access(folder, os.W_OK):

@@ -17,6 +17,7 @@ import random
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -849,7 +850,6 @@ def test_serve_in_process_prints_the_url_answers_and_stops_on_ctrl_c(
 
 
 SERVING = "irs-grammar: serving the fake IRS endpoint (Ctrl-C to stop)\n"
-OFF_LOOPBACK = "irs-grammar: listening on 127.0.0.2: reachable from other machines\n"
 
 
 @pytest.mark.parametrize(
@@ -857,7 +857,7 @@ OFF_LOOPBACK = "irs-grammar: listening on 127.0.0.2: reachable from other machin
     [
         (["--host", "::1", "--port", "0"], "[::1]", 0, ""),
         (["--host", "localhost", "--port", "0"], "localhost", 0, ""),
-        (["--host", "127.0.0.2"], "127.0.0.2", 8080, OFF_LOOPBACK),  # the default port, asked
+        (["--host", "127.0.0.2"], "127.0.0.2", 8080, ""),  # all of 127.0.0.0/8 is loopback; the default port
     ],
 )
 def test_serve_in_process_on_each_kind_of_host(
@@ -895,7 +895,9 @@ def test_serve_refusals_in_process(tmp_path: Path, capsys: pytest.CaptureFixture
     in_use = f"irs-grammar: cannot listen on 127.0.0.1:{port}: Address already in use\n"
     assert capsys.readouterr().err == in_use
     assert main(["serve", "--log", str(tmp_path)]) == 2
-    assert capsys.readouterr().err == f"irs-grammar: {tmp_path}: Is a directory\n"
+    assert (
+        capsys.readouterr().err == f"irs-grammar: {tmp_path}: is a directory; a reply log is a regular file\n"
+    )
     assert main(["serve", "--balance", str(10**15 + 1)]) == 2
     assert capsys.readouterr().err == "irs-grammar: balance: must be 0 to 1000000000000000\n"
     for port_text, why in (("65536", "must be 0 to 65535"), ("8o", "'8o' is not a whole number")):
@@ -1393,3 +1395,123 @@ def test_the_fakes_log_reconciles_to_the_balance_it_moved_under_any_faults(
         assert result.transactions[ref_id].outcome == outcomes[str(status)]
     if "SUCCESS" in reached_final.values():
         reached()  # the money check compared a real charge (not 0 == 0)
+
+
+# -- serve under hostile clients and bad settings ------------------------------------------------------
+
+
+def raw_post(port: int, body: bytes, query: str) -> bytes:
+    """A POST with `body`, sent by hand; what came back (b"" when the connection closed first)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        head = f"POST /v1/irs/buy?{query} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n"
+        conn.sendall(head.encode())
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            conn.sendall(body)
+        chunks = []
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := conn.recv(1 << 16):
+                chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_request_body_is_read_and_bounded(fake: FakeIRS) -> None:
+    from irs_grammar.testing.front import MAX_BODY
+
+    port = int(fake.url.rsplit(":", 1)[1]) if fake.url else 0
+    small = fake.buy_request("DN1", "0817345544", ref_id="small").to_url("http://h").split("?", 1)[1]
+    assert b"INPROGRESS" in raw_post(port, b"x" * 1000, small)  # read and dropped: the reply arrives
+    for n in range(20):  # 0.2.0 lost the reply of such a request 1 to 4 times in 20, the buy carried out
+        query = fake.buy_request("DN1", "0817345544", ref_id=f"big{n}").to_url("http://h").split("?", 1)[1]
+        answer = raw_post(port, b"y" * (2 << 20), query)
+        assert answer.startswith(b"HTTP/1.0 413 ") or answer.startswith(b"HTTP/1.1 413 "), answer[:80]
+        assert f"a body of more than {MAX_BODY:,} bytes is refused".encode() in answer
+        assert fake.status(f"big{n}") is None  # refused: not carried out
+
+
+def test_a_client_that_resets_costs_no_line_and_an_idle_one_is_let_go(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from irs_grammar.testing import make_server
+
+    app = FakeIRS()
+    server = make_server(app, "127.0.0.1", 0, idle_timeout=0.3)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        port = server.server_port
+        for _ in range(20):  # each resets its connection in the middle of a request
+            conn = socket.create_connection(("127.0.0.1", port))
+            conn.sendall(b"POST /v1/irs/buy?client_id=x HTTP/1.1\r\nContent-Length: 100000\r\n\r\nabc")
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()  # an RST, not a FIN
+        idle = socket.create_connection(("127.0.0.1", port), timeout=10)
+        started = time.monotonic()
+        assert idle.recv(100) == b""  # closed by the server, nothing sent
+        assert time.monotonic() - started < 5
+        idle.close()
+        time.sleep(0.5)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "said"),
+    [
+        (
+            {"IRS_PIN": "12\n34"},
+            [],
+            "IRS_PIN: holds a line break, a control character or a lone surrogate; no request could carry it",
+        ),
+        ({"IRS_CLIENT_SECRET": ""}, [], "IRS_CLIENT_SECRET: must not be empty; no request could carry it"),
+        ({}, ["--log", "/dev/full"], "/dev/full: is a character device; a reply log is a regular file"),
+        (
+            {},
+            ["--host", ""],
+            "--host needs an address: 127.0.0.1 (this machine), ::1, or 0.0.0.0 (every network)",
+        ),
+    ],
+)
+def test_serve_stops_at_start_on_settings_that_would_fail_every_request(
+    env: dict[str, str],
+    args: list[str],
+    said: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from irs_grammar.cli import main
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve", "--port", "0", *args]) == 2
+    assert capsys.readouterr().err == f"irs-grammar: {said}\n"
+
+
+def test_the_loopback_is_all_of_127_0_0_0_8_and_1() -> None:
+    from irs_grammar.testing import is_loopback
+
+    assert [is_loopback(h) for h in ("127.0.0.1", "127.0.0.2", "127.255.255.254", "::1", "localhost")] == [
+        True
+    ] * 5
+    assert [is_loopback(h) for h in ("0.0.0.0", "10.0.0.1", "::", "192.168.1.1", "example.com")] == [
+        False
+    ] * 5
+
+
+def test_a_log_that_fails_part_way_does_not_fail_the_reply(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "replies.log"
+    fake = FakeIRS(log=log)
+    log.unlink()
+    log.mkdir()  # the log can no longer be appended to
+    query = fake.buy_request("DN1", "0811", ref_id="k").to_url("http://h").split("?", 1)[1]
+    for _ in range(2):
+        status, body = call_wsgi(fake, "/v1/irs/buy", query)
+        assert status == "200 OK"
+        assert transaction(body).ref_id == "k"
+    assert fake.status("k") == "SUCCESS"
+    err = capsys.readouterr().err
+    assert err == f"irs-grammar: {log}: Is a directory; replies are no longer logged\n"  # once

@@ -31,7 +31,7 @@ from __future__ import annotations
 from .account import DEFAULT_CATALOGUE, DEFAULT_CREDENTIALS, REASONS, Account, Product
 from .faults import Fault
 from .front import FakeIRS
-from .server import ConnectionDropped, make_server
+from .server import ConnectionDropped, is_loopback, make_server
 
 __all__ = [
     "DEFAULT_CATALOGUE",
@@ -42,5 +42,6 @@ __all__ = [
     "FakeIRS",
     "Fault",
     "Product",
+    "is_loopback",
     "make_server",
 ]

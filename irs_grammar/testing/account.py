@@ -9,9 +9,11 @@ It is not thread-safe alone: FakeIRS answers one request at a time.
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import re
+import sys
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
+from ..files import not_regular
 from ..wire.grammar import TRANSACTION_GRAMMAR, terminal_re
 from ..wire.inquiry import InquiryResponse
 from ..wire.request import BuyRequest, InquiryRequest
@@ -86,6 +89,20 @@ _NAMES = ("BAHARRUDIN", "HASMALINDA", "SITI AMINAH", "BUDI SANTOSO", "DEWI LESTA
 _POWER = ("R1/900VA", "R1M/900VA", "R1/1300VA", "R1/2200VA")
 
 
+def _check_log(path: str) -> None:
+    """A reply log is a regular file (or none yet) this process can append to; else OSError."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    kind = None if info is None else not_regular(info.st_mode)
+    if kind is not None:
+        raise OSError(errno.EINVAL, f"is {kind}; a reply log is a regular file")
+    with open(path, "a", encoding="utf-8") as log:
+        log.write("")
+        log.flush()
+
+
 def bounded_int(name: str, value: int, low: int, high: int) -> int:
     """`value`, or TypeError / ValueError naming `name`."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -145,7 +162,8 @@ class Account:
         self.clock = clock or (lambda: datetime.now(WIB).replace(tzinfo=None))
         self.log = os.fspath(log) if log is not None else None
         if self.log is not None:
-            open(self.log, "a").close()  # an unwritable log fails here, not at the first reply
+            _check_log(self.log)  # an unwritable log fails here, not at the first reply
+        self.log_failed: str | None = None  # why the log stopped, if it did
         self.replies: deque[str] = deque(maxlen=bounded_int("history", history, 1, 10**7))
         self.rng = random.Random(seed)  # transaction ids, serial numbers, tokens, garbling
         self.buys: dict[str, Buy] = {}
@@ -169,11 +187,20 @@ class Account:
         return now
 
     def record(self, line: str) -> None:
-        """Keep a reply sent, and append it to the log file."""
+        """Keep a reply written, and append it to the log file.
+
+        A log that fails part-way (a full disk) does not fail the reply: the
+        request was carried out. It is said once on standard error, and kept in
+        `log_failed`.
+        """
         self.replies.append(line)
-        if self.log is not None:
-            with open(self.log, "a", encoding="utf-8", newline="") as out:
-                out.write(line + "\n")
+        if self.log is not None and self.log_failed is None:
+            try:
+                with open(self.log, "a", encoding="utf-8", newline="") as out:
+                    out.write(line + "\n")
+            except OSError as error:
+                self.log_failed = f"{self.log}: {error.strerror or error}; replies are no longer logged"
+                print(f"irs-grammar: {self.log_failed}", file=sys.stderr)
 
     # -- answers ------------------------------------------------------------------------------------
 

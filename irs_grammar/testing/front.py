@@ -188,6 +188,12 @@ class FakeIRS:
             )
         if environ.get("REQUEST_METHOD") != "POST":
             return _respond(start_response, "405 Method Not Allowed", "use POST", [("Allow", "POST")])
+        if not _read_body(environ):
+            return _respond(
+                start_response,
+                "413 Content Too Large",
+                f"the parameters go in the query; a body of more than {MAX_BODY:,} bytes is refused",
+            )
         # WSGI hands the query over as latin-1; the bytes sent are UTF-8 (when not percent-encoded).
         query = environ.get("QUERY_STRING", "").encode("latin-1").decode(errors="surrogateescape")
         with self._lock:
@@ -246,6 +252,30 @@ class FakeIRS:
             return account.inquire(request, fate)
         assert isinstance(request, BuyRequest)
         return account.buy(request, fate, refuse)
+
+
+# The endpoints take their parameters in the query: a body is read (so that the connection closes
+# cleanly and the reply is not lost) and dropped, up to this many bytes; a longer one is refused.
+MAX_BODY = 64 << 10
+_DRAIN = 16 << 20  # past MAX_BODY, at most this much is read away before the refusal
+
+
+def _read_body(environ: WSGIEnviron) -> bool:
+    """Read the request's body away; False when it is longer than MAX_BODY (the request is refused)."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    stream = environ.get("wsgi.input")
+    if stream is None or length <= 0:
+        return True
+    left = min(length, _DRAIN)
+    while left > 0:
+        chunk = stream.read(min(left, 1 << 16))
+        if not chunk:
+            break
+        left -= len(chunk)
+    return length <= MAX_BODY
 
 
 def _respond(
