@@ -153,34 +153,53 @@ def memory_under_faults(tmp: Path) -> list[tuple[str, str]]:
     return rows
 
 
-def reconcile_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
-    """Wall time and peak memory of `reconcile` and `validate --jobs 1` on one log of `count` buy replies."""
-    log = tmp / "buys.log"
+def buy_logs(tmp: Path, count: int) -> dict[str, Path]:
+    """Three logs of `count` lines: clean buys, stuck pending ones, and invalid lines."""
+    logs = {name: tmp / f"{name}.log" for name in ("clean", "stuck", "invalid")}
     balance = 10**15
-    with open(log, "w", encoding="utf-8") as out:
+    with (
+        open(logs["clean"], "w", encoding="utf-8") as clean,
+        open(logs["stuck"], "w", encoding="utf-8") as stuck,
+        open(logs["invalid"], "w", encoding="utf-8") as invalid,
+    ):
         for i in range(count // 2):  # each ref_id: INPROGRESS, then SUCCESS with the next balance
             clock = f"{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}.000000"
             moment = f"{clock} {1 + (i // 86400) % 28:02d}/12/2024"
             after = balance - 1000
-            out.write(f"R#R{i} DN1. 0811 INPROGRESS. TRXID: T{i}. @{moment}\n")
+            clean.write(f"R#R{i} DN1. 0811 INPROGRESS. TRXID: T{i}. @{moment}\n")
             amounts = f"{balance:,} - 1.000 = {after:,}".replace(",", ".")
-            out.write(f"R#R{i} DN1. 0811 SUCCESS. SN: S{i}. TRXID: T{i}. ")
-            out.write(f"SISA SALDO: {amounts} @{moment}&refid=R{i}\n")
+            clean.write(f"R#R{i} DN1. 0811 SUCCESS. SN: S{i}. TRXID: T{i}. ")
+            clean.write(f"SISA SALDO: {amounts} @{moment}&refid=R{i}\n")
             balance = after
-    results = {}
-    for command in ("reconcile", "validate"):
-        start = time.perf_counter()
-        extra = ["--jobs", "1", "--quiet"] if command == "validate" else []
-        peak = peak_kib([sys.executable, "-m", "irs_grammar", command, *extra, str(log)])
-        results[command] = (time.perf_counter() - start, peak)
-    (r_time, r_peak), (v_time, v_peak) = results["reconcile"], results["validate"]
-    return [
-        (f"`reconcile` / `validate` time, {count:,} buy replies", f"{r_time / v_time:.1f}x ({r_time:.1f} s)"),
-        (
-            f"`reconcile` peak memory, {count:,} buy replies",
-            f"{r_peak / 1024:.0f} MiB (validate: {v_peak / 1024:.0f} MiB)",
-        ),
-    ]
+            for j in (2 * i, 2 * i + 1):  # every one INPROGRESS for good: an anomaly each
+                stuck.write(f"R#P{j} DN1. 0811 INPROGRESS. TRXID: T{j}. @{moment}\n")
+                invalid.write(f"R#P{j} DN1. 0811 INPROGRESS. TRXID: T{j}. @{clock}\n")  # no date
+    return logs
+
+
+def reconcile_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
+    """Wall time and peak memory of `reconcile` and `validate --jobs 1` on logs of `count` lines."""
+    rows = []
+    for name, log in buy_logs(tmp, count).items():
+        results = {}
+        for command in ("reconcile", "validate"):
+            start = time.perf_counter()
+            extra = ["--jobs", "1", "--quiet"] if command == "validate" else []
+            peak = peak_kib([sys.executable, "-m", "irs_grammar", command, *extra, str(log)])
+            results[command] = (time.perf_counter() - start, peak)
+        (r_time, r_peak), (v_time, v_peak) = results["reconcile"], results["validate"]
+        what = {"clean": "buy replies", "stuck": "stuck pending replies", "invalid": "invalid lines"}[name]
+        rows.append(
+            (f"`reconcile` / `validate` time, {count:,} {what}", f"{r_time / v_time:.1f}x ({r_time:.1f} s)")
+        )
+        rows.append(
+            (
+                f"`reconcile` peak memory, {count:,} {what}",
+                f"{r_peak / 1024:.0f} MiB ({r_peak / v_peak:.2f}x validate's {v_peak / 1024:.0f} MiB)",
+            )
+        )
+        log.unlink()
+    return rows
 
 
 def cold(code: str, repeats: int = 7) -> float:

@@ -313,7 +313,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"irs-grammar: {note}", file=sys.stderr)
     if args.format == "json":
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=_json_ascii()) + "\n")
+        _write_json(result.to_dict(streamed=True), _json_ascii())
     else:
         for anomaly in result.anomalies:
             sys.stdout.write(f"{anomaly.lines[-1]}: {anomaly.kind} {anomaly.ref_id}: {anomaly.message}\n")
@@ -328,6 +328,21 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             f"inquiries: {result.inquiries}\n"
         )
     return EXIT_INVALID if result.anomalies else EXIT_OK
+
+
+def _write_json(document: dict[str, Any], ascii_only: bool) -> None:
+    """A JSON document whose lists may be long iterables, written a piece at a time (in bounded memory)."""
+    out = sys.stdout
+    for n, (name, value) in enumerate(document.items()):
+        out.write(("{" if n == 0 else ", ") + json.dumps(name) + ": ")
+        if isinstance(value, (dict, str, int, float, bool)) or value is None:
+            out.write(json.dumps(value, ensure_ascii=ascii_only))
+            continue
+        out.write("[")
+        for m, item in enumerate(value):
+            out.write(("" if m == 0 else ", ") + json.dumps(item, ensure_ascii=ascii_only))
+        out.write("]")
+    out.write("}\n")
 
 
 # -- url ------------------------------------------------------------------------------------

@@ -35,13 +35,11 @@ time (the same path and text) changes nothing.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import stat
 import sys
 import tempfile
-import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -50,6 +48,7 @@ from typing import Any, cast
 
 from .errors import ParseError
 from .lines import STDIN, numbered_lines
+from .spill import Scratch, SpilledList
 from .state import Balance, Seen, State, StateError
 from .validation import LineResult, check_line
 from .wire.kinds import kind_of_reply
@@ -155,32 +154,28 @@ class TransactionTable(Mapping[str, Transaction]):
     ('pending', 1, False)
     """
 
-    def __init__(self) -> None:
-        self._db: sqlite3.Connection | None = None  # made at the first add(): an empty table is free
-        self.path: str | None = None  # the temporary file, while there is one
-
-    def _open(self) -> sqlite3.Connection:
-        handle, path = tempfile.mkstemp(prefix="irs-transactions-", suffix=".sqlite")
-        os.close(handle)
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")  # a scratch file: nothing to keep after a crash
-        db.execute(
+    def __init__(self, scratch: Scratch | None = None) -> None:
+        self.scratch = scratch if scratch is not None else Scratch()  # made at the first add()
+        self.scratch.table(
             "CREATE TABLE t (ref_id TEXT PRIMARY KEY, places TEXT, outcome TEXT, deciding TEXT, "
             "status TEXT, product TEXT, day TEXT, deducted INTEGER) WITHOUT ROWID"
         )
-        self._close = weakref.finalize(self, _discard, db, path)
-        self._db, self.path = db, path
-        return db
+
+    @property
+    def path(self) -> str | None:
+        """The temporary file, while there is one."""
+        return self.scratch.path
+
+    @property
+    def _db(self) -> sqlite3.Connection | None:
+        return self.scratch.connection() if self.scratch.opened else None
 
     def close(self) -> None:
-        """Remove the file now (the table is empty afterwards)."""
-        if self._db is not None:
-            self._close()
-            self._db = self.path = None
+        """Remove the file now (the table, and what else the file held, is empty afterwards)."""
+        self.scratch.close()
 
     def add(self, transactions: Iterable[Transaction]) -> None:
-        db = self._db or self._open()
+        db = self.scratch.connection()
         db.execute("BEGIN")
         db.executemany(
             "INSERT OR REPLACE INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -244,12 +239,6 @@ def _transaction(row: tuple[Any, ...]) -> Transaction:
     )
 
 
-def _discard(db: sqlite3.Connection, path: str) -> None:
-    db.close()
-    with contextlib.suppress(OSError):  # already gone
-        os.remove(path)
-
-
 @dataclass(slots=True, eq=False)
 class Reconciliation:
     """What reconcile() found: the transactions by ref_id, the anomalies, the totals.
@@ -260,13 +249,20 @@ class Reconciliation:
 
     # A Mapping read like a dict, kept on disk (TransactionTable): per ref_id its replies and outcome.
     transactions: TransactionTable = field(default_factory=TransactionTable)
-    anomalies: list[Anomaly] = field(default_factory=list)
-    invalid_lines: list[tuple[str, int, int, str]] = field(
-        default_factory=list
-    )  # path, line, column, message
+    # Lists kept in the same file (SpilledList): the anomalies in the order of their last line, the
+    # invalid lines (path, line, column, message) as read. A million of either costs no memory.
+    anomalies: SpilledList[Anomaly] = field(init=False)
+    invalid_lines: SpilledList[tuple[str, int, int, str]] = field(init=False)
     inquiries: int = 0
     last_moment: datetime | None = None  # the latest timestamp of any reply read, inquiries too
     notes: list[str] = field(default_factory=list)  # e.g. a file given twice, read once
+
+    def __post_init__(self) -> None:
+        scratch = self.transactions.scratch
+        self.anomalies = SpilledList(
+            scratch, "anomalies", _ANOMALY_COLUMNS, _anomaly_row, _anomaly, _ANOMALY_ORDER
+        )
+        self.invalid_lines = SpilledList(scratch, "invalid", ("path", "line", "col", "message"), tuple, tuple)
 
     def outcomes(self) -> dict[str, int]:
         return self.transactions.outcomes()
@@ -280,19 +276,65 @@ class Reconciliation:
     def by_day(self) -> dict[str, dict[str, int]]:
         return self.transactions.totals_by("day")
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON report (documented in docs/format.md)."""
+    def to_dict(self, *, streamed: bool = False) -> dict[str, Any]:
+        """The JSON report (documented in docs/format.md).
+
+        With `streamed`, the two lists that can be long (anomalies, invalid
+        lines) are iterators read from the disk as they are written out.
+        """
+        anomalies = (a.to_dict() for a in self.anomalies)
+        invalid = ({"path": p, "line": n, "column": c, "message": m} for p, n, c, m in self.invalid_lines)
         return {
             "transactions": self.outcomes(),
-            "anomalies": [a.to_dict() for a in self.anomalies],
+            "anomalies": anomalies if streamed else list(anomalies),
             "deducted": self.deducted(),
             "by_product": self.by_product(),
             "by_day": self.by_day(),
-            "invalid_lines": [
-                {"path": p, "line": n, "column": c, "message": m} for p, n, c, m in self.invalid_lines
-            ],
+            "invalid_lines": invalid if streamed else list(invalid),
             "inquiries": self.inquiries,
         }
+
+
+# An anomaly as a row: its place in the report's order (the last line involved, then its kind, then
+# its first line), then what it is. Places are joined by NUL, which no path holds.
+_ANOMALY_COLUMNS = (
+    "last_path",
+    "last_line",
+    "rank",
+    "first_path",
+    "first_line",
+    "kind",
+    "ref_id",
+    "places",
+    "message",
+)
+_ANOMALY_ORDER = "last_path, last_line, rank, first_path, first_line"
+
+
+def _anomaly_row(anomaly: Anomaly) -> tuple[Any, ...]:
+    (last_path, last_line), rank, (first_path, first_line) = _order(anomaly)
+    places = _PLACES_SEPARATOR.join(anomaly.lines)
+    return (
+        last_path,
+        last_line,
+        rank,
+        first_path,
+        first_line,
+        anomaly.kind,
+        anomaly.ref_id,
+        places,
+        anomaly.message,
+    )
+
+
+def _invalid_line(row: tuple[Any, ...]) -> tuple[str, int, int, str]:
+    path, line, column, message = row
+    return path, line, column, message
+
+
+def _anomaly(row: tuple[Any, ...]) -> Anomaly:
+    kind, ref_id, places, message = row[5:]
+    return Anomaly(kind, ref_id, tuple(places.split(_PLACES_SEPARATOR)), message)
 
 
 def read_replies(
@@ -396,7 +438,7 @@ def judge(
     """Outcomes and anomalies of every reply kept (the logs', and an earlier run's)."""
     moments = [m for m in (store.last_moment(tz), result.last_moment) if m is not None]
     last_moment = max(moments, default=None)
-    anomalies: list[Anomaly] = []
+    anomalies = result.anomalies  # on disk, read back in the report's order
     compact: list[Transaction] = []
     for ref_id, replies in store.by_ref(tz):
         lifecycle = _lifecycle(ref_id, replies)
@@ -404,7 +446,7 @@ def judge(
         if len(compact) == _BATCH:  # to the table on disk, a batch at a time: memory stays flat
             result.transactions.add(compact)
             compact.clear()
-        anomalies += _anomalies_of(lifecycle)
+        anomalies.extend(_anomalies_of(lifecycle))
         first = replies[0]
         if lifecycle.outcome in (PENDING, UNKNOWN) and last_moment is not None:
             age = last_moment - first.when
@@ -419,8 +461,7 @@ def judge(
                     )
                 )
     result.transactions.add(compact)
-    anomalies += _balance_gaps(store.balance_chain(tz))
-    result.anomalies = sorted(anomalies, key=_order)
+    anomalies.extend(_balance_gaps(store.balance_chain(tz)))
     return result
 
 
@@ -525,29 +566,25 @@ def _anomalies_of(transaction: _Lifecycle) -> list[Anomaly]:
     return found
 
 
-def _balance_gaps(chain: Iterable[Seen]) -> list[Anomaly]:
+def _balance_gaps(chain: Iterable[Seen]) -> Iterator[Anomaly]:
     """In timestamp order, each balance snapshot's before against the previous one's after.
 
     A re-check repeats its transaction's snapshot: the store gives only the
     first reply of each (ref_id, TRXID, amounts).
     """
-    gaps = []
     for previous, reply in pairwise(chain):
         # The chain holds replies with a balance only (State.balance_chain: WHERE before IS NOT NULL).
         before, previous_after = cast(Balance, reply.balance)[0], cast(Balance, previous.balance)[2]
         if before != previous_after:
             amount = before - previous_after
-            gaps.append(
-                Anomaly(
-                    "balance_gap",
-                    reply.ref_id,
-                    (previous.place, reply.place),
-                    f"balance before {_rupiah(before)}, but {_rupiah(previous_after)} "
-                    f"after the previous reply: {_signed(amount)} between them "
-                    "(other activity on the account, or a reply missing from the log)",
-                )
+            yield Anomaly(
+                "balance_gap",
+                reply.ref_id,
+                (previous.place, reply.place),
+                f"balance before {_rupiah(before)}, but {_rupiah(previous_after)} "
+                f"after the previous reply: {_signed(amount)} between them "
+                "(other activity on the account, or a reply missing from the log)",
             )
-    return gaps
 
 
 def _rupiah(amount: int) -> str:

@@ -875,3 +875,39 @@ def test_a_log_name_that_is_not_utf8_is_read_and_shown_escaped(tmp_path: Path) -
     assert "Traceback" not in done.stderr.decode()
     first = done.stdout.decode().splitlines()[0]
     assert first == f"{tmp_path}/buys-\\xff.log:3: failed_with_deduction A2: FAILED, yet 10.000 deducted"
+
+
+# -- reconcile in bounded memory: anomalies and invalid lines go to its file like the transactions -----
+
+
+def peak_rss_kib(*args: str) -> int:
+    """The peak resident memory of the command run in a child, in KiB."""
+    probe = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, sys.executable, "-m", "irs_grammar", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout)
+
+
+@pytest.mark.parametrize("what", ["stuck pending replies", "invalid lines"])
+def test_reconcile_memory_stays_flat_with_many_anomalies_or_invalid_lines(tmp_path: Path, what: str) -> None:
+    log = tmp_path / "many.log"
+    with open(log, "w", encoding="utf-8") as out:
+        if what == "invalid lines":  # short ones, refused at their first column: 0.2.0 kept each
+            out.write("x\n" * 200_000)
+        else:  # each ref_id stuck, an anomaly each: 0.2.0 kept them all (280 MB for 400,000)
+            for n in range(100_000):
+                moment = f"{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}.000000"
+                out.write(
+                    f"R#P{n} DN1. 0811 INPROGRESS. TRXID: T{n}. @{moment} {1 + n // 86_400:02d}/12/2024\n"
+                )
+    reconciling = peak_rss_kib("reconcile", "--format", "json", str(log))
+    validating = peak_rss_kib("validate", "--jobs", "1", "--quiet", str(log))
+    assert reconciling < 1.5 * validating, (reconciling, validating)

@@ -563,7 +563,7 @@ def test_a_line_repeated_word_for_word_is_one_reply_in_a_state_and_two_without(t
         (f"{log}:1", f"{log}:3"),
     ]
     # Nothing else differs: the repeat is a re-check of the same snapshot.
-    assert [(r.outcomes(), r.deducted(), r.anomalies) for r in results] == [
+    assert [(r.outcomes(), r.deducted(), list(r.anomalies)) for r in results] == [
         ({"total": 1, "succeeded": 1, "failed": 0, "conflicting": 0, "pending": 0, "unknown": 0}, 1000, [])
     ] * 2
 

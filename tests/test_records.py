@@ -8,6 +8,7 @@ inquiry sample is dated 12/11/2024, day first: 12 November.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import subprocess
@@ -425,16 +426,22 @@ def test_parquet_is_renamed_from_a_partial_file_when_complete(
 
     monkeypatch.setattr(os, "replace", replace)
     assert main(["parse", "--format", "parquet", "-o", str(out), str(LOG)]) == 1
-    assert renamed == [(f"{out}.partial", str(out))]
+    [(partial, target)] = renamed  # a file of its own beside the output, renamed over it once whole
+    assert target == str(out)
+    assert Path(partial).parent == tmp_path
+    assert fnmatch.fnmatchcase(Path(partial).name, ".x.parquet.*.partial")
+    assert not Path(partial).exists()
 
 
 def test_parquet_onto_a_directory_is_one_line_and_leaves_no_partial_file(tmp_path: Path) -> None:
     target = tmp_path / "a-directory"
     target.mkdir()
     result = command.run("parse", "--format", "parquet", "-o", str(target), str(LOG))
-    # line 14 of the log is not a reply (as above); then the rename fails
+    # refused before anything is read or written
     assert result.returncode == 2
-    assert result.stderr.splitlines()[-1] == f"irs-grammar: {target}: Is a directory"
+    assert result.stderr.splitlines() == [
+        f"irs-grammar: {target}: is a directory; -o writes a regular file only (and replaces one)"
+    ]
     assert [p.name for p in tmp_path.iterdir()] == ["a-directory"]
 
 
