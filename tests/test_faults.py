@@ -15,16 +15,15 @@ import subprocess
 import sys
 import time
 from functools import partial
-from io import BytesIO
 from pathlib import Path
 from typing import Any
-from wsgiref.util import setup_testing_defaults
 
 import pytest
 
 import irs_grammar as irs
 from tests import command
 from tests.corpus import CORPUS
+from tests.wsgi import call_wsgi
 
 DOCUMENTED = CORPUS / "inquiry/documented.log"
 VALID = b"R#A. @12:00:00.000000 01/01/2025\n"
@@ -409,22 +408,8 @@ def test_max_line_length_is_a_flag(tmp_path: Path) -> None:
 WIB_START = 100_000_000
 
 
-def wsgi(fake: Any, path: str, query: str) -> tuple[str, str]:
-    """The fake called as a WSGI server would call it: (status, body)."""
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": path,
-        "QUERY_STRING": query.encode("utf-8", "surrogateescape").decode("latin-1"),
-        "wsgi.input": BytesIO(),
-    }
-    setup_testing_defaults(environ)
-    seen: list[str] = []
-    body = b"".join(fake(environ, lambda status, headers: seen.append(status)))
-    return seen[0], body.decode("utf-8", "surrogateescape")
-
-
 def send(fake: Any, request: irs.BuyRequest) -> irs.TransactionResponse:
-    status, body = wsgi(fake, request.PATH, request.to_url("http://h").split("?", 1)[1])
+    status, body = call_wsgi(fake, request.PATH, request.to_url("http://h").split("?", 1)[1])
     assert status == "200 OK"
     reply = irs.parse_reply(body)
     assert isinstance(reply, irs.TransactionResponse)
@@ -450,7 +435,7 @@ def test_a_refused_request_never_carries_failed_under_a_live_or_settled_ref_id(t
             send(fake, with_pin(request, "000000")),  # a re-check with a wrong pin
             send(fake, fake.buy_request("PLN20", "01105691111", ref_id=ref_id)),  # another purchase
         ]
-        _, body = wsgi(
+        _, body = call_wsgi(
             fake, request.PATH, request.to_url("http://h").split("?", 1)[1].replace("&pin=", "&pi=")
         )
         refused.append(irs.parse_transaction(body))  # a parameter missing

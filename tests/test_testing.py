@@ -46,6 +46,7 @@ from irs_grammar.wire.inquiry import InquiryResponse
 from irs_grammar.wire.transaction import Balance, TransactionResponse
 from tests.reach import reached
 from tests.test_faults import sigint_as_at_a_terminal
+from tests.wsgi import call_wsgi
 
 START = 100_000_000  # the documented default opening balance
 PLN20_PRICE = 20546  # R#PLN20. PRICE: 20546. … in the partner document
@@ -581,20 +582,6 @@ def test_every_reply_the_fake_sends_parses_and_the_balance_adds_up(
 
 def request_parameters(request: irs.InquiryRequest | irs.BuyRequest) -> dict[str, Any]:
     return {name: getattr(request, name) for name in request.PARAMETERS}
-
-
-def call_wsgi(app: FakeIRS, path: str, query: str, method: str = "POST") -> tuple[str, str]:
-    """The application called as any WSGI server would call it."""
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": query.encode("utf-8", "surrogateescape").decode("latin-1"),
-        "wsgi.input": BytesIO(),
-    }
-    setup_testing_defaults(environ)
-    seen: list[str] = []
-    body = b"".join(app(environ, lambda status, headers: seen.append(status)))
-    return seen[0], body.decode("utf-8", "surrogateescape")
 
 
 # -- ways in ---------------------------------------------------------------------------------------------
