@@ -362,9 +362,7 @@ def _in_workers(
     import multiprocessing  # only big logs pay for importing it
 
     _matchers()  # built once here, inherited by forked workers
-    context = multiprocessing.get_context(
-        "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    )
+    context = multiprocessing.get_context(start_method(multiprocessing.get_all_start_methods()))
     pool = context.Pool(jobs, initializer=_quiet_worker)
     try:
         window: deque[tuple[AsyncResult[BatchResult], int]] = deque()
@@ -392,6 +390,25 @@ def _in_workers(
     finally:
         pool.terminate()  # at once, on an interrupt too: no worker outlives the command
         pool.join()
+
+
+def start_method(available: list[str]) -> str | None:
+    """How the workers start: `fork` (fast: they inherit the built patterns) when this process has
+    one thread, as the command line has; else `forkserver`. A forked copy of a process with other
+    threads (pyarrow's, DuckDB's, a server's) can deadlock on a lock one of them held."""
+    if "fork" in available and threads() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in available else None
+
+
+def threads() -> int:
+    """The threads of this process, native ones too (Linux: its tasks); what Python knows elsewhere."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        import threading
+
+        return threading.active_count()
 
 
 def _quiet_worker() -> None:

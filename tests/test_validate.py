@@ -720,3 +720,33 @@ def test_a_log_file_is_closed_when_its_block_ends(tmp_path: Path, name: str) -> 
     with open_log(str(path)) as stream:
         assert stream.read() == data
     assert stream.closed
+
+
+def test_jobs_in_a_process_with_threads_fork_nothing_and_report_the_same(tmp_path: Path) -> None:
+    # pyarrow (as DuckDB, a server) starts native threads: a forked copy of this process could
+    # deadlock, and 3.12 warns of it. The workers then start from a fork server instead.
+    import multiprocessing
+    import warnings
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from irs_grammar.validation import PARALLEL_FROM_BYTES, check_log, start_method, threads
+
+    assert start_method(["fork", "spawn", "forkserver"]) in ("fork", "forkserver")
+    pc.sum(pa.array(range(100_000)))  # pyarrow's thread pool is running
+    assert threads() > 1
+    assert start_method(multiprocessing.get_all_start_methods()) == "forkserver"
+    assert start_method(["spawn"]) is None  # the platform's own default
+    log = tmp_path / "big.log"
+    lines = [c["line"] for c in load("inquiry/documented.jsonl")] + ["R#A. @12:00:00 01/01/2025"]
+    with open(log, "w", encoding="utf-8") as out:
+        while out.tell() < PARALLEL_FROM_BYTES + 100_000:
+            out.write("\n".join(lines) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no DeprecationWarning of a fork with threads (3.12, 3.13)
+        two = list(check_log(str(log), jobs=2))
+    one = list(check_log(str(log), jobs=1))
+    assert [b.summary.to_dict() for b in two] == [b.summary.to_dict() for b in one]
+    assert [b.errors for b in two] == [b.errors for b in one]
+    assert sum(b.summary.invalid for b in two) > 100
