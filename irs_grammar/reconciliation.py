@@ -364,9 +364,8 @@ def read_replies(
             elif reply is None:
                 continue  # a blank line
             elif (kind := kind_of_reply(reply)) is not None and kind.role == "transaction":
-                assert isinstance(reply, TransactionResponse)
-                assert isinstance(text, str)
-                yield Seen.of(reply, label, number), text
+                # A step of a buy (its kind's role says so), read from a line of text.
+                yield Seen.of(cast(TransactionResponse, reply), label, number), cast(str, text)
             else:
                 result.inquiries += 1
 

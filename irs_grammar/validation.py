@@ -150,11 +150,11 @@ class Summary:
         self.lines += 1
         kind = kind_of_reply(reply)
         if kind is not None and kind.role == "transaction":
-            assert isinstance(reply, TransactionResponse)
+            step = cast(TransactionResponse, reply)  # a step of a buy: a status and a deduction
             self.valid += 1
-            self.products[reply.product_code] += 1
-            self.transactions[reply.status] += 1
-            self.deducted += reply.deduction or 0
+            self.products[step.product_code] += 1
+            self.transactions[step.status] += 1
+            self.deducted += step.deduction or 0
         elif reply is not None:
             answer = cast(InquiryResponse, reply)  # an answer: an inquiry's, or a registered kind's alike
             self.valid += 1
@@ -279,10 +279,10 @@ def check_batch(
             if result.error is not None:
                 errors.append((number, result.error.column, result.error.message))
         elif kind is not None and kind.role == "transaction":
-            assert isinstance(reply, TransactionResponse)
-            products.append(reply.product_code)
-            statuses.append(reply.status)
-            deducted += reply.deduction or 0
+            step = cast(TransactionResponse, reply)  # a step of a buy: a status and a deduction
+            products.append(step.product_code)
+            statuses.append(step.status)
+            deducted += step.deduction or 0
         else:
             inquiries += 1
             products.append(reply.product_code)
