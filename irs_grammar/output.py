@@ -29,7 +29,6 @@ class OutputError(Exception):
 class Output:
     """Where to write (`temporary`), and whether what was written is complete (`complete`)."""
 
-    path: str
     temporary: str
     complete: bool = False
 
@@ -51,7 +50,7 @@ def replacing(path: str) -> Iterator[Output]:
     try:
         os.fchmod(handle, mode)
         os.close(handle)
-        out = Output(path, temporary)
+        out = Output(temporary)
         yield out
         if out.complete:
             os.replace(temporary, path)

@@ -187,3 +187,13 @@ def test_pickling_keeps_every_part() -> None:
         "F",
     )
     assert str(again) == str(error) == "line 3, column 4 (F): m\n  R#A\n     ^"
+
+
+def test_each_reader_names_itself_when_given_bytes() -> None:
+    for read, name in (
+        (irs.parse, "parse"),
+        (irs.parse_transaction, "parse_transaction"),
+        (irs.parse_reply, "parse_reply"),
+    ):
+        with pytest.raises(TypeError, match=rf"^{name}\(\) takes a str, not bytes$"):
+            read(b"R#A. @12:00:00.000000 01/01/2025")  # type: ignore[arg-type]

@@ -896,3 +896,47 @@ def test_reconcile_memory_stays_flat_with_many_anomalies_or_invalid_lines(tmp_pa
     reconciling = peak_rss_kib("reconcile", "--format", "json", str(log))
     validating = peak_rss_kib("validate", "--jobs", "1", "--quiet", str(log))
     assert reconciling < 1.5 * validating, (reconciling, validating)
+
+
+# -- the kinds of file the tools refuse to write, and parse -o's temporary file ------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"),
+    [
+        (stat.S_IFREG | 0o644, None),
+        (stat.S_IFDIR | 0o755, "a directory"),
+        (stat.S_IFIFO | 0o600, "a FIFO"),
+        (stat.S_IFCHR | 0o666, "a character device"),
+        (stat.S_IFBLK | 0o660, "a block device"),
+        (stat.S_IFSOCK | 0o777, "a socket"),
+        (stat.S_IFLNK | 0o777, "a symbolic link"),
+        (0, "not a regular file"),  # no type this system knows
+    ],
+)
+def test_a_file_that_is_not_regular_is_named_by_its_kind(mode: int, kind: str | None) -> None:
+    from irs_grammar.files import not_regular
+
+    assert not_regular(mode) == kind
+
+
+def test_an_output_that_fails_while_written_is_named_and_leaves_nothing(tmp_path: Path) -> None:
+    import errno
+
+    from irs_grammar.output import OutputError, replacing
+
+    out = tmp_path / "out.parquet"
+    with pytest.raises(OutputError) as failed, replacing(str(out)) as written:
+        raise OSError(errno.ENOSPC, "No space left on device", written.temporary)
+    assert str(failed.value) == f"{out}: No space left on device"
+    with pytest.raises(LookupError), replacing(str(out)):
+        raise LookupError("not the output's")  # passes through as it is
+    with pytest.raises(OSError, match="an input's") as other, replacing(str(out)):
+        raise OSError(errno.EIO, "an input's", str(tmp_path / "in.log"))
+    assert not isinstance(other.value, OutputError)
+    assert list(tmp_path.iterdir()) == []  # no output, no temporary file
+    beside_a_file = tmp_path / "a-file"
+    beside_a_file.write_text("x", encoding="utf-8")
+    with pytest.raises(OutputError) as under_a_file, replacing(str(beside_a_file / "out.parquet")):
+        pass
+    assert str(under_a_file.value) == f"{beside_a_file / 'out.parquet'}: Not a directory"

@@ -170,3 +170,12 @@ def test_unregistered_the_kind_is_gone() -> None:
     # The fixture's kind is not left behind: its lines start like a transaction reply's again.
     assert kind_of_line(GOOD) is TRANSACTION
     assert [kind.name for kind in kinds.KINDS] == ["transaction", "inquiry"]
+
+
+def test_a_kind_of_a_taken_name_or_class_is_refused(toy: Kind) -> None:
+    same_name = Kind("toy", toy.shape, dict, toy.fast_reader, read_tree, write, {}, "answer")
+    same_class = Kind("other", toy.shape, ToyReply, toy.fast_reader, read_tree, write, {}, "answer")
+    for kind in (same_name, same_class):
+        with pytest.raises(ValueError, match="registered already"):
+            kinds.register(kind)
+    assert [k.name for k in kinds.KINDS] == ["toy", "transaction", "inquiry"]

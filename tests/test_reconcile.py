@@ -623,3 +623,48 @@ def test_a_state_is_read_and_written_only_inside_its_with_block(tmp_path: Path) 
         list(state.by_ref(None))
     with pytest.raises(StateError, match=closed):
         state.add([])
+
+
+# -- the scratch file's lists (irs_grammar.spill): a list's behaviour, kept on disk ---------------------
+
+
+def numbers_list(order: str = "rowid") -> Any:
+    from irs_grammar.spill import Scratch, SpilledList
+
+    return SpilledList(Scratch(), "numbers", ("n",), lambda n: (n,), lambda row: row[0], order)
+
+
+def test_a_spilled_list_reads_like_a_list() -> None:
+    numbers = numbers_list()
+    assert (len(numbers), list(numbers), numbers == [], numbers == ()) == (0, [], True, True)
+    with pytest.raises(IndexError):
+        numbers[0]
+    numbers.extend([5, 3, 9])
+    assert list(numbers) == [5, 3, 9]  # in the order appended
+    assert (numbers[0], numbers[2], numbers[-1], numbers[-3]) == (5, 9, 9, 5)
+    assert numbers[1:] == [3, 9]
+    for outside in (3, -4):
+        with pytest.raises(IndexError):
+            numbers[outside]
+    assert numbers == [5, 3, 9]
+    assert numbers == (5, 3, 9)
+    assert numbers != [5, 3, 8]
+    assert numbers != [5, 3]
+    assert numbers != "539"  # a str is no list of numbers
+    assert numbers != 539
+    assert numbers_list("n DESC") == []
+    assert list(numbers_list("n DESC")) == []
+
+
+def test_a_spilled_list_goes_to_its_file_a_batch_at_a_time() -> None:
+    from irs_grammar.spill import _BATCH
+
+    numbers = numbers_list("n DESC")
+    numbers.extend(range(_BATCH - 1))
+    assert not numbers._scratch.opened  # still in memory: no file yet
+    numbers.append(-1)
+    assert numbers._scratch.opened  # a whole batch: written out
+    assert numbers[0] == _BATCH - 2  # read back in its order
+    assert numbers[-1] == -1
+    numbers._scratch.close()
+    assert numbers._scratch.path is None

@@ -47,9 +47,11 @@ def transaction_from_tree(tree: Any, moment: datetime) -> TransactionResponse:
         elif child.data in ("field", "reason"):
             fields.append(_field(child))
         elif child.data == "balance":
-            balance = Balance(*(str(c) for c in child.children if getattr(c, "type", None) == "AMOUNT"))
+            # Its tokens: SISA SALDO, then the three amounts (the separators are anonymous, left out).
+            balance = Balance(*(str(c) for c in child.children if c.type == "AMOUNT"))
         elif child.data == "refid":
-            refid = str(child.children[-1])
+            _, ref = child.children  # "&refid=", the reference
+            refid = str(ref)
         elif child.data == "details":
             fields.append((REASON, str(child.children[0])))
             bare = True
