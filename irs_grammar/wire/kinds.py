@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, Literal
 
@@ -41,20 +40,40 @@ from .writers import write_inquiry, write_transaction
 Role = Literal["answer", "transaction"]
 
 
-@dataclass(frozen=True, eq=False)
 class Kind:
-    """One kind of reply line, and everything that reads, writes and counts it."""
+    """One kind of reply line, and everything that reads, writes and counts it.
 
-    name: str  # a record's `kind`
-    shape: Shape  # the grammar file, the fast path's patterns, how a line of it begins
-    reply: type[Any]  # the reply class
-    fast_reader: Callable[[], Callable[[str, tzinfo | None], Any]]  # built once: a line -> reply or None
-    from_tree: Callable[[Any, datetime], Any]  # a reply from the tree Lark made, and its moment
-    write: Callable[[Any], str]  # a reply -> its line, or SerializeError
-    columns: Mapping[str, str]  # wire keys with a record column of their own
-    role: Role
-    # True when nothing may follow the date: text after a complete reply is then the error named.
-    ends_at_date: bool = False
+    A plain class (a dataclass costs a millisecond at `import irs_grammar`); compared and hashed
+    by identity, as a table entry is.
+    """
+
+    __slots__ = (
+        "columns",
+        "ends_at_date",
+        "fast_reader",
+        "from_tree",
+        "name",
+        "reply",
+        "role",
+        "shape",
+        "write",
+    )
+
+    def __init__(
+        self,
+        name: str,  # a record's `kind`
+        shape: Shape,  # the grammar file, the fast path's patterns, how a line of it begins
+        reply: type[Any],  # the reply class
+        fast_reader: Callable[[], Callable[[str, tzinfo | None], Any]],  # built once: line -> reply or None
+        from_tree: Callable[[Any, datetime], Any],  # a reply from the tree Lark made, and its moment
+        write: Callable[[Any], str],  # a reply -> its line, or SerializeError
+        columns: Mapping[str, str],  # wire keys with a record column of their own
+        role: Role,
+        ends_at_date: bool = False,  # nothing may follow the date: text after a reply is the error named
+    ) -> None:
+        self.name, self.shape, self.reply, self.fast_reader = name, shape, reply, fast_reader
+        self.from_tree, self.write, self.columns, self.role = from_tree, write, columns, role
+        self.ends_at_date = ends_at_date
 
     @property
     def grammar(self) -> str:
