@@ -147,7 +147,8 @@ def test_the_layers_a_parse_does_not_need_are_imported_on_first_use() -> None:
         "import sys\n"
         "import irs_grammar as irs\n"
         "irs.parse('R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024')\n"
-        "layers = ('irs_grammar.wire.request', 'irs_grammar.validation', 'irs_grammar.reconciliation')\n"
+        "layers = ('irs_grammar.wire.request', 'irs_grammar.validation', 'irs_grammar.reconciliation',\n"
+        "          'irs_grammar.purchase', 'irs_grammar.client', 'httpx')\n"
         "print(sorted(m for m in layers if m in sys.modules))\n"
         "import irs_grammar.reconciliation, irs_grammar.validation\n"  # a submodule first: no name clash
         "print(irs.reconcile.__name__, irs.validate.__name__, irs.METHOD)\n"

@@ -43,7 +43,7 @@ def test_every_python_block_is_run_somewhere() -> None:
     blocks = python_blocks()
     sessions = [text for _, text in blocks if text.startswith(">>> ")]
     programs = [text for _, text in blocks if not text.startswith(">>> ")]
-    assert len(sessions) == 8
+    assert len(sessions) == 10
     # The two programs: the Hypothesis example (below) and the fake endpoint's (test_testing.py).
     assert len(programs) == 2
     assert programs[0] in section("Test strategies for your own suite")
@@ -81,7 +81,7 @@ def test_the_sessions_pass_as_printed(tmp_path: Path, monkeypatch: pytest.Monkey
         namespace = test.globs  # a DocTest works on a copy: carry it to the next block
         ran += len(test.examples)
     assert runner.failures == 0, "".join(report)
-    assert ran == 40  # every example of the eight sessions
+    assert ran == 51  # every example of the ten sessions
 
 
 def run_shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
