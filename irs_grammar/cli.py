@@ -23,14 +23,17 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta, timezone, tzinfo
+from functools import partial
 from types import FrameType
 from typing import IO, Any, TextIO
 
 from . import __version__
+from .batches import default_jobs, in_order, usable_cores
 from .errors import ParseError
+from .jsonlines import Options, ParsedBatch, parse_batch, writer
 from .lines import MAX_LINE_BYTES, STDIN, LogReadError, is_blank, numbered_lines
 from .output import OutputError, replacing
-from .validation import Summary, check_log, default_jobs, usable_cores
+from .validation import Summary, check_log
 from .wire.parser import parse_reply
 from .wire.request import BuyRequest, InquiryRequest, Request
 
@@ -104,12 +107,50 @@ def cmd_parse(args: argparse.Namespace) -> int:
     else:
         if args.output is not None:
             raise UsageError("-o/--output goes with --format parquet (JSON Lines go to standard output)")
-        ascii_only = _json_ascii()
-        for record in _sources(args):
-            sys.stdout.write(json.dumps(record, ensure_ascii=ascii_only) + "\n")
+        _write_json_lines(args)
     if args.io_failed:
         return EXIT_USAGE
     return EXIT_INVALID if args.invalid else EXIT_OK
+
+
+def _write_json_lines(args: argparse.Namespace) -> None:
+    """Each input's JSON Lines, in batches (on up to --jobs processes), in input order."""
+    jobs = _jobs(args.jobs)
+    ascii_only = _json_ascii()
+    progress = Progress(sys.stderr.isatty() and not args.quiet)
+    try:
+        for source in args.inputs or [STDIN]:
+            if source.startswith("R#"):  # a reply given on the command line, read as its bytes
+                options = Options(None, args.tz, args.wire, ascii_only)
+                raw = [source.encode(errors="surrogateescape")]
+                _emit("<argument>", parse_batch(raw, 1, options, args.max_line_length), args)
+                continue
+            label = "<stdin>" if source == STDIN else source
+            options = Options(label, args.tz, args.wire, ascii_only)
+            try:
+                for batch in in_order(
+                    source,
+                    parse_batch,
+                    (options, args.max_line_length),
+                    jobs=jobs,
+                    max_line_length=args.max_line_length,
+                    prepare=partial(writer, options),
+                ):
+                    _emit(label, batch, args)
+                    progress.advance(label, batch.lines)
+            except LogReadError as e:
+                progress.close()
+                print(f"irs-grammar: {label}: {e.reason}", file=sys.stderr)
+                args.io_failed = True
+    finally:
+        progress.close()
+
+
+def _emit(label: str, batch: ParsedBatch, args: argparse.Namespace) -> None:
+    sys.stdout.write(batch.text)
+    for line, column, message in batch.errors:
+        print(f"{label}:{line}:{column}: {message}", file=sys.stderr)
+        args.invalid = True
 
 
 PARQUET_BATCH = 10_000  # records per row group: memory stays flat on a log of any length
@@ -487,6 +528,11 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
         "metavar": "BYTES",
         "help": f"a longer line is an invalid line, skipped in constant memory (default {MAX_LINE_BYTES})",
     }
+    jobs_option = {
+        "type": _natural,
+        "metavar": "N",
+        "help": "processes, at most the usable cores (default: the free cores, for a log of 4 MiB or more)",
+    }
     parse_cmd = commands.add_parser(
         "parse",
         help="print each reply as one JSON object per line",
@@ -516,6 +562,8 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
         help="the zone of the timestamps: Asia/Jakarta or +07:00 (default: none)",
     )
     parse_cmd.add_argument("--max-line-length", **line_length)  # type: ignore[arg-type]
+    parse_cmd.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    parse_cmd.add_argument("--jobs", **jobs_option)  # type: ignore[arg-type]
     parse_cmd.set_defaults(run=cmd_parse)
 
     validate_cmd = commands.add_parser(
@@ -532,12 +580,7 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
     validate_cmd.add_argument("--max-errors", type=_natural, metavar="N", help="print at most N errors")
     validate_cmd.add_argument("--max-line-length", **line_length)  # type: ignore[arg-type]
     validate_cmd.add_argument("--quiet", action="store_true", help="no progress on standard error")
-    validate_cmd.add_argument(
-        "--jobs",
-        type=_natural,
-        metavar="N",
-        help="processes, at most the usable cores (default: the free cores, for a log of 4 MiB or more)",
-    )
+    validate_cmd.add_argument("--jobs", **jobs_option)  # type: ignore[arg-type]
     validate_cmd.set_defaults(run=cmd_validate)
 
     reconcile_cmd = commands.add_parser(

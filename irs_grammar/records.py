@@ -4,14 +4,14 @@ One schema for every kind of reply (irs_grammar.wire.schema, which each reply
 fills itself), so a log that mixes them is one table.
 Unlike `to_dict()` (the wire strings, for a round trip), a record holds
 integers for PRICE and every amount, booleans for the outcome, and the
-timestamp in ISO 8601 (`2024-11-29T10:54:14.776182`, `+07:00` when a zone was
+timestamp in ISO 8601 (`2024-11-29 10:54:14.776182`, `+07:00` when a zone was
 given): what DuckDB, Parquet, pandas and Spark read right without being told
 that `68.902` is sixty-eight thousand rupiah or that `01/11/2024` is day first.
 
 >>> import irs_grammar as irs
 >>> record = irs.parse("R#PLN20. PRICE: 20546. CUSTNUM: 0811. @12:32:55.821005 12/11/2024").to_record()
 >>> record["kind"], record["PRICE"], record["OK"], record["CURRENT_TIMESTAMP"]
-('inquiry', 20546, True, '2024-11-12T12:32:55.821005')
+('inquiry', 20546, True, '2024-11-12 12:32:55.821005')
 """
 
 from __future__ import annotations

@@ -583,7 +583,7 @@ def test_a_negative_offset_is_a_zone_not_a_flag(command: str, tmp_path: Path) ->
     done = run(command, "--tz", "-05:00", *(["--format", "json"] if command == "reconcile" else []), str(log))
     assert done.returncode == 0, done.stderr
     if command == "parse":
-        assert json.loads(done.stdout)["CURRENT_TIMESTAMP"] == "2025-01-01T12:00:00.000000-05:00"
+        assert json.loads(done.stdout)["CURRENT_TIMESTAMP"] == "2025-01-01 12:00:00.000000-05:00"
     else:
         assert json.loads(done.stdout)["transactions"]["succeeded"] == 1
     after_dashes = run("parse", "--", "--tz", "-05:00")  # after `--`, nothing is a flag: two inputs

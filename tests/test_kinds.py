@@ -147,7 +147,7 @@ def test_a_registered_kind_is_exported_as_typed_records(toy: Kind) -> None:
         False,
         "out of stock",
     )
-    assert record["CURRENT_TIMESTAMP"] == "2025-01-01T12:00:01.000000"
+    assert record["CURRENT_TIMESTAMP"] == "2025-01-01 12:00:01.000000"
     table = batch_to_table([GOOD, BAD, FAILED], path="toy.log")
     assert table.column("kind").to_pylist() == ["toy", "toy"]
     assert table.column("line").to_pylist() == [1, 3]

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import irs_grammar as irs
 from irs_grammar import cli, strategies
-from irs_grammar.validation import PARALLEL_FROM_BYTES
+from irs_grammar.batches import PARALLEL_FROM_BYTES
 from tests.command import run
 from tests.corpus import CORPUS, in_a_file, load
 from tests.reach import reached
@@ -263,21 +263,21 @@ def test_the_default_is_the_free_cores(
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(os, "getloadavg", load_average)
-    assert irs.validation.default_jobs() == jobs
+    assert irs.batches.default_jobs() == jobs
 
 
 def test_usable_cores_are_those_this_process_may_run_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 2, 5}, raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    assert irs.validation.usable_cores() == 3
+    assert irs.batches.usable_cores() == 3
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)  # macOS and Windows have none
-    assert irs.validation.usable_cores() == 8
+    assert irs.batches.usable_cores() == 8
     monkeypatch.setattr(os, "cpu_count", lambda: None)
-    assert irs.validation.usable_cores() == 1
+    assert irs.batches.usable_cores() == 1
 
 
 def test_a_small_plain_file_is_read_in_this_process(tmp_path: Path) -> None:
-    from irs_grammar.validation import PARALLEL_FROM_BYTES, _is_small_file
+    from irs_grammar.batches import PARALLEL_FROM_BYTES, _is_small_file
 
     small, big, packed = tmp_path / "small.log", tmp_path / "big.log", tmp_path / "small.log.gz"
     small.write_bytes(b"x" * (PARALLEL_FROM_BYTES - 1))
@@ -328,7 +328,7 @@ def test_summaries_merge_field_by_field() -> None:
 def test_workers_leave_ctrl_c_and_termination_to_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
     import signal
 
-    from irs_grammar.validation import _quiet_worker
+    from irs_grammar.batches import _quiet_worker
 
     done: list[object] = []
     monkeypatch.setattr(os, "setpgrp", lambda: done.append("setpgrp"))
@@ -387,8 +387,9 @@ class _Pool:
 def run_in_window(monkeypatch: pytest.MonkeyPatch, jobs: int, sizes: list[int]) -> dict[str, Any]:
     import multiprocessing
 
+    from irs_grammar.batches import _in_workers, _quiet_worker, start_method
     from irs_grammar.lines import Overlong
-    from irs_grammar.validation import _in_workers, _quiet_worker, start_method
+    from irs_grammar.validation import check_batch
 
     log: dict[str, Any] = {}
     method = start_method(multiprocessing.get_all_start_methods())  # fork, or forkserver beside threads
@@ -400,7 +401,7 @@ def run_in_window(monkeypatch: pytest.MonkeyPatch, jobs: int, sizes: list[int]) 
     monkeypatch.setattr(multiprocessing, "get_context", get_context)
     line: list[bytes | Overlong] = [b"R#A. @12:00:00.000000 01/01/2025\n"]
     batches = iter([(n + 1, line, size) for n, size in enumerate(sizes)])
-    results = list(_in_workers(batches, False, jobs, 1 << 20))
+    results = list(_in_workers(batches, check_batch, (False, 1 << 20), jobs))
     assert [r.summary.valid for r in results] == [1] * len(sizes)  # every batch, in order
     assert (log["method"], log["jobs"], log["initializer"]) == (method, jobs, _quiet_worker)
     assert (log["closed"], log["terminated"]) == (True, True)
@@ -419,7 +420,7 @@ def test_at_most_32_mib_of_lines_are_in_flight(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_a_batch_ends_at_its_line_and_byte_bounds_exactly_and_counts_its_bytes() -> None:
-    from irs_grammar.validation import BATCH_BYTES, BATCH_LINES, _batches
+    from irs_grammar.batches import BATCH_BYTES, BATCH_LINES, _batches
 
     lines_bound = [b"a"] * BATCH_LINES + [b"b"]
     assert [(first, len(batch), size) for first, batch, size in _batches(lines_bound)] == [
@@ -434,8 +435,9 @@ def test_a_batch_ends_at_its_line_and_byte_bounds_exactly_and_counts_its_bytes()
 
 
 def test_check_log_in_workers_finds_what_one_process_finds(tmp_path: Path) -> None:
+    from irs_grammar.batches import BATCH_BYTES, _batches
     from irs_grammar.lines import Overlong
-    from irs_grammar.validation import BATCH_BYTES, _batches, check_log
+    from irs_grammar.validation import check_log
 
     # Past PARALLEL_FROM_BYTES, so jobs=2 checks in workers: prefixed lines (extract), an invalid
     # one and one past a small line limit, in the last batch.
@@ -732,7 +734,8 @@ def test_jobs_in_a_process_with_threads_fork_nothing_and_report_the_same(tmp_pat
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from irs_grammar.validation import PARALLEL_FROM_BYTES, check_log, start_method, threads
+    from irs_grammar.batches import PARALLEL_FROM_BYTES, start_method, threads
+    from irs_grammar.validation import check_log
 
     assert start_method(["fork", "spawn", "forkserver"]) == ("fork" if threads() == 1 else "forkserver")
     pc.sum(pa.array(range(100_000)))  # pyarrow's thread pool is running

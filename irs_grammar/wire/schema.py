@@ -61,7 +61,8 @@ def new_record(
     record["kind"] = kind
     record["path"], record["line"] = path, line
     record["PRODUCT_CODE"] = product_code
-    record["CURRENT_TIMESTAMP"] = timestamp.isoformat(timespec="microseconds")
+    # ISO 8601 with a space (RFC 3339 allows it): DuckDB's JSON reader types it TIMESTAMP, not VARCHAR
+    record["CURRENT_TIMESTAMP"] = timestamp.isoformat(sep=" ", timespec="microseconds")
     record["OK"] = ok
     return record
 

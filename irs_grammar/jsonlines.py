@@ -1,0 +1,507 @@
+"""JSON Lines of typed records and wire dicts, written straight from a valid line's match.
+
+`irs-grammar parse` spends its time here. For a kind with a fast writer (both
+documented kinds), a valid line's JSON text is put together from the fast
+path's match groups: no reply object, no 27-key dict, no `json.dumps`. Any
+other line (a kind without a fast writer, a line the fast path leaves to Lark,
+a reply a wire dict cannot hold) goes through the reference, `to_record()` or
+`to_dict()` and `json.dumps`, which stays the definition of the output:
+tests/test_jsonlines.py holds the two to the same bytes on every line the
+strategies draw.
+
+`parse_batch()` turns a batch of raw log lines into its JSON Lines text and
+its errors; it runs in worker processes for `parse --jobs N`, as check_batch
+does for `validate`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from datetime import timezone, tzinfo
+from functools import cache
+from json.encoder import encode_basestring, encode_basestring_ascii
+from typing import Any, NamedTuple
+
+from .errors import ParseError
+from .lines import MAX_LINE_BYTES, Overlong, decode_line, is_blank, overlong_error
+from .wire import inquiry, transaction
+from .wire.fastpath import FIELDS_END, INQUIRY_SHAPE, TRANSACTION_SHAPE, assemble, field_re, line_re
+from .wire.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR
+from .wire.parser import parse_reply
+from .wire.reply import REASON, error_code_of
+from .wire.schema import COLUMNS
+from .wire.timestamp import ISO_DATES, iso_date, moment
+
+__all__ = ["Options", "ParsedBatch", "parse_batch", "reference_line", "writer"]
+
+# What a line is written as, given its text and number; None: not a line this writer takes.
+Writer = Callable[[str, int], "str | None"]
+
+
+class Options(NamedTuple):
+    """What every line of a run is written with."""
+
+    path: str | None  # the `path` column (None: a reply read alone)
+    tz: tzinfo | None
+    wire: bool  # the wire dict (to_dict) instead of the typed record
+    ascii_only: bool  # escape non-ASCII text (standard output cannot encode it)
+
+
+class ParsedBatch(NamedTuple):
+    """A batch's JSON Lines text and its errors, (line number, column, message), in line order."""
+
+    text: str
+    errors: list[tuple[int, int, str]]
+    lines: int  # lines read, blank and invalid ones too
+
+
+def reference_line(reply: Any, number: int | None, options: Options) -> str:
+    """The definition: `json.dumps` of the reply's record (or wire dict), as `parse` writes it."""
+    document = reply.to_dict() if options.wire else reply.to_record(path=options.path, line=number)
+    return json.dumps(document, ensure_ascii=options.ascii_only)
+
+
+# -- the common shapes, read in one match ---------------------------------------------------------
+
+# A line whose fields are the documented ones, each at most once, in the documented order (by far
+# the most common shape), is read by one match whose groups are the columns: no split, no loop.
+# The same terminals as the fast path's (a sub-language of its line pattern: where this matches,
+# the fast path reads the same values); any other line goes the general way.
+
+
+def _optional_field(key: str, group: str) -> str:
+    return f"(?:{re.escape(key)}: (?P<{group}>(?:{{VALUE}})?+){{_SEP}})?+"
+
+
+_COMMON_INQUIRY = (
+    "{_REPLY_MARK}(?P<product>(?:{PRODUCT})?+){_SEP}"
+    "(?:{PRICE_KEY}(?P<price>(?>{PRICE_VALUE})){_SEP})?+"
+    + _optional_field(inquiry.CUSTNUM, "custnum")
+    + _optional_field(inquiry.CUSTNAME, "custname")
+    + _optional_field(inquiry.POWERCAPACITY, "power")
+    + "(?:{REASON_KEY}(?P<reason>(?:{REASON_VALUE})?+){_SEP})?+"
+    "{_AT}(?P<time>{TIME}){_SPACE}(?P<date>{DATE})(?:{LINE_END})?\\Z"
+)
+_COMMON_TRANSACTION = (
+    "{_REPLY_MARK}(?P<ref>(?>{REF})){_SPACE}(?P<product>(?>{PRODUCT}))"
+    "(?:{_SEP}(?P<destination>(?>{DEST})){_SPACE}|{_SPACE})(?P<status>(?>{STATUS})){_SEP}"
+    "(?>(?P<details>(?>{DETAILS})){_SEP}|"
+    + _optional_field(transaction.SN, "sn")
+    + "(?:{REASON_KEY}(?P<reason>(?:{REASON_VALUE})?+){_SEP})?+)"
+    "{TRXID_KEY}(?P<trxid>(?>{TRXID})){_SEP}"
+    "(?:{BALANCE_KEY}(?P<before>(?>{AMOUNT})){_MINUS}(?P<deduction>(?>{AMOUNT}))"
+    "{_EQUALS}(?P<after>(?>{AMOUNT})){_SPACE})?+"
+    "{_AT}(?P<time>{TIME}){_SPACE}(?P<date>{DATE})"
+    "(?:{REFID_MARK}(?P<refid>(?>{REF})))?+(?:{LINE_END})?\\Z"
+)
+
+
+@cache
+def common_inquiry_re() -> re.Pattern[str]:
+    return re.compile(assemble(_COMMON_INQUIRY, INQUIRY_GRAMMAR))
+
+
+@cache
+def common_transaction_re() -> re.Pattern[str]:
+    return re.compile(assemble(_COMMON_TRANSACTION, TRANSACTION_GRAMMAR))
+
+
+# -- the typed record, as a template ---------------------------------------------------------------
+
+
+def _template(kind: str, filled: Sequence[str], options: Options) -> list[str]:
+    """The record's JSON as a list: the constant text at the even places, a slot (for each of
+    `filled`, in COLUMNS order) at the odd ones; every other column null, `kind` and `path` written in.
+    A line is `"".join(template)` once its slots are set: faster than `%` on text this long."""
+    encode = encode_basestring_ascii if options.ascii_only else encode_basestring
+    constant = {"kind": encode(kind), "path": "null" if options.path is None else encode(options.path)}
+    pieces = [""]
+    for name in COLUMNS:
+        pieces[-1] += f"{', ' if name != COLUMNS[0] else '{'}{json.dumps(name)}: "
+        if name in filled:
+            pieces += ["", ""]
+        else:
+            pieces[-1] += constant.get(name, "null")
+    pieces[-1] += "}"
+    return pieces
+
+
+def _zone_suffix(tz: tzinfo | None) -> Callable[[str, str], str] | str:
+    """What follows the time in CURRENT_TIMESTAMP: "" (naive), a fixed `+07:00`, or a function of
+    the TIME and DATE for a zone whose offset depends on the date."""
+    if tz is None:
+        return ""
+    if isinstance(tz, timezone):
+        return moment("00:00:00.000000", "01/01/2000", tz).isoformat()[19:]
+    return lambda t, d: moment(t, d, tz).isoformat(timespec="microseconds")[26:]
+
+
+def _extra(pairs: list[tuple[str, str]], encode: Callable[[str], str]) -> str:
+    if not pairs:
+        return "[]"
+    return "[" + ", ".join(f'{{"key": {encode(k)}, "value": {encode(v)}}}' for k, v in pairs) + "]"
+
+
+_INQUIRY_FILLED = (
+    "line",
+    "PRODUCT_CODE",
+    "CURRENT_TIMESTAMP",
+    "OK",
+    "PRICE",
+    "CUSTOMER_NUMBER",
+    "CUSTOMER_NAME",
+    "POWER_CAPACITY",
+    "REASON",
+    "ERROR_CODE",
+    "EXTRA",
+)
+
+
+def _inquiry_record(options: Options) -> Writer:
+    template = _template(inquiry.KIND, _INQUIRY_FILLED, options)
+    encode = encode_basestring_ascii if options.ascii_only else encode_basestring
+    match_line = line_re(INQUIRY_SHAPE).match
+    split = field_re().findall
+    zone = _zone_suffix(options.tz)
+    # the columns of the documented keys, in the order the template has them
+    slots = {
+        inquiry.PRICE: 0,
+        inquiry.CUSTNUM: 1,
+        inquiry.CUSTNAME: 2,
+        inquiry.POWERCAPACITY: 3,
+    }
+
+    match_common = common_inquiry_re().match
+
+    def write(line: str, number: int) -> str | None:
+        rest: list[tuple[str, str]] = []
+        m = match_common(line)
+        if m is not None:
+            product, price, custnum, custname, power, reason, t, d = m.groups()
+        else:
+            m = match_line(line)
+            if m is None:
+                return None
+            product, block, _, reason, t, d = m.groups()
+            values: list[str | None] = [None, None, None, None]
+            for key, value in split(block + FIELDS_END):
+                slot = slots.get(key)
+                if slot is None or values[slot] is not None:
+                    rest.append((key, value))
+                else:
+                    values[slot] = value
+            price, custnum, custname, power = values
+        iso = ISO_DATES.get(d) or iso_date(d)
+        if t[0:2] > "23" or t[3] > "5" or t[6] > "5" or not iso:
+            return None  # not a real moment: the reference says which part
+        code = None if reason is None else error_code_of(reason)
+        suffix = zone if type(zone) is str else zone(t, d)  # type: ignore[operator]
+        template[1::2] = (
+            str(number),
+            encode(product),
+            f'"{iso[:-1]} {t}{suffix}"',
+            "true" if reason is None else "false",
+            "null" if price is None else str(int(price)),
+            "null" if custnum is None else encode(custnum),
+            "null" if custname is None else encode(custname),
+            "null" if power is None else encode(power),
+            "null" if reason is None else encode(reason),
+            "null" if code is None else encode(code),
+            _extra(rest, encode),
+        )
+        return "".join(template)
+
+    return write
+
+
+_TRANSACTION_FILLED = (
+    "line",
+    "PRODUCT_CODE",
+    "CURRENT_TIMESTAMP",
+    "OK",
+    "REASON",
+    "ERROR_CODE",
+    "REF_ID",
+    "DESTINATION",
+    "STATUS",
+    "FAILED",
+    "FINAL",
+    "PENDING",
+    "SERIAL_NUMBER",
+    "BARE_DETAILS",
+    "TRANSACTION_ID",
+    "BALANCE_BEFORE",
+    "DEDUCTION",
+    "BALANCE_AFTER",
+    "BALANCE_ADDS_UP",
+    "REFID",
+    "EXTRA",
+)
+_SUCCESS, _FAILED = transaction.TransactionStatus.SUCCESS.value, transaction.TransactionStatus.FAILED.value
+
+
+def _transaction_record(options: Options) -> Writer:
+    template = _template(transaction.KIND, _TRANSACTION_FILLED, options)
+    encode = encode_basestring_ascii if options.ascii_only else encode_basestring
+    match_line = line_re(TRANSACTION_SHAPE).match
+    split = field_re().findall
+    zone = _zone_suffix(options.tz)
+    sn, no_id = transaction.SN, transaction.NO_TRANSACTION_ID
+
+    match_common = common_transaction_re().match
+
+    def write(line: str, number: int) -> str | None:
+        rest: list[tuple[str, str]] = []
+        m = match_common(line)
+        if m is not None:
+            ref, product, destination, status, details, serial, reason, trxid, *tail = m.groups()
+        else:
+            m = match_line(line)
+            if m is None:
+                return None
+            ref, product, destination, status, details, block, _, reason, trxid, *tail = m.groups()
+            serial = None
+            if block:
+                for key, value in split(block + FIELDS_END):
+                    if key == sn and serial is None:
+                        serial = value
+                    else:
+                        rest.append((key, value))
+        before, deduction, after, t, d, refid = tail
+        if details is not None:
+            reason = details
+        iso = ISO_DATES.get(d) or iso_date(d)
+        if t[0:2] > "23" or t[3] > "5" or t[6] > "5" or not iso:
+            return None
+        ok, failed = status == _SUCCESS, status == _FAILED
+        code = None if reason is None else error_code_of(reason)
+        if before is None:
+            amounts: tuple[str, ...] = ("null", "null", "null", "null")
+        else:
+            b, x, a = (
+                int(before.replace(".", "")),
+                int(deduction.replace(".", "")),
+                int(after.replace(".", "")),
+            )
+            amounts = (str(b), str(x), str(a), "true" if b - x == a else "false")
+        suffix = zone if type(zone) is str else zone(t, d)  # type: ignore[operator]
+        template[1::2] = (
+            str(number),
+            encode(product),
+            f'"{iso[:-1]} {t}{suffix}"',
+            "true" if ok else "false",
+            "null" if reason is None else encode(reason),
+            "null" if code is None else encode(code),
+            encode(ref),
+            "null" if destination is None else encode(destination),
+            encode(status),
+            "true" if failed else "false",
+            "true" if ok or failed else "false",
+            "false" if ok or failed else "true",
+            "null" if serial is None else encode(serial),
+            "false" if details is None else "true",
+            "null" if trxid == no_id else encode(trxid),
+            *amounts,
+            "null" if refid is None else encode(refid),
+            _extra(rest, encode),
+        )
+        return "".join(template)
+
+    return write
+
+
+# -- the wire dict ---------------------------------------------------------------------------------
+
+
+def _named(
+    fields: list[tuple[str, str]],
+    names: dict[str, str],
+    reserved: frozenset[str],
+    encode: Callable[[str], str],
+) -> str | None:
+    """`, "NAME": "value"` for each field, or None where to_dict() raises (the reference says why)."""
+    seen: set[str] = set()
+    out = []
+    for key, value in fields:
+        name = names.get(key, key)
+        if key in reserved or name in seen:
+            return None
+        seen.add(name)
+        out.append(f", {encode(name)}: {encode(value)}")
+    return "".join(out)
+
+
+_INQUIRY_WIRE_NAMES = tuple(
+    f'"{inquiry.DOCUMENTED_NAMES[key]}": '
+    for key in (inquiry.PRICE, inquiry.CUSTNUM, inquiry.CUSTNAME, inquiry.POWERCAPACITY, REASON)
+)
+
+
+def _inquiry_wire(options: Options) -> Writer:
+    encode = encode_basestring_ascii if options.ascii_only else encode_basestring
+    match_common = common_inquiry_re().match
+    match_line = line_re(INQUIRY_SHAPE).match
+    split = field_re().findall
+    names, reserved = inquiry.DOCUMENTED_NAMES, inquiry._RESERVED_NAMES
+
+    def write(line: str, number: int) -> str | None:
+        m = match_common(line)
+        if m is not None:
+            product, *values, t, d = m.groups()
+            named: str | None = "".join(
+                [
+                    f", {name}{encode(value)}"
+                    for name, value in zip(_INQUIRY_WIRE_NAMES, values, strict=True)
+                    if value is not None
+                ]
+            )
+        else:
+            m = match_line(line)
+            if m is None:
+                return None
+            product, block, _, reason, t, d = m.groups()
+            fields: list[tuple[str, str]] = split(block + FIELDS_END) if block else []
+            if reason is not None:
+                fields.append((REASON, reason))
+            named = _named(fields, names, reserved, encode)
+            if named is None:
+                return None
+        if t[0:2] > "23" or t[3] > "5" or t[6] > "5" or not (ISO_DATES.get(d) or iso_date(d)):
+            return None
+        return f'{{"PRODUCT_CODE": {encode(product)}{named}, "CURRENT_TIMESTAMP": "{t} {d}"}}'
+
+    return write
+
+
+def _transaction_wire(options: Options) -> Writer:
+    encode = encode_basestring_ascii if options.ascii_only else encode_basestring
+    match_common = common_transaction_re().match
+    match_line = line_re(TRANSACTION_SHAPE).match
+    split = field_re().findall
+    names, reserved = transaction.DETAIL_NAMES, transaction._RESERVED
+    serial_name = f', "{transaction.DETAIL_NAMES[transaction.SN]}": '
+
+    def write(line: str, number: int) -> str | None:
+        m = match_common(line)
+        if m is not None:
+            ref, product, destination, status, details, serial, reason, trxid, *tail = m.groups()
+            named: str | None = ("" if serial is None else serial_name + encode(serial)) + (
+                "" if reason is None else ', "REASON": ' + encode(reason)
+            )
+        else:
+            m = match_line(line)
+            if m is None:
+                return None
+            ref, product, destination, status, details, block, _, reason, trxid, *tail = m.groups()
+            if details is None:
+                fields: list[tuple[str, str]] = split(block + FIELDS_END) if block else []
+                if reason is not None:
+                    fields.append((REASON, reason))
+                named = _named(fields, names, reserved, encode)
+                if named is None:
+                    return None
+        before, deduction, after, t, d, refid = tail
+        if t[0:2] > "23" or t[3] > "5" or t[6] > "5" or not (ISO_DATES.get(d) or iso_date(d)):
+            return None
+        if details is not None:
+            named = f', "DETAILS": {encode(details)}'
+        where = "" if destination is None else f', "DESTINATION": {encode(destination)}'
+        balance = (
+            ""
+            if before is None
+            else f', "BALANCE_BEFORE": "{before}", "DEDUCTION": "{deduction}", "BALANCE_AFTER": "{after}"'
+        )
+        end = "" if refid is None else f', "REFID": {encode(refid)}'
+        return (
+            f'{{"REF_ID": {encode(ref)}, "PRODUCT_CODE": {encode(product)}{where}, "STATUS": {encode(status)}'
+            f'{named}, "TRANSACTION_ID": {encode(trxid)}{balance}, "CURRENT_TIMESTAMP": "{t} {d}"{end}}}'
+        )
+
+    return write
+
+
+# Each kind with a fast writer: (typed record, wire dict). A kind not here is written by the reference.
+WRITERS: dict[str, tuple[Callable[[Options], Writer], Callable[[Options], Writer]]] = {
+    inquiry.KIND: (_inquiry_record, _inquiry_wire),
+    transaction.KIND: (_transaction_record, _transaction_wire),
+}
+
+
+def writer(options: Options) -> Writer:
+    """write(line, number): the line's JSON text when a fast writer takes it, else None."""
+    writers = [make[1 if options.wire else 0](options) for make in WRITERS.values()]
+    if len(writers) == 2:
+        first, second = writers
+
+        def write_either(line: str, number: int) -> str | None:
+            text = first(line, number)
+            return text if text is not None else second(line, number)
+
+        return write_either
+
+    def write_any(line: str, number: int) -> str | None:
+        for write in writers:
+            text = write(line, number)
+            if text is not None:
+                return text
+        return None
+
+    return write_any
+
+
+# -- a batch of log lines ------------------------------------------------------------------------------
+
+
+def parse_batch(
+    raw_lines: Sequence[bytes | Overlong], first: int, options: Options, max_line_length: int = MAX_LINE_BYTES
+) -> ParsedBatch:
+    """The JSON Lines text of a batch of raw lines (the first is line `first`) and its errors.
+
+    Blank lines are skipped. A line that is not a reply is an error (line,
+    column, message); so is a valid reply that one wire dict cannot hold (--wire).
+    """
+    try:  # the common case, decoded in one go; a batch with bad bytes or an overlong line goes line by line
+        lines: Sequence[str | bytes | Overlong] = [raw.decode() for raw in raw_lines]  # type: ignore[union-attr]
+    except (UnicodeDecodeError, AttributeError):
+        lines = raw_lines
+    write = _writer(options)
+    out: list[str] = []
+    errors: list[tuple[int, int, str]] = []
+    for number, line in enumerate(lines, first):
+        if type(line) is str:
+            text = write(line, number)
+            if text is not None:
+                out.append(text)
+                continue
+        if isinstance(line, Overlong):
+            decoded: str | ParseError = overlong_error(number, line, max_line_length)
+        else:
+            decoded = decode_line(number, line) if isinstance(line, bytes) else line
+        if isinstance(decoded, ParseError):
+            errors.append((number, decoded.column, decoded.message))
+            continue
+        if is_blank(decoded):
+            continue
+        try:
+            reply = parse_reply(decoded, tz=options.tz)
+            out.append(reference_line(reply, number, options))
+        except ParseError as error:
+            errors.append((number, error.column, error.message))
+        except ValueError as error:  # a valid reply that one wire dict cannot hold (--wire)
+            errors.append((number, 1, f"valid reply, but not as one JSON object: {error}"))
+    return ParsedBatch("\n".join(out) + "\n" if out else "", errors, len(lines))
+
+
+_WRITERS: dict[Options, Writer] = {}
+
+
+def _writer(options: Options) -> Writer:
+    """The writer of these options, made once per process (a worker makes its own)."""
+    write = _WRITERS.get(options)
+    if write is None:
+        if len(_WRITERS) > 64:
+            _WRITERS.clear()
+        write = _WRITERS[options] = writer(options)
+    return write
