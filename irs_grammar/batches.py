@@ -36,6 +36,7 @@ def in_order(
     jobs: int = 1,
     max_line_length: int = MAX_LINE_BYTES,
     prepare: Callable[[], object] | None = None,
+    done: Callable[[int, int], object] | None = None,
 ) -> Iterator[R]:
     """`work(batch, first, *args)` for each batch of the log's raw lines, results in input order,
     on up to `jobs` processes (this one for a small file or `jobs` 1).
@@ -45,17 +46,25 @@ def in_order(
     depend on `jobs`). Memory stays flat: a line is at most `max_line_length`
     bytes (a longer one is an Overlong), a batch at most BATCH_BYTES, and at
     most WINDOW_BYTES are in flight to the workers. `prepare()` runs here
-    before the workers fork, so they inherit what it builds.
+    before the workers fork, so they inherit what it builds; `done(lines,
+    bytes)` is told the size of each batch as its result comes (for progress).
     """
+    told = done or _nothing
     with open_log(path) as stream:
         batches = _batches(read_lines(stream, path, max_line_length))
         if jobs <= 1 or _is_small_file(path):
-            for first, batch, _ in batches:
-                yield work(batch, first, *args)
+            for first, batch, size in batches:
+                result = work(batch, first, *args)
+                told(len(batch), size)
+                yield result
             return
         if prepare is not None:
             prepare()
-        yield from _in_workers(batches, work, args, jobs)
+        yield from _in_workers(batches, work, args, jobs, told)
+
+
+def _nothing(lines: int, size: int) -> None:
+    pass
 
 
 def _in_workers(
@@ -63,13 +72,14 @@ def _in_workers(
     work: Callable[..., R],
     args: tuple[Any, ...],
     jobs: int,
+    told: Callable[[int, int], object] = _nothing,
 ) -> Iterator[R]:
     import multiprocessing  # only big logs pay for importing it
 
     context = multiprocessing.get_context(start_method(multiprocessing.get_all_start_methods()))
     pool = context.Pool(jobs, initializer=_quiet_worker)
     try:
-        window: deque[tuple[AsyncResult[R], int]] = deque()
+        window: deque[tuple[AsyncResult[R], int, int]] = deque()
         in_flight = 0
         failure: LogReadError | None = None
         while True:
@@ -80,14 +90,19 @@ def _in_workers(
             if item is None:
                 break
             first, batch, size = item
-            window.append((pool.apply_async(work, (batch, first, *args)), size))
+            window.append((pool.apply_async(work, (batch, first, *args)), len(batch), size))
             in_flight += size
             while window and (in_flight > WINDOW_BYTES or len(window) > 2 * jobs):
-                done, done_size = window.popleft()
+                done, lines, done_size = window.popleft()
                 in_flight -= done_size
-                yield done.get()
+                result = done.get()
+                told(lines, done_size)
+                yield result
         while window:
-            yield window.popleft()[0].get()
+            done, lines, done_size = window.popleft()
+            result = done.get()
+            told(lines, done_size)
+            yield result
         if failure is not None:
             raise failure
         pool.close()

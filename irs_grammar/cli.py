@@ -13,10 +13,12 @@ traceback:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -31,10 +33,9 @@ from . import __version__
 from .batches import default_jobs, in_order, usable_cores
 from .errors import ParseError
 from .jsonlines import Options, ParsedBatch, parse_batch, writer
-from .lines import MAX_LINE_BYTES, STDIN, LogReadError, is_blank, numbered_lines
+from .lines import MAX_LINE_BYTES, STDIN, LogReadError
 from .output import OutputError, replacing
 from .validation import Summary, check_log
-from .wire.parser import parse_reply
 from .wire.request import BuyRequest, InquiryRequest, Request
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -63,43 +64,6 @@ def _json_ascii() -> bool:
 # -- parse -----------------------------------------------------------------------------------
 
 
-def _records(
-    label: str, source: str | list[bytes], args: argparse.Namespace, path: str | None
-) -> Iterator[dict[str, Any]]:
-    """The output record of each reply of one source (typed, or with --wire the wire strings);
-    bad lines are reported on standard error and flagged in args.invalid."""
-    for _, number, text in numbered_lines(source, max_length=args.max_line_length):
-        if isinstance(text, ParseError):
-            report(label, text, sys.stderr)
-            args.invalid = True
-            continue
-        if is_blank(text):
-            continue
-        try:
-            reply = parse_reply(text, tz=args.tz)
-            yield reply.to_dict() if args.wire else reply.to_record(path=path, line=number)
-        except ParseError as e:
-            report(label, e.with_line(number), sys.stderr)
-            args.invalid = True
-        except ValueError as e:  # a valid reply that one wire dict cannot hold (--wire)
-            print(f"{label}:{number}:1: valid reply, but not as one JSON object: {e}", file=sys.stderr)
-            args.invalid = True
-
-
-def _sources(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
-    """The records of every input in turn; an input that cannot be read is reported and counted."""
-    for source in args.inputs or [STDIN]:
-        if source.startswith("R#"):  # a reply given on the command line, read as its bytes
-            yield from _records("<argument>", [source.encode(errors="surrogateescape")], args, None)
-            continue
-        label = "<stdin>" if source == STDIN else source
-        try:
-            yield from _records(label, source, args, label)
-        except LogReadError as e:
-            print(f"irs-grammar: {label}: {e.reason}", file=sys.stderr)
-            args.io_failed = True
-
-
 def cmd_parse(args: argparse.Namespace) -> int:
     args.invalid, args.io_failed = False, False
     if args.format == "parquet":
@@ -114,19 +78,34 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _write_json_lines(args: argparse.Namespace) -> None:
-    """Each input's JSON Lines, in batches (on up to --jobs processes), in input order."""
-    jobs = _jobs(args.jobs)
+    """Each input's JSON Lines, in input order."""
     ascii_only = _json_ascii()
-    progress = Progress(sys.stderr.isatty() and not args.quiet)
+    utf8 = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "").replace("_", "") == "utf8"
+    out = getattr(sys.stdout, "buffer", None) if utf8 or ascii_only else None
+    for batch in _parsed(args, ascii_only=ascii_only):
+        if out is not None:  # UTF-8 (or ASCII, escaped) bytes as they are
+            sys.stdout.flush()
+            out.write(batch.data)
+        else:
+            sys.stdout.write(batch.data.decode("utf-8"))
+
+
+def _parsed(args: argparse.Namespace, *, ascii_only: bool) -> Iterator[ParsedBatch]:
+    """The JSON Lines of every input in batches (on up to --jobs processes), in input order; errors
+    reported on standard error as they come, an input that cannot be read reported and counted."""
+    jobs = _jobs(args.jobs)
+    progress = Progress(Progress.wanted(args))
+    wire = getattr(args, "wire", False)
     try:
         for source in args.inputs or [STDIN]:
             if source.startswith("R#"):  # a reply given on the command line, read as its bytes
-                options = Options(None, args.tz, args.wire, ascii_only)
+                options = Options(None, args.tz, wire, ascii_only)
                 raw = [source.encode(errors="surrogateescape")]
-                _emit("<argument>", parse_batch(raw, 1, options, args.max_line_length), args)
+                yield _reported("<argument>", parse_batch(raw, 1, options, args.max_line_length), args)
                 continue
             label = "<stdin>" if source == STDIN else source
-            options = Options(label, args.tz, args.wire, ascii_only)
+            options = Options(label, args.tz, wire, ascii_only)
+            progress.begin(source)
             try:
                 for batch in in_order(
                     source,
@@ -135,9 +114,9 @@ def _write_json_lines(args: argparse.Namespace) -> None:
                     jobs=jobs,
                     max_line_length=args.max_line_length,
                     prepare=partial(writer, options),
+                    done=partial(progress.advance, label),
                 ):
-                    _emit(label, batch, args)
-                    progress.advance(label, batch.lines)
+                    yield _reported(label, batch, args)
             except LogReadError as e:
                 progress.close()
                 print(f"irs-grammar: {label}: {e.reason}", file=sys.stderr)
@@ -146,14 +125,11 @@ def _write_json_lines(args: argparse.Namespace) -> None:
         progress.close()
 
 
-def _emit(label: str, batch: ParsedBatch, args: argparse.Namespace) -> None:
-    sys.stdout.write(batch.text)
+def _reported(label: str, batch: ParsedBatch, args: argparse.Namespace) -> ParsedBatch:
     for line, column, message in batch.errors:
         print(f"{label}:{line}:{column}: {message}", file=sys.stderr)
         args.invalid = True
-
-
-PARQUET_BATCH = 10_000  # records per row group: memory stays flat on a log of any length
+    return batch
 
 
 def _write_parquet(args: argparse.Namespace) -> None:
@@ -164,20 +140,17 @@ def _write_parquet(args: argparse.Namespace) -> None:
     try:
         import pyarrow.parquet as pq
 
-        from .records import arrow_schema, records_to_table
+        from .records import arrow_schema, json_lines_to_table
     except ImportError:
         raise UsageError("Parquet needs pyarrow: pip install 'irs-grammar[parquet]'") from None
     zone = args.tz_name
     try:
         with replacing(args.output) as out, pq.ParquetWriter(out.temporary, arrow_schema(zone)) as writer:
-            batch: list[dict[str, Any]] = []
-            for record in _sources(args):
-                batch.append(record)
-                if len(batch) >= PARQUET_BATCH:
-                    writer.write_table(records_to_table(batch, zone))
-                    batch = []
-            if batch:
-                writer.write_table(records_to_table(batch, zone))
+            # The typed records' JSON Lines, as parse writes them, read by Arrow's own JSON reader
+            # into the schema's columns: one row group per batch, no dict per reply.
+            for batch in _parsed(args, ascii_only=False):
+                if batch.data:
+                    writer.write_table(json_lines_to_table(batch.data, zone))
             # Renamed over the output only when every input was read to its end.
             out.complete = not args.io_failed
     except OutputError as e:
@@ -207,28 +180,58 @@ def _zone(text: str) -> tuple[tzinfo, str]:
 
 
 class Progress:
-    """Lines done and rate on standard error, only on a terminal.
+    """Lines, megabytes, lines per second and, for a plain file, the time left, on standard error.
 
-    Hand-made on purpose: the runtime dependency is lark alone, and a status
-    line redrawn four times a second needs nothing more.
+    Drawn on a terminal (or with --progress; never with --quiet), and only once
+    a run has taken SHOW_AFTER seconds: a short run prints nothing. Redrawn
+    four times a second, on one line that close() clears. Hand-made on
+    purpose: the runtime dependency is lark alone, and a status line needs
+    nothing more.
     """
+
+    SHOW_AFTER = 2.0
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.start = self.shown = time.monotonic()
-        self.lines = 0
+        self.lines = self.bytes = 0
+        self.file_start, self.file_bytes = self.start, 0
+        self.total: int | None = None
 
-    def advance(self, path: str, lines: int) -> None:
+    @staticmethod
+    def wanted(args: argparse.Namespace) -> bool:
+        return (sys.stderr.isatty() or getattr(args, "progress", False)) and not getattr(args, "quiet", False)
+
+    def begin(self, path: str) -> None:
+        """A new input: its size is known when it is a plain file (not standard input, not .gz)."""
+        self.file_start, self.file_bytes, self.total = time.monotonic(), 0, None
+        if path != STDIN and not path.endswith(".gz"):
+            with contextlib.suppress(OSError):
+                info = os.stat(path)
+                if stat.S_ISREG(info.st_mode):
+                    self.total = info.st_size
+
+    def advance(self, path: str, lines: int, size: int = 0) -> None:
         self.lines += lines
+        self.bytes += size
+        self.file_bytes += size
         now = time.monotonic()
-        if self.enabled and now - self.shown >= 0.25:
-            self.shown = now
-            rate = self.lines / max(now - self.start, 1e-9)
-            sys.stderr.write(f"\r{path}: {self.lines:,} lines, {rate:,.0f} lines/s\x1b[K")
-            sys.stderr.flush()
+        if not self.enabled or now - self.start < self.SHOW_AFTER or now - self.shown < 0.25:
+            return
+        self.shown = now
+        rate = self.lines / max(now - self.start, 1e-9)
+        left = ""
+        spent = now - self.file_start
+        if self.total and self.file_bytes and spent > 0:
+            seconds = max(0.0, (self.total - self.file_bytes) / (self.file_bytes / spent))
+            left = f", {int(seconds) // 60}:{int(seconds) % 60:02d} left"
+        sys.stderr.write(
+            f"\r{path}: {self.lines:,} lines, {self.bytes / 1e6:,.1f} MB, {rate:,.0f} lines/s{left}\x1b[K"
+        )
+        sys.stderr.flush()
 
     def close(self) -> None:
-        if self.enabled:
+        if self.enabled and self.shown > self.start:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
 
@@ -302,19 +305,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     jobs = _jobs(args.jobs)
     summary = Summary()
     sink = ErrorSink(args.format == "json", args.max_errors)
-    progress = Progress(sys.stderr.isatty() and not args.quiet)
+    progress = Progress(Progress.wanted(args))
     io_failed = False
     try:
         for path in args.paths:
             label = "<stdin>" if path == STDIN else path
+            progress.begin(path)
             try:
                 for batch in check_log(
-                    path, extract=args.extract, jobs=jobs, max_line_length=args.max_line_length
+                    path,
+                    extract=args.extract,
+                    jobs=jobs,
+                    max_line_length=args.max_line_length,
+                    done=partial(progress.advance, label),
                 ):
                     summary.merge(batch.summary)
                     for line, column, message in batch.errors:
                         sink.add(label, line, column, message)
-                    progress.advance(label, batch.summary.lines)
             except LogReadError as e:
                 progress.close()
                 print(f"irs-grammar: {label}: {e.reason}", file=sys.stderr)
@@ -563,6 +570,9 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
     )
     parse_cmd.add_argument("--max-line-length", **line_length)  # type: ignore[arg-type]
     parse_cmd.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    parse_cmd.add_argument(
+        "--progress", action="store_true", help="progress on standard error, off a terminal too"
+    )
     parse_cmd.add_argument("--jobs", **jobs_option)  # type: ignore[arg-type]
     parse_cmd.set_defaults(run=cmd_parse)
 
@@ -580,6 +590,9 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
     validate_cmd.add_argument("--max-errors", type=_natural, metavar="N", help="print at most N errors")
     validate_cmd.add_argument("--max-line-length", **line_length)  # type: ignore[arg-type]
     validate_cmd.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    validate_cmd.add_argument(
+        "--progress", action="store_true", help="progress on standard error, off a terminal too"
+    )
     validate_cmd.add_argument("--jobs", **jobs_option)  # type: ignore[arg-type]
     validate_cmd.set_defaults(run=cmd_validate)
 

@@ -50,9 +50,9 @@ class Options(NamedTuple):
 
 
 class ParsedBatch(NamedTuple):
-    """A batch's JSON Lines text and its errors, (line number, column, message), in line order."""
+    """A batch's JSON Lines, UTF-8, and its errors, (line number, column, message), in line order."""
 
-    text: str
+    data: bytes
     errors: list[tuple[int, int, str]]
     lines: int  # lines read, blank and invalid ones too
 
@@ -491,7 +491,9 @@ def parse_batch(
             errors.append((number, error.column, error.message))
         except ValueError as error:  # a valid reply that one wire dict cannot hold (--wire)
             errors.append((number, 1, f"valid reply, but not as one JSON object: {error}"))
-    return ParsedBatch("\n".join(out) + "\n" if out else "", errors, len(lines))
+    # each line encoded alone: one str of the whole batch would be 4 bytes a character if one was not ASCII
+    data = b"\n".join([text.encode() for text in out]) + b"\n" if out else b""
+    return ParsedBatch(data, errors, len(lines))
 
 
 _WRITERS: dict[Options, Writer] = {}

@@ -324,7 +324,12 @@ def _any_of(matchers: list[Matcher]) -> Matcher:
 
 
 def check_log(
-    path: str, *, extract: bool = False, jobs: int = 1, max_line_length: int = MAX_LINE_BYTES
+    path: str,
+    *,
+    extract: bool = False,
+    jobs: int = 1,
+    max_line_length: int = MAX_LINE_BYTES,
+    done: Callable[[int, int], object] | None = None,
 ) -> Iterator[BatchResult]:
     """Check a log in batches of lines, in order, on up to `jobs` processes.
 
@@ -341,4 +346,5 @@ def check_log(
         jobs=jobs,
         max_line_length=max_line_length,
         prepare=_matchers,
+        done=done,
     )

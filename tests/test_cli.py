@@ -263,19 +263,27 @@ def test_no_limit_shows_every_error(monkeypatch: pytest.MonkeyPatch) -> None:
     assert json.loads(out.getvalue())["errors_shown"] == 3
 
 
-def test_progress_is_redrawn_four_times_a_second_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = iter([100.0, 100.1, 100.5, 100.6, 101.0])
+def test_progress_waits_two_seconds_then_is_redrawn_four_times_a_second(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clock = iter([100.0, 100.0, 101.0, 102.0, 102.1, 102.5, 104.0, 105.0])
     monkeypatch.setattr("irs_grammar.cli.time", SimpleNamespace(monotonic=lambda: next(clock)))
     err = _Stream("utf-8")
     monkeypatch.setattr(sys, "stderr", err)
+    log = tmp_path / "a.log"
+    log.write_bytes(b"x" * 4_000_000)
     progress = Progress(enabled=True)  # started at 100.0
-    progress.advance("a.log", 1_000)  # 0.1 s: too soon
+    progress.begin(str(log))  # 100.0: a plain file of 4 MB
+    progress.advance("a.log", 1_000, 500_000)  # 1 s: a short run shows nothing
     assert err.getvalue() == ""
-    progress.advance("a.log", 1_000)  # 0.5 s: 2,000 lines
-    assert err.getvalue() == "\ra.log: 2,000 lines, 4,000 lines/s\x1b[K"
-    progress.advance("a.log", 1_000)  # 0.1 s after the last: not again
-    progress.advance("b.log", 3_000)  # 0.5 s after it, 1 s from the start
-    assert err.getvalue().endswith("\rb.log: 6,000 lines, 6,000 lines/s\x1b[K")
+    progress.advance("a.log", 1_000, 500_000)  # 2 s: 2,000 lines, 1 MB of 4 in 2 s
+    assert err.getvalue() == "\ra.log: 2,000 lines, 1.0 MB, 1,000 lines/s, 0:06 left\x1b[K"
+    progress.advance("a.log", 1_000, 1_000_000)  # 0.1 s after the last: not again
+    progress.advance("a.log", 1_000, 1_000_000)  # 0.5 s after it
+    assert err.getvalue().endswith("\ra.log: 4,000 lines, 3.0 MB, 1,600 lines/s, 0:00 left\x1b[K")
+    progress.begin("-")  # 104.0: standard input, of no known size
+    progress.advance("<stdin>", 1_000, 1_000_000)  # 105.0
+    assert err.getvalue().endswith("\r<stdin>: 5,000 lines, 4.0 MB, 1,000 lines/s\x1b[K")
     progress.close()
     assert err.getvalue().endswith("\x1b[K\r\x1b[K")
 
@@ -412,15 +420,25 @@ def test_validate_draws_its_progress_on_a_terminal_unless_quiet(
 
     log = tmp_path / "two.log"
     log.write_text("R#A. @12:00:00.000000 01/01/2025\n" * 2, encoding="utf-8")
-    clock = iter(range(100))
-    monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))  # a second a reading
+    clock = iter(range(0, 300, 3))
+    monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))  # three seconds a reading
     terminal = _Terminal("utf-8")
     monkeypatch.setattr(sys, "stderr", terminal)
     monkeypatch.setattr(sys, "stdout", _Stream("utf-8"))
     assert main(["validate", *(["--quiet"] if quiet else []), str(log)]) == 0
-    # started at 0, one batch read at 1: 2 lines in 1 s; then the line is cleared
-    drawn = f"\r{log}: 2 lines, 2 lines/s\x1b[K\r\x1b[K"
+    # started at 0, the file begun at 3, its one batch (2 lines, 66 bytes) read at 6; then cleared
+    drawn = f"\r{log}: 2 lines, 0.0 MB, 0 lines/s, 0:00 left\x1b[K\r\x1b[K"
     assert terminal.getvalue() == ("" if quiet else drawn)
+
+
+def test_progress_off_a_terminal_only_when_asked(tmp_path: Path) -> None:
+    log = tmp_path / "two.log"
+    log.write_text("R#A. @12:00:00.000000 01/01/2025\n" * 2, encoding="utf-8")
+    # nothing off a terminal by default; --progress asks for it (a run this short draws nothing yet)
+    assert run("parse", "--progress", str(log)).returncode == 0
+    assert Progress.wanted(argparse.Namespace(progress=True, quiet=False))
+    assert not Progress.wanted(argparse.Namespace(progress=True, quiet=True))
+    assert not Progress.wanted(argparse.Namespace(progress=False, quiet=False))  # stderr: not a terminal here
 
 
 @pytest.mark.parametrize(

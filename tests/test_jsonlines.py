@@ -101,7 +101,7 @@ def test_a_batch_is_its_lines_written_by_the_reference_and_its_errors(
         except ValueError as error:
             errors.append((number, 1, f"valid reply, but not as one JSON object: {error}"))
     reached()
-    assert batch.text == "".join(expected)
+    assert batch.data == "".join(expected).encode()
     assert batch.errors == errors
     assert batch.lines == len(lines)
 
@@ -138,3 +138,28 @@ def test_the_timestamp_is_written_with_a_space_for_duckdb() -> None:
     record = json.loads(writer(Options(None, timezone(timedelta(hours=7)), False, True))(line, 1) or "")
     # ISO 8601 with a space, as RFC 3339 allows: DuckDB's read_json types it TIMESTAMP WITH TIME ZONE
     assert record["CURRENT_TIMESTAMP"] == "2024-11-12 12:32:55.821005+07:00"
+
+
+@settings(max_examples=60)
+@given(
+    lines=st.lists(st.one_of(LINES, strategies.near_misses()), min_size=1, max_size=12),
+    tz=st.sampled_from([None, timezone(timedelta(hours=7)), ZoneInfo("Asia/Jakarta")]),
+)
+def test_parquet_from_the_fast_json_lines_is_the_table_of_the_records(
+    lines: list[str], tz: ZoneInfo | None
+) -> None:
+    from irs_grammar.records import _zone_name, json_lines_to_table, records_to_table
+
+    zone = _zone_name(tz)
+    raw = [line.encode(errors="surrogateescape") + (b"" if line.endswith("\n") else b"\n") for line in lines]
+    batch = parse_batch(raw, 1, Options("a.log", tz, False, False))
+    records = []
+    for number, line in enumerate(lines, 1):
+        try:
+            records.append(irs.parse_reply(line, tz=tz).to_record(path="a.log", line=number))
+        except irs.ParseError:
+            continue
+    if not records:
+        return
+    reached()
+    assert json_lines_to_table(batch.data, zone).equals(records_to_table(records, zone))

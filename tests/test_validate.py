@@ -152,12 +152,14 @@ def test_progress_shows_lines_and_rate_only_when_enabled(
     clock = itertools.count(0.0, 1.0)
     monkeypatch.setattr("irs_grammar.cli.time.monotonic", lambda: next(clock))
     progress = cli.Progress(enabled=True)
-    progress.advance("big.log", 20_000)
-    progress.advance("big.log", 20_000)
+    progress.advance("big.log", 20_000)  # 1 s: not yet
+    progress.advance("big.log", 20_000)  # 2 s
+    progress.advance("big.log", 20_000)  # 3 s
     progress.close()
     err = capsys.readouterr().err
-    assert "\rbig.log: 20,000 lines, 20,000 lines/s" in err
-    assert "\rbig.log: 40,000 lines, 20,000 lines/s" in err
+    assert "big.log: 20,000 lines" not in err  # 1 s: too soon
+    assert "\rbig.log: 40,000 lines, 0.0 MB, 20,000 lines/s" in err
+    assert "\rbig.log: 60,000 lines, 0.0 MB, 20,000 lines/s" in err
     quiet = cli.Progress(enabled=False)
     quiet.advance("big.log", 20_000)
     assert capsys.readouterr().err == ""
