@@ -256,12 +256,13 @@ def test_pandas_reads_the_json_lines_and_the_parquet_right(jsonl: Path, parquet:
 
 def test_parquet_is_written_in_row_groups(tmp_path: Path) -> None:
     log = tmp_path / "many.log"
-    log.write_text("R#A. PRICE: 7. @12:00:00.000000 01/01/2025\n" * 25_000, encoding="utf-8")
+    log.write_text("R#A. PRICE: 7. @12:00:00.000000 01/01/2025\n" * 45_000, encoding="utf-8")
     out = tmp_path / "many.parquet"
     assert run("parse", "--format", "parquet", "-o", str(out), str(log)).returncode == 0
     meta = pq.ParquetFile(out).metadata
-    assert (meta.num_rows, meta.num_row_groups) == (25_000, 3)  # batches of 10,000: memory stays flat
-    assert [meta.row_group(n).num_rows for n in range(3)] == [10_000, 10_000, 5_000]
+    # one row group per batch of 20,000 lines (irs_grammar.batches): memory stays flat
+    assert (meta.num_rows, meta.num_row_groups) == (45_000, 3)
+    assert [meta.row_group(n).num_rows for n in range(3)] == [20_000, 20_000, 5_000]
 
 
 def test_a_batch_of_lines_is_an_arrow_table(parquet: Path) -> None:
@@ -478,3 +479,68 @@ def test_18_digit_amounts_stay_exact_as_the_readme_says_to_read_them(tmp_path: P
     assert pd.read_parquet(parquet, dtype_backend="numpy_nullable")["DEDUCTION"].tolist()[1] == exact
     rounded = pd.read_json(jsonl, lines=True, dtype_backend="numpy_nullable")["DEDUCTION"].tolist()[1]
     assert rounded == 10**18  # why the README names the engine
+
+
+# The documented samples of both kinds and a reply with an unknown key: every column holds a value
+# in some row, so every column's type is the reader's to infer.
+TYPED_LOG = (
+    "R#PLN20. PRICE: 20546. CUSTNUM: 01105691111. CUSTNAME: BAHARRUDIN1. POWERCAPACITY: R1/2200VA. "
+    "@12:32:55.821005 12/11/2024\n"
+    "R#. CUSTNUM: 01105601111. REASON: CUSTID not recognized. Biller throws exception. Err:5110. "
+    "@12:32:08.889517 12/11/2024\n"
+    "R#359912451 MXD17. 48429495 SUCCESS. SN: 4779928. TRXID: 5a8ae07d-c01c-48c1-b38a-20a1f7ea0200. "
+    "SISA SALDO: 97.411.793 - 18.800 = 97.392.993 @15:25:39.484331 20/02/2024&refid=359912451\n"
+    "R#00f7ade1-68df-4d58-a7c9-297ec86e6632 DNOPEN. 081111111111 INPROGRESS. TRXID: 14430673. "
+    "@15:42:50.308103 23/10/2024\n"
+    "R#OVO10. PRICE: 10100. NOTE: x. @10:59:32.076824 29/11/2024\n"
+)  # (TRXIDs of both shapes: a day whose TRXIDs are all UUIDs is typed UUID by DuckDB, issue 31)
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "int64": "BIGINT",
+    "bool": "BOOLEAN",
+    "list<struct<key: string, value: string>>": 'STRUCT("key" VARCHAR, "value" VARCHAR)[]',
+}
+
+
+@pytest.mark.parametrize(("zone", "timestamp"), [(None, "TIMESTAMP"), ("+07:00", "TIMESTAMP WITH TIME ZONE")])
+def test_duckdb_types_every_json_lines_column_without_a_cast(
+    zone: str | None, timestamp: str, tmp_path: Path
+) -> None:
+    import duckdb
+
+    log = tmp_path / "typed.log"
+    log.write_text(TYPED_LOG, encoding="utf-8")
+    out = tmp_path / "typed.jsonl"
+    done = run("parse", *(["--tz", zone] if zone else []), str(log))
+    out.write_text(done.stdout, encoding="utf-8")
+    described = duckdb.connect().execute(f"DESCRIBE SELECT * FROM read_json_auto('{out}')").fetchall()
+    expected = {name: DUCKDB_TYPES.get(kind, timestamp) for name, kind, _ in SCHEMA}
+    assert {row[0]: row[1] for row in described} == expected
+    # the day-first wire date is the month it names
+    month = one(f"SELECT month(CURRENT_TIMESTAMP) FROM read_json_auto('{out}') LIMIT 1")
+    assert month == (11,)
+
+
+def test_parquet_is_typed_alike_in_duckdb_pandas_and_polars(tmp_path: Path) -> None:
+    import duckdb
+    import pandas as pd
+    import polars as pl
+
+    log = tmp_path / "typed.log"
+    log.write_text(TYPED_LOG, encoding="utf-8")
+    out = tmp_path / "typed.parquet"
+    assert run("parse", "--format", "parquet", "-o", str(out), str(log)).returncode == 0
+    described = {
+        row[0]: row[1] for row in duckdb.connect().execute(f"DESCRIBE SELECT * FROM '{out}'").fetchall()
+    }
+    assert described == {name: DUCKDB_TYPES.get(kind, "TIMESTAMP") for name, kind, _ in SCHEMA}
+    polars = pl.read_parquet(out).schema
+    assert polars["CURRENT_TIMESTAMP"] == pl.Datetime("us")
+    assert [str(polars[name]) for name in ("PRICE", "OK", "CUSTOMER_NUMBER")] == [
+        "Int64",
+        "Boolean",
+        "String",
+    ]
+    frame = pd.read_parquet(out, dtype_backend="numpy_nullable")
+    assert str(frame["CURRENT_TIMESTAMP"].dtype) == "datetime64[us]"
+    assert (str(frame["PRICE"].dtype), frame["CUSTOMER_NUMBER"].iloc[0]) == ("Int64", "01105691111")
