@@ -177,6 +177,56 @@ def buy_logs(tmp: Path, count: int) -> dict[str, Path]:
     return logs
 
 
+def cpu_seconds(command: list[str], repeats: int = 3) -> float:
+    """Median user+sys CPU seconds of a command's processes (its workers too), output dropped."""
+    probe = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)\n"
+        "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(usage.ru_utime + usage.ru_stime)\n"
+    )
+    runs = [
+        float(subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True).stdout)
+        for _ in range(repeats)
+    ]
+    return statistics.median(runs)
+
+
+def jobs_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
+    """CPU per line of parse (typed, --wire, Parquet) and reconcile, over `validate --jobs 1`'s."""
+    irs_command = [sys.executable, "-m", "irs_grammar"]
+    logs = {
+        "buy replies": generated_lines(count, 0.0, 3, "transaction"),
+        "inquiry replies": generated_lines(count, 0.0, 4),
+        "mixed replies (30% buys, 1% invalid)": mixed_log(count, 0.3, seed=5),
+    }
+    rows = []
+    for what, lines in logs.items():
+        log = tmp / "log.log"
+        log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        base = cpu_seconds([*irs_command, "validate", "--quiet", "--jobs", "1", str(log)])
+        jobs = {
+            "`parse`": ["parse", "--jobs", "1"],
+            "`parse --wire`": ["parse", "--wire", "--jobs", "1"],
+            "`parse --format parquet`": [
+                "parse",
+                "--jobs",
+                "1",
+                "--format",
+                "parquet",
+                "-o",
+                str(tmp / "o.pq"),
+            ],
+        }
+        if what == "buy replies":
+            jobs["`reconcile`"] = ["reconcile"]
+        for name, arguments in jobs.items():
+            spent = cpu_seconds([*irs_command, *arguments, str(log)])
+            rows.append((f"{name} / `validate --jobs 1` CPU, {count:,} {what}", f"{spent / base:.2f}x"))
+        log.unlink()
+    return rows
+
+
 def reconcile_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
     """Wall time and peak memory of `reconcile` and `validate --jobs 1` on logs of `count` lines."""
     rows = []
@@ -308,6 +358,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"peak memory, {args.log_lines:,} lines vs 10,000 (`--jobs 1`)",
         f"{one_peak / 1024:.0f} MiB vs {small_peak / 1024:.0f} MiB ({two_peak / 1024:.0f} MiB with 2 jobs)",
     )
+
+    print("\nthe main jobs vs validate --jobs 1, CPU of the same log, median of 3:")
+    with tempfile.TemporaryDirectory() as tmp:
+        for measure, figure in jobs_against_validate(Path(tmp), args.log_lines):
+            row(measure, figure)
 
     print("\nreconcile vs validate, the same buy log (/usr/bin/time -v):")
     with tempfile.TemporaryDirectory() as tmp:
