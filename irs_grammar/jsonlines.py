@@ -333,8 +333,8 @@ def _named(
     return "".join(out)
 
 
-_INQUIRY_WIRE_NAMES = tuple(
-    f'"{inquiry.DOCUMENTED_NAMES[key]}": '
+_PRICE, _CUSTNUM, _CUSTNAME, _POWER, _REASON = (
+    f', "{inquiry.DOCUMENTED_NAMES[key]}": '
     for key in (inquiry.PRICE, inquiry.CUSTNUM, inquiry.CUSTNAME, inquiry.POWERCAPACITY, REASON)
 )
 
@@ -349,13 +349,13 @@ def _inquiry_wire(options: Options) -> Writer:
     def write(line: str, number: int) -> str | None:
         m = match_common(line)
         if m is not None:
-            product, *values, t, d = m.groups()
-            named: str | None = "".join(
-                [
-                    f", {name}{encode(value)}"
-                    for name, value in zip(_INQUIRY_WIRE_NAMES, values, strict=True)
-                    if value is not None
-                ]
+            product, price, custnum, custname, power, reason, t, d = m.groups()
+            named: str | None = (
+                ("" if price is None else _PRICE + encode(price))
+                + ("" if custnum is None else _CUSTNUM + encode(custnum))
+                + ("" if custname is None else _CUSTNAME + encode(custname))
+                + ("" if power is None else _POWER + encode(power))
+                + ("" if reason is None else _REASON + encode(reason))
             )
         else:
             m = match_line(line)
