@@ -1033,7 +1033,9 @@ def test_running_ends_with_the_port_closed_and_no_url() -> None:
         port = int(base(running).rsplit(":", 1)[1])
         [thread] = [t for t in threading.enumerate() if t.name == "FakeIRS"]
         assert thread.daemon  # a server left running never holds the interpreter open
-    assert fake.url is None
+    assert fake.running_url is None
+    with pytest.raises(RuntimeError, match="not running"):
+        fake.url  # noqa: B018 (the property's refusal is the point)
     assert not thread.is_alive()
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
@@ -1291,7 +1293,7 @@ def test_catalogue_prices_are_checked() -> None:
 
 
 def test_the_fakes_other_arguments_are_checked() -> None:
-    assert FakeIRS().url is None  # not running
+    assert FakeIRS().running_url is None  # not running
     FakeIRS(history=1, balance=0)
     FakeIRS(history=10**7, balance=10**15)  # the edges are taken
     for kwargs, error, message in (

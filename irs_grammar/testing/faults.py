@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ..errors import ParseError, SerializeError
 from ..near_misses import BREAKS
@@ -117,6 +117,7 @@ class Rule:
     to: str | None
     call: int | None
     times: int | None
+    fired: int = 0  # requests it acted on
 
     def matches(self, call: int, product: str | None, to: str | None) -> bool:
         return (
@@ -136,6 +137,8 @@ class Call:
     product: str | None
     to: str | None
     faults: list[Fault] = field(default_factory=list)
+    request: Any = None  # the InquiryRequest or BuyRequest read from it, once read
+    refused: str | None = None  # why it could not be read as one
 
     def has(self, kind: str) -> Fault | None:
         return next((f for f in self.faults if f.kind == kind), None)
@@ -161,6 +164,10 @@ class FaultRules:
     def clear(self) -> None:
         self.rules.clear()
 
+    def unused(self) -> list[Fault]:
+        """The faults that have not acted on any request yet."""
+        return [rule.fault for rule in self.rules if rule.fired == 0]
+
     def take(self, call: Call, *, fates: bool) -> list[Fault]:
         """The faults of one family (fates, or the others) that match `call`, each one use spent."""
         taken = []
@@ -168,6 +175,7 @@ class FaultRules:
             if (rule.fault.kind in Fault.FATES) == fates and rule.matches(call.number, call.product, call.to):
                 if rule.times is not None:
                     rule.times -= 1
+                rule.fired += 1
                 taken.append(rule.fault)
         return taken
 

@@ -12,6 +12,7 @@ import hmac
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,6 +22,7 @@ from urllib.parse import parse_qsl
 from ..wire.request import MASK, BuyRequest, InquiryRequest, Request
 from .account import DEFAULT_CATALOGUE, DEFAULT_CREDENTIALS, REASONS, Account, Fate, Product
 from .faults import Call, Fault, FaultRules, fate_of, garble
+from .received import Received, assert_called, assert_rechecked, masked, problems
 from .server import ConnectionDropped, base_url, make_server
 
 WSGIEnviron = dict[str, Any]
@@ -58,12 +60,28 @@ class FakeIRS:
         self.faults = FaultRules()
         self._lock = threading.Lock()
         self._calls = 0
-        self.url: str | None = None  # set while running()
+        self._received = 0  # requests of any kind, to any path
+        self._requests: deque[Received] = deque(maxlen=history)
+        self._url: str | None = None  # set while running()
+
+    @property
+    def url(self) -> str:
+        """The base URL while `running()`; RuntimeError otherwise (so it is a `str` wherever it works)."""
+        if self._url is None:
+            raise RuntimeError(
+                "the fake is not running: use `with fake.running():` (or the fake_irs fixture)"
+            )
+        return self._url
+
+    @property
+    def running_url(self) -> str | None:
+        """The base URL while running, else None."""
+        return self._url
 
     def __repr__(self) -> str:
         return (
             f"FakeIRS(seed={self.seed!r}, client_id={self._credentials[0]!r}, client_secret={MASK}, "
-            f"pin={MASK}, url={self.url!r})"
+            f"pin={MASK}, url={self._url!r})"
         )
 
     # -- controls ---------------------------------------------------------------------------------
@@ -84,6 +102,11 @@ class FakeIRS:
         most `times` requests (default: every one that matches). Every fault
         that matches a request acts on it.
         """
+        if product is not None and product not in self.catalogue:
+            raise ValueError(
+                f"product: {product!r} is not in the catalogue ({', '.join(self.catalogue)}): "
+                "a fault for it would never act"
+            )
         with self._lock:
             self.faults.add(fault, product=product, to=to, call=call, times=times)
 
@@ -143,6 +166,44 @@ class FakeIRS:
         with self._lock:
             return list(self.account.replies)
 
+    @property
+    def requests(self) -> list[Received]:
+        """Every request received (the last `history`), oldest first: method, path, the query with
+        its secrets masked, the request read from it (or why none could be), the reply, the faults."""
+        with self._lock:
+            return list(self._requests)
+
+    def assert_called(
+        self,
+        *,
+        ref_id: str | None = None,
+        product: str | None = None,
+        to: str | None = None,
+        path: str | None = None,
+        times: int | None = None,
+    ) -> list[Received]:
+        """The requests matching every selector given (`times` of them, or at least one), else
+        AssertionError listing what the fake received."""
+        return assert_called(self.requests, ref_id=ref_id, product=product, to=to, path=path, times=times)
+
+    def assert_rechecked(self, ref_id: str) -> list[Received]:
+        """The buy of `ref_id` was sent again, every time byte for byte the first; else AssertionError."""
+        return assert_rechecked(self.requests, ref_id)
+
+    def unused_faults(self) -> list[Fault]:
+        """The faults added that have not acted on any request."""
+        with self._lock:
+            return self.faults.unused()
+
+    def check(self) -> None:
+        """Strict mode's check (the fixture runs it at teardown): AssertionError listing every request
+        the fake could not read as an IRS request and every fault that never acted."""
+        found = problems(self.requests, self.unused_faults())
+        if found:
+            raise AssertionError(
+                "the fake IRS endpoint (strict mode; `strict=False` to allow):\n  " + "\n  ".join(found)
+            )
+
     def status(self, ref_id: str) -> str | None:
         """The status of the last reply sent for `ref_id`'s transaction, None for an unknown ref_id."""
         with self._lock:
@@ -164,11 +225,11 @@ class FakeIRS:
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="FakeIRS", daemon=True
         )
         thread.start()
-        self.url = base_url(host, server.server_port)
+        self._url = base_url(host, server.server_port)
         try:
             yield self
         finally:
-            self.url = None
+            self._url = None
             server.shutdown()
             server.server_close()
             thread.join()
@@ -177,25 +238,25 @@ class FakeIRS:
 
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> list[bytes]:
         path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "")
+        # WSGI hands the query over as latin-1; the bytes sent are UTF-8 (when not percent-encoded).
+        query = environ.get("QUERY_STRING", "").encode("latin-1").decode(errors="surrogateescape")
         kind: type[Request]
         if path.endswith(InquiryRequest.PATH):
             kind = InquiryRequest
         elif path.endswith(BuyRequest.PATH):
             kind = BuyRequest
         else:
-            return _respond(
-                start_response, "404 Not Found", "not an IRS endpoint: POST .../v1/irs/inquiry or buy"
-            )
-        if environ.get("REQUEST_METHOD") != "POST":
+            body = "not an IRS endpoint: POST .../v1/irs/inquiry or buy"
+            self._note(method, path, query, 404, body, refused="not an IRS endpoint")
+            return _respond(start_response, "404 Not Found", body)
+        if method != "POST":
+            self._note(method, path, query, 405, "use POST", refused=f"method {method}, not POST")
             return _respond(start_response, "405 Method Not Allowed", "use POST", [("Allow", "POST")])
         if not _read_body(environ):
-            return _respond(
-                start_response,
-                "413 Content Too Large",
-                f"the parameters go in the query; a body of more than {MAX_BODY:,} bytes is refused",
-            )
-        # WSGI hands the query over as latin-1; the bytes sent are UTF-8 (when not percent-encoded).
-        query = environ.get("QUERY_STRING", "").encode("latin-1").decode(errors="surrogateescape")
+            body = f"the parameters go in the query; a body of more than {MAX_BODY:,} bytes is refused"
+            self._note(method, path, query, 413, body, refused=f"a body of more than {MAX_BODY:,} bytes")
+            return _respond(start_response, "413 Content Too Large", body)
         with self._lock:
             call = self._start_call(query)
         delay = sum(f.seconds for f in call.faults if f.kind == "delay")
@@ -203,9 +264,9 @@ class FakeIRS:
             time.sleep(delay)
         error = call.has("http_error")
         if error is not None:
-            return _respond(
-                start_response, f"{error.status} Fault", "a scripted HTTP error from the fake IRS"
-            )
+            body = "a scripted HTTP error from the fake IRS"
+            self._note(method, path, query, error.status, body, call=call)
+            return _respond(start_response, f"{error.status} Fault", body)
         with self._lock:
             line = self._answer(kind, query, call)
             # The books: the reply as the account wrote it, before the way back spoils or loses it,
@@ -214,8 +275,44 @@ class FakeIRS:
             if call.has("malformed") is not None:
                 line = garble(line, self.account.rng)
             if call.has("drop") is not None:
+                self._note(method, path, query, 0, None, call=call, locked=True)
                 raise ConnectionDropped(f"call {call.number}: dropped as scripted")
+            self._note(method, path, query, 200, line, call=call, locked=True)
         return _respond(start_response, "200 OK", line)
+
+    def _note(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        reply: str | None,
+        *,
+        call: Call | None = None,
+        refused: str | None = None,
+        locked: bool = False,
+    ) -> None:
+        """Keep what came and what went back (`requests`)."""
+        if not locked:
+            with self._lock:
+                self._note(method, path, query, status, reply, call=call, refused=refused, locked=True)
+            return
+        self._received += 1
+        self._requests.append(
+            Received(
+                number=self._received,
+                method=method,
+                path=path,
+                query=masked(query),
+                request=None if call is None else call.request,
+                status=status,
+                reply=reply,
+                time=self.account.clock(),
+                faults=() if call is None else tuple(call.faults),
+                refused=refused if call is None else call.refused,
+                raw_query=query,
+            )
+        )
 
     def _start_call(self, query: str) -> Call:
         self._calls += 1
@@ -238,7 +335,9 @@ class FakeIRS:
         try:
             request = kind.from_url(f"http://fake-irs{kind.PATH}?{query}")
         except ValueError as e:  # names the parameter, never a value
+            call.refused = f"malformed: {e}"
             return refuse(str(e))
+        call.request = request
         given = (request.client_id, request.client_secret, request.pin)
         if not all(
             hmac.compare_digest(a.encode(), b.encode()) for a, b in zip(given, self._credentials, strict=True)

@@ -1,0 +1,186 @@
+"""What the fake endpoint received (`FakeIRS.requests`), its assertions, strict mode, the fixture setup."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from irs_grammar.testing import FakeIRS, Fault
+
+SECRET, PIN = "fake-secret", "123456"  # the fake's default client_secret and pin
+
+
+def post(url: str, method: str = "POST") -> tuple[int, str]:
+    request = urllib.request.Request(url, data=b"" if method == "POST" else None, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_every_request_is_recorded_with_its_secrets_masked() -> None:
+    with FakeIRS().running() as fake:
+        buy = fake.buy_request("PLN20", "01105691111", ref_id="r1")
+        fake.add_fault(Fault.malformed(), call=2)
+        post(buy.to_url(fake.url))
+        post(buy.to_url(fake.url))  # the check, garbled on its way back
+        post(fake.url + "/v1/irs/buy?client_id=x&pin=" + PIN)  # malformed: parameters missing
+        post(buy.to_url(fake.url), method="GET")
+        post(fake.url + "/v2/other?pin=" + PIN)
+        received = fake.requests
+    assert [(r.number, r.method, r.status) for r in received] == [
+        (1, "POST", 200),
+        (2, "POST", 200),
+        (3, "POST", 200),
+        (4, "GET", 405),
+        (5, "POST", 404),
+    ]
+    first, check, malformed, get, unknown = received
+    assert first.path == "/v1/irs/buy"
+    assert first.ref_id == "r1"
+    assert first.request == buy
+    assert first.refused is None
+    assert first.faults == ()
+    assert first.reply is not None
+    assert first.reply.startswith("R#r1 PLN20. 01105691111 INPROGRESS. ")
+    assert [f.kind for f in check.faults] == ["malformed"]
+    assert check.reply is not None
+    assert "SUCCESS" in check.reply
+    assert malformed.request is None
+    assert malformed.refused == "malformed: client_secret: missing from the url"
+    assert (get.refused, unknown.refused) == ("method GET, not POST", "not an IRS endpoint")
+    for each in received:
+        shown = f"{each!r} {each.line()} {each.query}"
+        assert SECRET not in shown
+        assert PIN not in shown
+    assert "client_secret=***" in first.query
+    assert "pin=***" in first.query
+
+
+def test_assert_called_counts_and_shows_what_came_instead() -> None:
+    with FakeIRS().running() as fake:
+        buy = fake.buy_request("PLN20", "01105691111", ref_id="r1")
+        post(buy.to_url(fake.url))
+        post(buy.to_url(fake.url))
+        assert len(fake.assert_called(ref_id="r1", times=2)) == 2
+        assert fake.assert_called(product="PLN20", to="01105691111", path="/v1/irs/buy")
+        with pytest.raises(AssertionError) as missing:
+            fake.assert_called(ref_id="r2")
+        message = str(missing.value)
+        assert "expected a request with ref_id='r2' at least once, got 0" in message
+        assert "#1 POST /v1/irs/buy?client_id=fake-client&client_secret=***" in message
+        assert SECRET not in message
+        with pytest.raises(AssertionError, match="ref_id='r1' 3 times, got 2"):
+            fake.assert_called(ref_id="r1", times=3)
+
+
+def test_assert_rechecked_holds_every_check_to_the_first_buy_byte_for_byte() -> None:
+    with FakeIRS().running() as fake:
+        buy = fake.buy_request("PLN20", "01105691111", ref_id="r1")
+        with pytest.raises(AssertionError, match="at least one re-check, got 0 requests"):
+            fake.assert_rechecked("r1")
+        post(buy.to_url(fake.url))
+        post(buy.to_url(fake.url))
+        assert len(fake.assert_rechecked("r1")) == 2
+        # the same request with its parameters in another order: the same buy, not the same bytes
+        url = buy.to_url(fake.url)
+        base, query = url.split("?")
+        post(base + "?" + "&".join(reversed(query.split("&"))))
+        with pytest.raises(AssertionError, match="is not the first buy byte for byte") as differs:
+            fake.assert_rechecked("r1")
+        assert "then:  #3 POST" in str(differs.value)
+        assert SECRET not in str(differs.value)
+
+
+def test_check_lists_requests_it_could_not_read_and_faults_that_never_acted() -> None:
+    with FakeIRS().running() as fake:
+        fake.add_fault(Fault.pending(2), product="PLN20")
+        fake.add_fault(Fault.drop(), call=99)
+        post(fake.buy_request("PLN20", "01105691111").to_url(fake.url))
+        assert [f.kind for f in fake.unused_faults()] == ["drop"]
+        post(fake.url + "/v1/irs/inquiry?x=1")
+        with pytest.raises(AssertionError) as strict:
+            fake.check()
+    message = str(strict.value)
+    assert "request #2 POST /v1/irs/inquiry?x=1 -> refused: malformed:" in message
+    assert "fault Fault(kind='drop'" in message
+    assert "never acted on a request" in message
+    assert "pending" not in message
+    with FakeIRS().running() as quiet:
+        post(quiet.buy_request("OVO10", "081000000001").to_url(quiet.url))
+        quiet.check()  # a fake used as it should be: nothing to say
+
+
+def test_a_fault_for_a_product_not_in_the_catalogue_is_refused_when_added() -> None:
+    fake = FakeIRS()
+    with pytest.raises(ValueError, match=r"product: 'PLN2O' is not in the catalogue \(PLN20, "):
+        fake.add_fault(Fault.fail(), product="PLN2O")  # letter O for zero
+    fake.add_fault(Fault.fail(), product="PLN20")
+    assert len(fake.unused_faults()) == 1
+
+
+SUITE = """
+import urllib.request
+import pytest
+from irs_grammar.testing import Fault, Product
+
+def post(url):
+    with urllib.request.urlopen(url, data=b"", timeout=10) as answer:
+        return answer.read().decode()
+
+def test_a_malformed_request_fails_in_strict_mode(fake_irs):
+    post(fake_irs.url + "/v1/irs/buy?client_id=x")
+
+@pytest.mark.fake_irs(strict=False)
+def test_strict_mode_off(fake_irs):
+    post(fake_irs.url + "/v1/irs/buy?client_id=x")
+
+def test_an_unused_fault_fails(fake_irs):
+    fake_irs.add_fault(Fault.drop(), call=5)
+
+@pytest.mark.fake_irs(balance=1000, catalogue=[Product("CHEAP1", 900)], credentials={"pin": "000000"}, seed=7)
+def test_the_marker_sets_the_fake_up(fake_irs):
+    assert (fake_irs.balance, list(fake_irs.catalogue), fake_irs.seed) == (1000, ["CHEAP1"], 7)
+    reply = post(fake_irs.buy_request("CHEAP1", "0811").to_url(fake_irs.url))
+    assert "INPROGRESS" in reply
+
+def test_the_factory_makes_several(fake_irs_factory):
+    rich, poor = fake_irs_factory(balance=10**9), fake_irs_factory(balance=0, strict=False)
+    assert rich.url != poor.url and (rich.balance, poor.balance) == (10**9, 0)
+
+@pytest.mark.fake_irs(colour="blue")
+def test_an_unknown_option_is_named(fake_irs):
+    pass
+"""
+
+
+def test_the_fixture_is_strict_by_default_and_set_up_by_its_marker(tmp_path: Path) -> None:
+    (tmp_path / "test_suite.py").write_text(textwrap.dedent(SUITE), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    report = done.stdout
+    assert "ERROR test_suite.py::test_a_malformed_request_fails_in_strict_mode" in report
+    assert "refused: malformed: client_secret: missing from the url" in report
+    assert "ERROR test_suite.py::test_an_unused_fault_fails" in report
+    assert "never acted on a request" in report
+    for passing in (
+        "test_strict_mode_off",
+        "test_the_marker_sets_the_fake_up",
+        "test_the_factory_makes_several",
+    ):
+        assert f"PASSED test_suite.py::{passing}" in report
+    assert "fake_irs: unknown option 'colour'" in report
+    # a strict failure is an error at teardown (the test body itself passed)
+    assert "5 passed, 3 errors" in report
