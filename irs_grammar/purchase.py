@@ -369,14 +369,13 @@ class Purchase:
     def _wait(self, at: datetime, seconds: float) -> None:
         deadline = self.started + timedelta(seconds=self.schedule.age_limit)
         if at >= deadline:
-            last = self._history[-1] if self._history else "nothing"
+            last = self._history[-1]  # every wait follows a noted answer
             self._done(
                 NEEDS_ATTENTION,
                 f"no final reply in {timedelta(seconds=self.schedule.age_limit)} (last: {last})",
                 self._failed,
                 self._failed_line,
                 at,
-                noted=True,
             )
             return
         self._phase = _WAIT
@@ -389,11 +388,8 @@ class Purchase:
         reply: TransactionResponse | None,
         line: str | None,
         at: datetime,
-        *,
-        noted: bool = False,
     ) -> None:
-        if not noted:
-            self._note(at, reason)
+        self._note(at, reason)
         self._phase = _DONE
         self._until = None
         self._outcome_line = line

@@ -467,3 +467,163 @@ def test_a_purchase_saved_with_its_request_out_sends_it_again() -> None:
     state = purchase.to_state()  # saved before sending; the worker died before the reply
     again = Purchase.from_state(state, client_secret=SECRET, pin=PIN)
     assert again.next_step(at(30)) == first
+
+
+# -- what it says: steps, history, messages ----------------------------------------------------------
+
+
+def test_a_send_is_the_method_the_url_and_its_redacted_form() -> None:
+    purchase = Purchase(request(), BASE, at=START)
+    step = purchase.next_step(START)
+    assert isinstance(step, Send)
+    assert (step.method, step.url, step.redacted, step.attempt) == (
+        "POST",
+        request().to_url(BASE),
+        request().redacted(BASE),
+        1,
+    )
+    assert repr(purchase) == f"Purchase({request().redacted(BASE)!r}, phase='send', attempts=0)"
+
+
+def test_the_history_says_what_happened_and_when() -> None:
+    purchase = Purchase(request(), BASE, at=START)
+    run(
+        purchase,
+        [
+            line(reply("INPROGRESS")),
+            line(reply("PENDING")),
+            timeout,
+            dropped,
+            http_500,
+            line("R#nonsense"),
+            line(b"\xff"),
+            line(b"R" * (64 * 1024)),  # exactly 64 KiB: read, and malformed
+            line(b"R" * (64 * 1024 + 1)),  # one more: not read
+            line("R#MXD17. PRICE: 18800. @15:25:39.484331 20/02/2024"),
+            line(reply("FAILED")),
+            line(reply("FAILED")),
+        ],
+    )
+    history = outcome(purchase).outcome.history
+    said = [event.split(" ", 2)[2] for event in history]
+    assert said[5].startswith("a malformed reply (column ")
+    assert said[7].startswith("a malformed reply (column ")
+    assert said[:5] + said[6:7] + said[8:] == [
+        "INPROGRESS",
+        "PENDING",
+        "no answer in time",
+        "the connection closed without an answer",
+        "HTTP status 500",
+        "a body that is not UTF-8 (byte 1)",
+        "a body of more than 65,536 bytes (no reply is that long)",
+        "an inquiry reply to a buy",
+        "FAILED, to be confirmed: FR_NOT_SELECTED",
+        "FAILED: FR_NOT_SELECTED",
+    ]
+    assert history[0] == "2024-02-20 08:25:00+0000 INPROGRESS"  # the moment each came
+    assert history[1] == "2024-02-20 08:25:05+0000 PENDING"
+
+
+def test_the_age_limit_names_the_last_answer() -> None:
+    schedule = Schedule(first_wait=1, age_limit=2)
+    purchase = Purchase(request(), BASE, at=START, schedule=schedule)
+    run(purchase, [line(reply("INPROGRESS")), line(reply("INPROGRESS")), line(reply("PENDING"))])
+    done = outcome(purchase).outcome
+    assert done.reason == "no final reply in 0:00:02 (last: 2024-02-20 08:25:02+0000 PENDING)"
+    assert done.history[-1].endswith(done.reason)  # the decision is the history's last word
+    assert (done.reply, done.serial_number, done.transaction_id, done.deduction) == (None, None, None, None)
+
+
+def test_a_wait_after_a_failure_starts_the_backoff_again() -> None:
+    purchase = Purchase(request(), BASE, at=START)
+    moments = run(purchase, [line(reply("INPROGRESS")), timeout, line(reply("FAILED")), timeout, timeout])
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(moments)]
+    assert gaps == [5, 10, 5, 5]  # after FAILED: its confirmation 5 s later, then 5 s, 10 s, ...
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        reply("SUCCESS", ref_id="359912452"),
+        REFUSAL_SAMPLE.replace("00f7ade1-68df-4d58-a7c9-297ec86e6632", "359912451").replace(
+            "DNOPEN", "MXD17"
+        ),
+        reply("SUCCESS", to="1"),
+    ],
+)
+def test_an_outcome_keeps_the_reply_that_decided_it_across_a_restart(text: str) -> None:
+    purchase = Purchase(request(), BASE, at=START)
+    run(purchase, [line(text + "\r\n")])
+    done = outcome(purchase).outcome
+    assert done.result == NEEDS_ATTENTION
+    assert done.reply is not None
+    assert purchase.to_state()["outcome"]["reply"] == text  # the line, without its line break
+    restored = Purchase.from_state(json.loads(json.dumps(purchase.to_state())), client_secret=SECRET, pin=PIN)
+    assert restored.outcome == done
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: Purchase("r", BASE, at=START), TypeError, "request: must be a BuyRequest, not str"),  # type: ignore[arg-type]
+        (lambda: Purchase(request(), BASE, at="now"), PurchaseError, "at: must be a datetime, not str"),  # type: ignore[arg-type]
+        (
+            lambda: Purchase(request(), BASE, at=datetime(2024, 1, 1)),
+            PurchaseError,
+            "at: must be timezone-aware",
+        ),
+        (lambda: Schedule(first_wait=0), ValueError, "first_wait and age_limit: must be more than 0"),
+        (lambda: Schedule(backoff=0.9), ValueError, "backoff: must be 1 or more (waits never shrink)"),
+        (
+            lambda: Schedule(first_wait=9, longest_wait=8),
+            ValueError,
+            "longest_wait: must be at least first_wait",
+        ),
+    ],
+)
+def test_what_cannot_be_is_refused_in_so_many_words(
+    make: Callable[[], object], error: type, message: str
+) -> None:
+    with pytest.raises(error) as refused:
+        make()
+    assert str(refused.value).startswith(message)
+
+
+def test_a_small_age_limit_is_one() -> None:
+    assert Schedule(first_wait=0.1, longest_wait=0.1, age_limit=0.5).age_limit == 0.5
+
+
+def test_events_of_the_wrong_kind_are_refused_by_name() -> None:
+    purchase = Purchase(request(), BASE, at=START)
+    purchase.next_step(START)
+    with pytest.raises(TypeError, match="body: must be str or bytes, not int"):
+        purchase.reply(5, at=START)  # type: ignore[arg-type]
+    with pytest.raises(PurchaseError, match="at: must be timezone-aware"):
+        purchase.timed_out(at=datetime(2024, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: s.update(streak="1"), "state: streak is not a count"),
+        (lambda s: s.update(history="x"), "state: history is not a list of texts"),
+        (lambda s: s.update(history=[1]), "state: history is not a list of texts"),
+        (lambda s: s.update(phase="done"), "state: a purchase that is done has an outcome, and only it"),
+        (
+            lambda s: s.update(phase="done", outcome={"result": "won", "reason": "", "reply": None}),
+            "state: outcome 'won' is none of",
+        ),
+        (lambda s: s.update(until="2024-01-01T00:00:00+00:00"), "state: a waiting purchase has a moment"),
+    ],
+)
+def test_each_wrong_entry_of_a_state_is_named(
+    change: Callable[[dict[str, object]], None], message: str
+) -> None:
+    purchase = Purchase(request(), BASE, at=START)
+    state = purchase.to_state()
+    change(state)
+    with pytest.raises(PurchaseError) as refused:
+        Purchase.from_state(state, client_secret=SECRET, pin=PIN)
+    assert str(refused.value).startswith(message)
+    if "none of" in message:
+        assert str(refused.value).endswith("succeeded, failed, conflicting, needs_attention")
