@@ -30,7 +30,7 @@ from .errors import ParseError, SerializeError
 from .near_misses import BREAKS
 from .wire.grammar import inquiry_parser, transaction_parser
 from .wire.inquiry import CUSTNAME, CUSTNUM, POWERCAPACITY, PRICE, InquiryResponse
-from .wire.parser import parse
+from .wire.parser import parse, parse_transaction
 from .wire.reply import MAX_AMOUNT, REASON
 from .wire.request import MAX_AMOUNT as MAX_REQUEST_AMOUNT
 from .wire.request import InquiryRequest
@@ -44,12 +44,14 @@ __all__ = [
     "grammar_lines",
     "inquiry_requests",
     "invalid_lines",
+    "invalid_transaction_lines",
     "near_misses",
     "pln_serials",
     "response_lines",
     "responses",
     "timestamps",
     "transaction_lines",
+    "transaction_near_misses",
     "transaction_responses",
     "wire_keys",
 ]
@@ -376,3 +378,28 @@ def transaction_lines(*, line_endings: bool = True) -> st.SearchStrategy[str]:
     """Valid transaction reply lines, sometimes ending in `\\n` or `\\r\\n`."""
     endings = st.sampled_from(["", "\n", "\r\n"]) if line_endings else st.just("")
     return st.tuples(transaction_responses().map(serialize), endings).map("".join)
+
+
+@_lazy
+def transaction_near_misses() -> st.SearchStrategy[str]:
+    """Valid transaction lines with one character inserted, deleted or replaced, or cut short,
+    or one targeted break: near_misses() for buy replies (some still valid; both parsers built
+    at the first draw)."""
+    inquiry_parser()
+    transaction_parser()
+    targeted = st.tuples(transaction_lines(), st.sampled_from(BREAKS)).map(lambda pair: pair[1][1](pair[0]))
+    return st.one_of(transaction_lines().flatmap(_mutations), targeted)
+
+
+def _is_refused_transaction(line: str) -> bool:
+    try:
+        parse_transaction(line)
+    except ParseError:
+        return True
+    return False
+
+
+@_lazy
+def invalid_transaction_lines() -> st.SearchStrategy[str]:
+    """Lines parse_transaction() must refuse, mostly near misses of valid buy replies."""
+    return transaction_near_misses().filter(_is_refused_transaction)

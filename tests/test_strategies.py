@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
@@ -18,7 +19,7 @@ import irs_grammar as irs
 from irs_grammar import strategies
 from irs_grammar.near_misses import BREAKS
 from irs_grammar.wire.pln import read_pln_token
-from irs_grammar.wire.reference import parse_with_lark
+from irs_grammar.wire.reference import parse_transaction_with_lark, parse_with_lark
 from irs_grammar.wire.request import MAX_AMOUNT, InquiryRequest
 from tests.corpus import load
 from tests.reach import reached
@@ -484,3 +485,42 @@ FIELD_VALUE_CORNERS: dict[str, Callable[[str], bool]] = {
 @pytest.mark.parametrize("corner", FIELD_VALUE_CORNERS.values(), ids=FIELD_VALUE_CORNERS.keys())
 def test_field_values_reach_their_corners(corner: Callable[[str], bool]) -> None:
     find(strategies.field_values(), corner, settings=REACH)
+
+
+TRANSACTION_NEAR_MISSES: dict[str, Callable[[str], bool]] = {
+    "an impossible date": lambda line: "30/02/" in line,
+    "hour 24": lambda line: "@24:" in line,
+    "a stray line break": lambda line: "\n" in line.rstrip("\n"),
+    "a separator without its space": lambda line: re.search(r"\.[A-Z@]", line) is not None,
+    "no R#": lambda line: not line.startswith("R"),
+}
+
+
+@pytest.mark.parametrize("predicate", TRANSACTION_NEAR_MISSES.values(), ids=TRANSACTION_NEAR_MISSES.keys())
+def test_invalid_transaction_lines_reach_the_near_misses(predicate: Callable[[str], bool]) -> None:
+    found = find(strategies.invalid_transaction_lines(), predicate, settings=REACH)
+    with pytest.raises(irs.ParseError):
+        irs.parse_transaction(found)
+    with pytest.raises(irs.ParseError):
+        parse_transaction_with_lark(found)  # the grammar alone refuses it too
+
+
+@pytest.mark.parametrize(("name", "make"), BREAKS, ids=[name for name, _ in BREAKS])
+def test_each_targeted_break_spoils_the_documented_buy_reply_too(
+    name: str, make: Callable[[str], str]
+) -> None:
+    line = load("transaction/documented.jsonl")[0]["line"]  # SUCCESS with a balance and a refid tail
+    if make(line) == line:
+        assert name == "full-width digits in PRICE"  # a buy reply has no PRICE to spoil
+        return
+    with pytest.raises(irs.ParseError):
+        irs.parse_transaction(make(line))
+    for ending in ("\n", "\r\n"):
+        assert make(line + ending) == make(line) + ending
+
+
+def test_the_readme_lists_every_strategy() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("\n## Test strategies for your own suite\n")[1].split("```")[0]
+    listed = set(re.findall(r"`(\w+)\(", table))
+    assert listed == set(strategies.__all__)
