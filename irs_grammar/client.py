@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, Self
 
 from .errors import ParseError
-from .purchase import MAX_REPLY, Done, Purchase, PurchaseOutcome, Schedule, Wait
+from .purchase import MAX_REPLY, Done, Purchase, PurchaseOutcome, Schedule, Send, Wait
 from .wire.inquiry import InquiryResponse
 from .wire.parser import parse_reply
 from .wire.request import METHOD, BuyRequest, InquiryRequest
@@ -45,10 +45,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _timeout(seconds: float) -> dict[str, Any]:
-    return {"timeout": httpx.Timeout(seconds).as_dict()}
-
-
 def _body_of_inquiry(status: int, body: bytes, redacted: str) -> InquiryResponse:
     if status != 200:
         raise ClientError(f"HTTP status {status} from {redacted}")
@@ -65,7 +61,62 @@ def _body_of_inquiry(status: int, body: bytes, redacted: str) -> InquiryResponse
     return reply
 
 
-class Client:
+class _Settings:
+    """What both clients share: the settings, and each step's bookkeeping around the one await."""
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float,
+        schedule: Schedule | None,
+        confirm_failure: bool,
+        save_state: SaveState | None,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.base_url = base_url
+        self.timeout = timeout
+        self.schedule = schedule
+        self.confirm_failure = confirm_failure
+        self.save_state = save_state
+        self._now = now
+
+    def _purchase(self, request: BuyRequest) -> Purchase:
+        return Purchase(
+            request,
+            self.base_url,
+            at=self._now(),
+            schedule=self.schedule,
+            confirm_failure=self.confirm_failure,
+        )
+
+    def _request(self, url: str) -> httpx.Request:
+        return httpx.Request(METHOD, url, extensions={"timeout": httpx.Timeout(self.timeout).as_dict()})
+
+    def _sending(self, purchase: Purchase, step: Send) -> None:
+        """Before a send: the state saved (a crash after this resumes the same ref_id)."""
+        if self.save_state is not None:
+            self.save_state(purchase.to_state())
+        log.debug("sending %s %s", step.method, step.redacted)
+
+    def _failed_inquiry(self, error: httpx.HTTPError, redacted: str) -> ClientError:
+        if isinstance(error, httpx.TimeoutException):
+            return ClientError(f"no answer in {self.timeout} s from {redacted}")
+        return ClientError(f"{type(error).__name__} from {redacted}")
+
+    def _answered(self, purchase: Purchase, answer: tuple[int, bytes] | httpx.HTTPError) -> None:
+        """Tell the purchase what came of a send: a status and a body, or httpx's error."""
+        at = self._now()
+        if isinstance(answer, httpx.TimeoutException):
+            purchase.timed_out(at=at)
+        elif isinstance(answer, httpx.HTTPError):
+            purchase.dropped(at=at)
+        elif answer[0] == 200:
+            purchase.reply(answer[1], at=at)
+        else:
+            purchase.http_error(answer[0], at=at)
+
+
+class Client(_Settings):
     """Inquiries and safe buys over HTTP (httpx's transport), blocking.
 
     `timeout` bounds each request; `schedule` and `confirm_failure` go to each
@@ -86,13 +137,9 @@ class Client:
         now: Callable[[], datetime] = _now,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.base_url = base_url
-        self.timeout = timeout
-        self.schedule = schedule
-        self.confirm_failure = confirm_failure
-        self.save_state = save_state
+        super().__init__(base_url, timeout, schedule, confirm_failure, save_state, now)
         self._transport = transport if transport is not None else httpx.HTTPTransport()
-        self._now, self._sleep = now, sleep
+        self._sleep = sleep
 
     def __enter__(self) -> Self:
         return self
@@ -108,22 +155,13 @@ class Client:
         redacted = request.redacted(self.base_url)
         try:
             status, body = self._send(request.to_url(self.base_url))
-        except httpx.TimeoutException:
-            raise ClientError(f"no answer in {self.timeout} s from {redacted}") from None
         except httpx.HTTPError as error:
-            raise ClientError(f"{type(error).__name__} from {redacted}") from None
+            raise self._failed_inquiry(error, redacted) from None
         return _body_of_inquiry(status, body, redacted)
 
     def buy(self, request: BuyRequest) -> PurchaseOutcome:
         """Buy, and check again with the same request until the outcome (see irs_grammar.purchase)."""
-        purchase = Purchase(
-            request,
-            self.base_url,
-            at=self._now(),
-            schedule=self.schedule,
-            confirm_failure=self.confirm_failure,
-        )
-        return self.drive(purchase)
+        return self.drive(self._purchase(request))
 
     def resume(self, state: dict[str, Any], *, client_secret: str, pin: str) -> PurchaseOutcome:
         """Carry on a purchase saved by `save_state` (the same ref_id, the same bytes)."""
@@ -131,28 +169,20 @@ class Client:
 
     def drive(self, purchase: Purchase) -> PurchaseOutcome:
         """Do what `purchase` says until it is done."""
-        while True:
-            step = purchase.next_step(self._now())
-            if isinstance(step, Done):
-                return step.outcome
+        while not isinstance(step := purchase.next_step(self._now()), Done):
             if isinstance(step, Wait):
                 self._sleep(max(0.0, (step.until - self._now()).total_seconds()))
                 continue
-            if self.save_state is not None:
-                self.save_state(purchase.to_state())
-            log.debug("sending %s %s", step.method, step.redacted)
+            self._sending(purchase, step)
             try:
-                status, body = self._send(step.url)
-            except httpx.TimeoutException:
-                purchase.timed_out(at=self._now())
-            except httpx.HTTPError:
-                purchase.dropped(at=self._now())
-            else:
-                _answer(purchase, status, body, self._now())
+                answer: tuple[int, bytes] | httpx.HTTPError = self._send(step.url)
+            except httpx.HTTPError as error:
+                answer = error
+            self._answered(purchase, answer)
+        return step.outcome
 
     def _send(self, url: str) -> tuple[int, bytes]:
-        request = httpx.Request(METHOD, url, extensions=_timeout(self.timeout))
-        response = self._transport.handle_request(request)
+        response = self._transport.handle_request(self._request(url))
         try:
             body = b""
             for chunk in response.iter_bytes():
@@ -164,7 +194,7 @@ class Client:
             response.close()
 
 
-class AsyncClient:
+class AsyncClient(_Settings):
     """`Client` for asyncio (httpx's async transport); the same arguments, `sleep` a coroutine function."""
 
     def __init__(
@@ -179,13 +209,9 @@ class AsyncClient:
         now: Callable[[], datetime] = _now,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
-        self.base_url = base_url
-        self.timeout = timeout
-        self.schedule = schedule
-        self.confirm_failure = confirm_failure
-        self.save_state = save_state
+        super().__init__(base_url, timeout, schedule, confirm_failure, save_state, now)
         self._transport = transport if transport is not None else httpx.AsyncHTTPTransport()
-        self._now, self._sleep = now, sleep
+        self._sleep = sleep
 
     async def __aenter__(self) -> Self:
         return self
@@ -200,48 +226,31 @@ class AsyncClient:
         redacted = request.redacted(self.base_url)
         try:
             status, body = await self._send(request.to_url(self.base_url))
-        except httpx.TimeoutException:
-            raise ClientError(f"no answer in {self.timeout} s from {redacted}") from None
         except httpx.HTTPError as error:
-            raise ClientError(f"{type(error).__name__} from {redacted}") from None
+            raise self._failed_inquiry(error, redacted) from None
         return _body_of_inquiry(status, body, redacted)
 
     async def buy(self, request: BuyRequest) -> PurchaseOutcome:
-        purchase = Purchase(
-            request,
-            self.base_url,
-            at=self._now(),
-            schedule=self.schedule,
-            confirm_failure=self.confirm_failure,
-        )
-        return await self.drive(purchase)
+        return await self.drive(self._purchase(request))
 
     async def resume(self, state: dict[str, Any], *, client_secret: str, pin: str) -> PurchaseOutcome:
         return await self.drive(Purchase.from_state(state, client_secret=client_secret, pin=pin))
 
     async def drive(self, purchase: Purchase) -> PurchaseOutcome:
-        while True:
-            step = purchase.next_step(self._now())
-            if isinstance(step, Done):
-                return step.outcome
+        while not isinstance(step := purchase.next_step(self._now()), Done):
             if isinstance(step, Wait):
                 await self._sleep(max(0.0, (step.until - self._now()).total_seconds()))
                 continue
-            if self.save_state is not None:
-                self.save_state(purchase.to_state())
-            log.debug("sending %s %s", step.method, step.redacted)
+            self._sending(purchase, step)
             try:
-                status, body = await self._send(step.url)
-            except httpx.TimeoutException:
-                purchase.timed_out(at=self._now())
-            except httpx.HTTPError:
-                purchase.dropped(at=self._now())
-            else:
-                _answer(purchase, status, body, self._now())
+                answer: tuple[int, bytes] | httpx.HTTPError = await self._send(step.url)
+            except httpx.HTTPError as error:
+                answer = error
+            self._answered(purchase, answer)
+        return step.outcome
 
     async def _send(self, url: str) -> tuple[int, bytes]:
-        request = httpx.Request(METHOD, url, extensions=_timeout(self.timeout))
-        response = await self._transport.handle_async_request(request)
+        response = await self._transport.handle_async_request(self._request(url))
         try:
             body = b""
             async for chunk in response.aiter_bytes():
@@ -251,10 +260,3 @@ class AsyncClient:
             return response.status_code, body
         finally:
             await response.aclose()
-
-
-def _answer(purchase: Purchase, status: int, body: bytes, at: datetime) -> None:
-    if status == 200:
-        purchase.reply(body, at=at)
-    else:
-        purchase.http_error(status, at=at)

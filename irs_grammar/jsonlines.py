@@ -115,7 +115,7 @@ def _template(kind: str, filled: Sequence[str], options: Options) -> list[str]:
     """The record's JSON as a list: the constant text at the even places, a slot (for each of
     `filled`, in COLUMNS order) at the odd ones; every other column null, `kind` and `path` written in.
     A line is `"".join(template)` once its slots are set: faster than `%` on text this long."""
-    encode = encode_basestring_ascii if options.ascii_only else encode_basestring
+    encode = _encoder(options)
     constant = {"kind": encode(kind), "path": "null" if options.path is None else encode(options.path)}
     pieces = [""]
     for name in COLUMNS:
@@ -126,6 +126,19 @@ def _template(kind: str, filled: Sequence[str], options: Options) -> list[str]:
             pieces[-1] += constant.get(name, "null")
     pieces[-1] += "}"
     return pieces
+
+
+def _encoder(options: Options) -> Callable[[str], str]:
+    """A str as a JSON string: json's own C encoder, escaping non-ASCII text when asked."""
+    return encode_basestring_ascii if options.ascii_only else encode_basestring
+
+
+def _day(t: str, d: str) -> str | None:
+    """`YYYY-MM-DD` of a grammar-checked TIME and DATE that name a real moment, else None."""
+    if t[0:2] > "23" or t[3] > "5" or t[6] > "5":  # minutes and seconds: 00 to 59
+        return None
+    iso = ISO_DATES.get(d) or iso_date(d)  # "YYYY-MM-DDT", or "" for no real day
+    return iso[:-1] if iso else None
 
 
 def _zone_suffix(tz: tzinfo | None) -> Callable[[str, str], str] | str:
@@ -161,7 +174,7 @@ _INQUIRY_FILLED = (
 
 def _inquiry_record(options: Options) -> Writer:
     template = _template(inquiry.KIND, _INQUIRY_FILLED, options)
-    encode = encode_basestring_ascii if options.ascii_only else encode_basestring
+    encode = _encoder(options)
     match_line = line_re(INQUIRY_SHAPE).match
     split = field_re().findall
     zone = _zone_suffix(options.tz)
@@ -193,15 +206,15 @@ def _inquiry_record(options: Options) -> Writer:
                 else:
                     values[slot] = value
             price, custnum, custname, power = values
-        iso = ISO_DATES.get(d) or iso_date(d)
-        if t[0:2] > "23" or t[3] > "5" or t[6] > "5" or not iso:
+        day = _day(t, d)
+        if day is None:
             return None  # not a real moment: the reference says which part
         code = None if reason is None else error_code_of(reason)
         suffix = zone if type(zone) is str else zone(t, d)  # type: ignore[operator]
         template[1::2] = (
             str(number),
             encode(product),
-            f'"{iso[:-1]} {t}{suffix}"',
+            f'"{day} {t}{suffix}"',
             "true" if reason is None else "false",
             "null" if price is None else str(int(price)),
             "null" if custnum is None else encode(custnum),
@@ -244,7 +257,7 @@ _SUCCESS, _FAILED = transaction.TransactionStatus.SUCCESS.value, transaction.Tra
 
 def _transaction_record(options: Options) -> Writer:
     template = _template(transaction.KIND, _TRANSACTION_FILLED, options)
-    encode = encode_basestring_ascii if options.ascii_only else encode_basestring
+    encode = _encoder(options)
     match_line = line_re(TRANSACTION_SHAPE).match
     split = field_re().findall
     zone = _zone_suffix(options.tz)
@@ -272,8 +285,8 @@ def _transaction_record(options: Options) -> Writer:
         before, deduction, after, t, d, refid = tail
         if details is not None:
             reason = details
-        iso = ISO_DATES.get(d) or iso_date(d)
-        if t[0:2] > "23" or t[3] > "5" or t[6] > "5" or not iso:
+        day = _day(t, d)
+        if day is None:
             return None
         ok, failed = status == _SUCCESS, status == _FAILED
         code = None if reason is None else error_code_of(reason)
@@ -290,7 +303,7 @@ def _transaction_record(options: Options) -> Writer:
         template[1::2] = (
             str(number),
             encode(product),
-            f'"{iso[:-1]} {t}{suffix}"',
+            f'"{day} {t}{suffix}"',
             "true" if ok else "false",
             "null" if reason is None else encode(reason),
             "null" if code is None else encode(code),
@@ -340,7 +353,7 @@ _PRICE, _CUSTNUM, _CUSTNAME, _POWER, _REASON = (
 
 
 def _inquiry_wire(options: Options) -> Writer:
-    encode = encode_basestring_ascii if options.ascii_only else encode_basestring
+    encode = _encoder(options)
     match_common = common_inquiry_re().match
     match_line = line_re(INQUIRY_SHAPE).match
     split = field_re().findall
@@ -368,7 +381,7 @@ def _inquiry_wire(options: Options) -> Writer:
             named = _named(fields, names, reserved, encode)
             if named is None:
                 return None
-        if t[0:2] > "23" or t[3] > "5" or t[6] > "5" or not (ISO_DATES.get(d) or iso_date(d)):
+        if _day(t, d) is None:
             return None
         return f'{{"PRODUCT_CODE": {encode(product)}{named}, "CURRENT_TIMESTAMP": "{t} {d}"}}'
 
@@ -376,7 +389,7 @@ def _inquiry_wire(options: Options) -> Writer:
 
 
 def _transaction_wire(options: Options) -> Writer:
-    encode = encode_basestring_ascii if options.ascii_only else encode_basestring
+    encode = _encoder(options)
     match_common = common_transaction_re().match
     match_line = line_re(TRANSACTION_SHAPE).match
     split = field_re().findall
@@ -403,7 +416,7 @@ def _transaction_wire(options: Options) -> Writer:
                 if named is None:
                     return None
         before, deduction, after, t, d, refid = tail
-        if t[0:2] > "23" or t[3] > "5" or t[6] > "5" or not (ISO_DATES.get(d) or iso_date(d)):
+        if _day(t, d) is None:
             return None
         if details is not None:
             named = f', "DETAILS": {encode(details)}'

@@ -16,13 +16,13 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, Self, Unpack
 from urllib.parse import parse_qsl
 
 from ..wire.request import MASK, BuyRequest, InquiryRequest, Request
 from .account import DEFAULT_CATALOGUE, DEFAULT_CREDENTIALS, REASONS, Account, Fate, Product
 from .faults import Call, Fault, FaultRules, fate_of, garble
-from .received import Received, assert_called, assert_rechecked, masked, problems
+from .received import Received, Selectors, assert_called, assert_rechecked, masked, problems
 from .server import ConnectionDropped, base_url, make_server
 
 WSGIEnviron = dict[str, Any]
@@ -173,18 +173,10 @@ class FakeIRS:
         with self._lock:
             return list(self._requests)
 
-    def assert_called(
-        self,
-        *,
-        ref_id: str | None = None,
-        product: str | None = None,
-        to: str | None = None,
-        path: str | None = None,
-        times: int | None = None,
-    ) -> list[Received]:
-        """The requests matching every selector given (`times` of them, or at least one), else
-        AssertionError listing what the fake received."""
-        return assert_called(self.requests, ref_id=ref_id, product=product, to=to, path=path, times=times)
+    def assert_called(self, **selectors: Unpack[Selectors]) -> list[Received]:
+        """The requests matching every selector given (ref_id, product, to, path; `times` of them, or
+        at least one), else AssertionError listing what the fake received."""
+        return assert_called(self.requests, **selectors)
 
     def assert_rechecked(self, ref_id: str) -> list[Received]:
         """The buy of `ref_id` was sent again, every time byte for byte the first; else AssertionError."""

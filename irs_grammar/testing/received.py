@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from ..wire.request import MASK, SECRETS, BuyRequest, InquiryRequest
 from .faults import Fault
@@ -61,17 +62,21 @@ def _listing(received: Sequence[Received], limit: int = 20) -> str:
     return "\n".join(shown)
 
 
-def assert_called(
-    received: Sequence[Received],
-    *,
-    ref_id: str | None = None,
-    product: str | None = None,
-    to: str | None = None,
-    path: str | None = None,
-    times: int | None = None,
-) -> list[Received]:
+class Selectors(TypedDict, total=False):
+    """Which requests assert_called() counts: all the selectors given must match."""
+
+    ref_id: str
+    product: str
+    to: str
+    path: str  # the end of the path: "/v1/irs/buy"
+    times: int  # exactly this many (default: at least one)
+
+
+def assert_called(received: Sequence[Received], **selectors: Unpack[Selectors]) -> list[Received]:
     """The requests that match every selector given; AssertionError, listing what came, when none
     did (or not `times` of them)."""
+    ref_id, product, to = selectors.get("ref_id"), selectors.get("product"), selectors.get("to")
+    path, times = selectors.get("path"), selectors.get("times")
     matching = [
         r
         for r in received

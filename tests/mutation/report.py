@@ -51,7 +51,7 @@ def statuses() -> dict[str, str]:
 
 def _mutmut_statuses() -> dict[str, str]:
     found: dict[str, str] = {}
-    for meta in sorted((MUTANTS / "irs_grammar").glob("*.py.meta")):
+    for meta in sorted((MUTANTS / "irs_grammar").rglob("*.py.meta")):  # wire/, testing/ too
         for _ in range(50):  # a running mutmut rewrites the file: read it whole
             try:
                 codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
@@ -76,7 +76,7 @@ def explained() -> dict[str, str]:
 
 def reset(names: set[str]) -> None:
     """Mark these mutants unchecked in mutmut's results (run between runs, not during one)."""
-    for meta in sorted((MUTANTS / "irs_grammar").glob("*.py.meta")):
+    for meta in sorted((MUTANTS / "irs_grammar").rglob("*.py.meta")):  # wire/, testing/ too
         data = json.loads(meta.read_text(encoding="utf-8"))
         codes = data["exit_code_by_key"]
         if here := names & codes.keys():
