@@ -287,7 +287,8 @@ SCHEDULES = st.builds(
 )
 
 
-@settings(max_examples=40, deadline=None)
+# each example is HTTP sessions against a served fake: at most 40, fewer under a quicker profile
+@settings(max_examples=min(40, settings().max_examples), deadline=None)
 @given(
     rules=st.lists(RULES, max_size=4),
     products=st.lists(st.sampled_from(list(PRODUCTS)), min_size=1, max_size=3),

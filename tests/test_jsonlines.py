@@ -12,7 +12,7 @@ from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 import irs_grammar as irs
@@ -52,7 +52,6 @@ def reference(line: str, number: int, options: Options) -> str | None:
         return None
 
 
-@settings(max_examples=600)
 @given(line=LINES, number=st.integers(1, 10**9), options=OPTIONS)
 def test_the_fast_writer_writes_the_references_bytes(line: str, number: int, options: Options) -> None:
     fast = writer(options)(line, number)
@@ -68,7 +67,6 @@ def test_the_fast_writer_writes_the_references_bytes(line: str, number: int, opt
     json.loads(fast)  # and it is JSON
 
 
-@settings(max_examples=200)
 @given(line=st.one_of(strategies.near_misses(), strategies.invalid_lines()), options=OPTIONS)
 def test_a_line_the_parser_refuses_is_never_written(line: str, options: Options) -> None:
     if reference(line, 1, options) is None:
@@ -76,7 +74,6 @@ def test_a_line_the_parser_refuses_is_never_written(line: str, options: Options)
         assert writer(options)(line, 1) is None
 
 
-@settings(max_examples=100)
 @given(
     lines=st.lists(st.one_of(LINES, strategies.near_misses(), st.just(""), st.just("  \t\n")), max_size=8),
     options=OPTIONS,
@@ -140,7 +137,6 @@ def test_the_timestamp_is_written_with_a_space_for_duckdb() -> None:
     assert record["CURRENT_TIMESTAMP"] == "2024-11-12 12:32:55.821005+07:00"
 
 
-@settings(max_examples=60)
 @given(
     lines=st.lists(st.one_of(LINES, strategies.near_misses()), min_size=1, max_size=12),
     tz=st.sampled_from([None, timezone(timedelta(hours=7)), ZoneInfo("Asia/Jakarta")]),

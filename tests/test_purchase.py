@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from irs_grammar import BuyRequest
@@ -390,7 +390,6 @@ ANSWERS = st.sampled_from(
 )
 
 
-@settings(max_examples=200, deadline=None)
 @given(
     answers=st.lists(ANSWERS, max_size=12),
     stop=st.integers(0, 12),
