@@ -544,3 +544,38 @@ def test_parquet_is_typed_alike_in_duckdb_pandas_and_polars(tmp_path: Path) -> N
     frame = pd.read_parquet(out, dtype_backend="numpy_nullable")
     assert str(frame["CURRENT_TIMESTAMP"].dtype) == "datetime64[us]"
     assert (str(frame["PRICE"].dtype), frame["CUSTOMER_NUMBER"].iloc[0]) == ("Int64", "01105691111")
+
+
+@pytest.mark.parametrize(
+    ("status", "columns"),
+    [
+        ("SUCCESS", (True, False, True, False)),
+        ("FAILED", (False, True, True, False)),
+        ("INPROGRESS", (False, False, False, True)),
+        ("PENDING", (False, False, False, True)),  # a word the library does not know: never final
+        ("GAGAL", (False, False, False, True)),  # "failed" in Indonesian, still not FAILED
+    ],
+)
+def test_a_records_outcome_columns_for_every_kind_of_status(status: str, columns: tuple[bool, ...]) -> None:
+    line = f"R#7 DN1. 0811 {status}. TRXID: 9. @10:00:00.000000 01/12/2024"
+    record = irs.parse_reply(line).to_record()
+    assert (record["OK"], record["FAILED"], record["FINAL"], record["PENDING"]) == columns
+    assert record["STATUS"] == status
+
+
+@pytest.mark.parametrize(
+    ("amounts", "adds_up"),
+    [
+        ("10.000 - 1.000 = 9.000", True),
+        ("10.000 - 1.000 = 9.001", False),  # one rupiah over
+        ("10.000 - 1.000 = 8.999", False),  # one under
+        ("999.999.999.999.999.999 - 1 = 999.999.999.999.999.998", True),  # 18 digits, exactly
+        ("999.999.999.999.999.999 - 1 = 999.999.999.999.999.999", False),
+        ("0 - 0 = 0", True),
+    ],
+)
+def test_balance_adds_up_is_exact(amounts: str, adds_up: bool) -> None:
+    line = f"R#7 DN1. 0811 SUCCESS. TRXID: 9. SISA SALDO: {amounts} @10:00:00.000000 01/12/2024"
+    reply = irs.parse_transaction(line)
+    assert reply.balance_adds_up is adds_up
+    assert reply.to_record()["BALANCE_ADDS_UP"] is adds_up
