@@ -56,15 +56,28 @@ def test_parse_of_serialize_gives_back_the_reply(reply: irs.InquiryResponse) -> 
     assert irs.parse(irs.serialize(reply)) == reply
 
 
-@given(strategies.responses())
+def _each_key_once(reply: irs.InquiryResponse) -> irs.InquiryResponse:
+    """The reply with only the first field of each key, and no key spelled like one of to_dict()'s
+    own names: one a dict can hold."""
+    firsts: dict[str, str] = {}
+    for key, value in reply.fields:
+        if key not in _DICT_NAMES:
+            firsts.setdefault(key, value)
+    return irs.InquiryResponse(reply.product_code, tuple(firsts.items()), reply.timestamp)
+
+
+_DICT_NAMES = {"CUSTOMER_NUMBER", "CUSTOMER_NAME", "POWER_CAPACITY", "PRODUCT_CODE", "CURRENT_TIMESTAMP"}
+_dictable = strategies.responses().map(_each_key_once)
+
+
+@given(st.one_of(_dictable, _dictable, _dictable, _dictable, strategies.responses()))
 def test_from_dict_inverts_to_dict(reply: irs.InquiryResponse) -> None:
     try:
         record = reply.to_dict()
     except ValueError:
         keys = [k for k, _ in reply.fields]
         # Only a repeated key or a key spelled like a documented name is refused: the other half
-        # of the property, checked as such.
-        reached()
+        # of the property, checked as such (not its main assertion, which is below).
         assert len(set(keys)) < len(keys) or {"CUSTOMER_NUMBER", "CUSTOMER_NAME", "POWER_CAPACITY"} & set(
             keys
         )
