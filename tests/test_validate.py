@@ -756,3 +756,19 @@ def test_jobs_in_a_process_with_threads_fork_nothing_and_report_the_same(tmp_pat
     assert [b.summary.to_dict() for b in two] == [b.summary.to_dict() for b in one]
     assert [b.errors for b in two] == [b.errors for b in one]
     assert sum(b.summary.invalid for b in two) > 100
+
+
+def _pid_of(batch: list[bytes], first: int) -> int:
+    """The process that worked on a batch (module level: a worker process imports it)."""
+    return os.getpid()
+
+
+def test_jobs_2_works_in_other_processes_and_jobs_1_in_this_one(tmp_path: Path) -> None:
+    from irs_grammar.batches import in_order
+
+    log = tmp_path / "big.log"
+    log.write_bytes(b"R#A. @12:00:00.000000 01/01/2025\n" * (PARALLEL_FROM_BYTES // 33 + 40_000))
+    assert set(in_order(str(log), _pid_of, (), jobs=1)) == {os.getpid()}
+    workers = set(in_order(str(log), _pid_of, (), jobs=2))
+    assert os.getpid() not in workers
+    assert 1 <= len(workers) <= 2
