@@ -454,6 +454,7 @@ MAX_CREDENTIAL_LENGTH = 4096
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .testing import DEFAULT_CREDENTIALS, FakeIRS, is_loopback, make_server
+    from .testing.faults import fault_from_spec
 
     # The credentials the fake accepts: the url command's variables when set, else the fake's defaults.
     credentials = {**DEFAULT_CREDENTIALS, **_environment_credentials()}
@@ -475,7 +476,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             client_secret=credentials["client_secret"],
             idrs=credentials["idrs"],
             pin=credentials["pin"],
+            requests_log=args.requests_log,
         )
+        for spec in args.fault or []:
+            fault, selectors = fault_from_spec(spec)
+            fake.add_fault(fault, **selectors)
     except ValueError as e:
         raise UsageError(str(e)) from None
     except OSError as e:
@@ -649,6 +654,18 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
     serve_cmd.add_argument("--seed", type=_natural, default=0, help="replays a run (default 0)")
     serve_cmd.add_argument("--balance", type=_natural, default=100_000_000, help="the opening balance")
     serve_cmd.add_argument("--log", metavar="FILE", help="append each reply sent to FILE")
+    serve_cmd.add_argument(
+        "--fault",
+        action="append",
+        metavar="SPEC",
+        help="script a fault: KIND[:NAME=VALUE,...], e.g. pending:checks=2,product=PLN20 or drop:call=3 "
+        "(docs/testing.md); POST .../_fake/faults?fault=SPEC adds one while it runs, DELETE clears them",
+    )
+    serve_cmd.add_argument(
+        "--requests-log",
+        metavar="FILE",
+        help="append each request received to FILE as JSON Lines (secrets masked)",
+    )
     serve_cmd.set_defaults(run=cmd_serve)
     return parser, {
         "parse": parse_cmd,

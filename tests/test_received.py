@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -184,3 +187,104 @@ def test_the_fixture_is_strict_by_default_and_set_up_by_its_marker(tmp_path: Pat
     assert "fake_irs: unknown option 'colour'" in report
     # a strict failure is an error at teardown (the test body itself passed)
     assert "5 passed, 3 errors" in report
+
+
+# -- faults scripted from outside Python --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "fault", "selectors"),
+    [
+        ("pending:checks=2,product=PLN20", Fault.pending(2), {"product": "PLN20"}),
+        ("drop:call=3", Fault.drop(), {"call": 3}),
+        (
+            "fail:reason=Nomor tujuan salah,to=0811,times=1",
+            Fault.fail("Nomor tujuan salah"),
+            {"to": "0811", "times": 1},
+        ),
+        ("unknown_status:word=GAGAL,checks=2", Fault.unknown_status("GAGAL", checks=2), {}),
+        ("http_error:status=503", Fault.http_error(503), {}),
+        ("delay:seconds=0.5", Fault.delay(0.5), {}),
+        ("bad_balance:offset=-7", Fault.bad_balance(-7), {}),
+        ("malformed", Fault.malformed(), {}),
+    ],
+)
+def test_a_fault_written_as_text_is_the_fault_add_fault_takes(
+    spec: str, fault: Fault, selectors: dict[str, object]
+) -> None:
+    from irs_grammar.testing.faults import fault_from_spec
+
+    assert fault_from_spec(spec) == (fault, selectors)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("nope", "fault 'nope': none of fail, pending, "),
+        ("pending", "fault pending: missing a required argument: 'checks'"),
+        ("pending:checks=x", "fault pending: checks must be int, not 'x'"),
+        ("pending:checks=0", "fault pending: checks: must be 1 to 1000"),
+        ("drop:checks=2", "fault drop: got an unexpected keyword argument 'checks'"),
+        ("drop:colour=red", "fault drop: 'colour=red' is not NAME=VALUE with NAME one of reason, "),
+        ("drop:call", "fault drop: 'call' is not NAME=VALUE"),
+    ],
+)
+def test_a_fault_spec_that_is_wrong_is_named(spec: str, message: str) -> None:
+    from irs_grammar.testing.faults import fault_from_spec
+
+    with pytest.raises(ValueError, match=r"^fault ") as refused:
+        fault_from_spec(spec)
+    assert str(refused.value).startswith(message)
+
+
+def test_the_docs_fault_specs_are_the_vocabulary() -> None:
+    from irs_grammar.testing.faults import fault_from_spec
+
+    page = (Path(__file__).parent.parent / "docs" / "testing.md").read_text(encoding="utf-8")
+    specs = re.findall(r"--fault '([^']+)'", page)
+    assert len(specs) >= 3
+    for spec in specs:
+        fault_from_spec(spec)
+
+
+def test_serve_takes_faults_from_its_command_line_and_its_control_endpoint(tmp_path: Path) -> None:
+    requests_log = tmp_path / "requests.jsonl"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IRS_")}
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "irs_grammar", "serve", "--port", "0"),
+            *("--fault", "pending:checks=1,product=PLN20", "--requests-log", str(requests_log)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        client = FakeIRS()  # the same default credentials
+        buy = client.buy_request("PLN20", "01105691111", ref_id="p1").to_url(url)
+        statuses = [post(buy)[1].split(". ")[1].split()[-1] for _ in range(3)]
+        assert statuses == ["INPROGRESS", "INPROGRESS", "SUCCESS"]  # one more check, as scripted
+        assert post(url + "/_fake/faults?fault=http_error:status=503,times=1") == (200, "1 fault added")
+        assert post(buy)[0] == 503
+        assert post(url + "/_fake/faults?fault=pending") == (
+            400,
+            "fault pending: missing a required argument: 'checks'",
+        )
+        assert post(url + "/_fake/faults", method="DELETE") == (200, "faults cleared")
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+    logged = [json.loads(line) for line in requests_log.read_text(encoding="utf-8").splitlines()]
+    assert [(r["ref_id"], r["status"]) for r in logged] == [("p1", 200)] * 3 + [("p1", 503)]
+    assert logged[3]["faults"] == ["http_error"]
+    assert SECRET not in requests_log.read_text(encoding="utf-8")
+
+
+def test_serve_refuses_a_wrong_fault_at_start() -> None:
+    from irs_grammar.cli import main
+
+    assert main(["serve", "--port", "0", "--fault", "pending:checks=x"]) == 2
+    assert main(["serve", "--port", "0", "--fault", "fail:product=PLN2O"]) == 2

@@ -7,6 +7,7 @@ request the faults that match it. Nothing here knows HTTP or the account.
 
 from __future__ import annotations
 
+import inspect
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -201,3 +202,49 @@ def garble(line: str, rng: random.Random) -> str:
         except ParseError:
             return candidate
     return line[2:]  # without "R#" nothing is a reply
+
+
+# The vocabulary of a fault written as text (`serve --fault`, the control endpoint):
+# KIND[:NAME=VALUE,...], the names those of the Fault's class method and of add_fault's selectors.
+_KINDS: dict[str, Callable[..., Fault]] = {
+    "fail": Fault.fail,
+    "pending": Fault.pending,
+    "unknown_status": Fault.unknown_status,
+    "bad_balance": Fault.bad_balance,
+    "malformed": Fault.malformed,
+    "http_error": Fault.http_error,
+    "delay": Fault.delay,
+    "drop": Fault.drop,
+}
+_ARGUMENTS = {"reason": str, "checks": int, "word": str, "offset": int, "status": int, "seconds": float}
+SELECTORS = {"product": str, "to": str, "call": int, "times": int}
+
+
+def fault_from_spec(spec: str) -> tuple[Fault, dict[str, Any]]:
+    """`pending:checks=2,product=PLN20` -> (Fault.pending(2), {"product": "PLN20"}); ValueError naming
+    the part that is wrong. (A value cannot hold `,`: a reason with one is for Python's add_fault.)"""
+    kind, _, rest = spec.partition(":")
+    make = _KINDS.get(kind)
+    if make is None:
+        raise ValueError(f"fault {kind[:40]!r}: none of {', '.join(_KINDS)}")
+    arguments: dict[str, Any] = {}
+    selectors: dict[str, Any] = {}
+    for part in rest.split(",") if rest else []:
+        name, sep, text = part.partition("=")
+        convert = _ARGUMENTS.get(name) or SELECTORS.get(name)
+        if not sep or convert is None:
+            known = ", ".join([*_ARGUMENTS, *SELECTORS])
+            raise ValueError(f"fault {kind}: {part[:40]!r} is not NAME=VALUE with NAME one of {known}")
+        try:
+            value = convert(text)
+        except ValueError:
+            raise ValueError(f"fault {kind}: {name} must be {convert.__name__}, not {text[:40]!r}") from None
+        (selectors if name in SELECTORS else arguments)[name] = value
+    try:
+        inspect.signature(make).bind(**arguments)
+    except TypeError as error:  # "missing a required argument: 'checks'", "an unexpected keyword ..."
+        raise ValueError(f"fault {kind}: {error}") from None
+    try:
+        return make(**arguments), selectors
+    except ValueError as error:
+        raise ValueError(f"fault {kind}: {error}") from None

@@ -8,7 +8,9 @@ reply itself (malformed, dropped, late, an HTTP error).
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import json
 import os
 import threading
 import time
@@ -21,7 +23,7 @@ from urllib.parse import parse_qsl
 
 from ..wire.request import MASK, BuyRequest, InquiryRequest, Request
 from .account import DEFAULT_CATALOGUE, DEFAULT_CREDENTIALS, REASONS, Account, Fate, Product
-from .faults import Call, Fault, FaultRules, fate_of, garble
+from .faults import Call, Fault, FaultRules, fate_of, fault_from_spec, garble
 from .received import Received, Selectors, assert_called, assert_rechecked, masked, problems
 from .server import ConnectionDropped, base_url, make_server
 
@@ -49,7 +51,9 @@ class FakeIRS:
         clock: Callable[[], datetime] | None = None,
         log: str | os.PathLike[str] | None = None,
         history: int = 10_000,
+        requests_log: str | os.PathLike[str] | None = None,
     ) -> None:
+        self.requests_log = os.fspath(requests_log) if requests_log is not None else None
         self.account = Account(
             seed=seed, catalogue=catalogue, balance=balance, clock=clock, log=log, history=history
         )
@@ -233,6 +237,8 @@ class FakeIRS:
         method = environ.get("REQUEST_METHOD", "")
         # WSGI hands the query over as latin-1; the bytes sent are UTF-8 (when not percent-encoded).
         query = environ.get("QUERY_STRING", "").encode("latin-1").decode(errors="surrogateescape")
+        if path.endswith(CONTROL_PATH):
+            return self._control(method, query, start_response)
         kind: type[Request]
         if path.endswith(InquiryRequest.PATH):
             kind = InquiryRequest
@@ -290,21 +296,46 @@ class FakeIRS:
                 self._note(method, path, query, status, reply, call=call, refused=refused, locked=True)
             return
         self._received += 1
-        self._requests.append(
-            Received(
-                number=self._received,
-                method=method,
-                path=path,
-                query=masked(query),
-                request=None if call is None else call.request,
-                status=status,
-                reply=reply,
-                time=self.account.clock(),
-                faults=() if call is None else tuple(call.faults),
-                refused=refused if call is None else call.refused,
-                raw_query=query,
-            )
+        received = Received(
+            number=self._received,
+            method=method,
+            path=path,
+            query=masked(query),
+            request=None if call is None else call.request,
+            status=status,
+            reply=reply,
+            time=self.account.clock(),
+            faults=() if call is None else tuple(call.faults),
+            refused=refused if call is None else call.refused,
+            raw_query=query,
+            asked_ref_id=None if call is None else call.ref_id,
         )
+        self._requests.append(received)
+        if self.requests_log is not None:  # JSON Lines, secrets masked; a failing log fails no request
+            with contextlib.suppress(OSError), open(self.requests_log, "a", encoding="utf-8") as out:
+                out.write(json.dumps(received.to_dict()) + "\n")
+
+    def _control(self, method: str, query: str, start_response: StartResponse) -> list[bytes]:
+        """`POST .../_fake/faults?fault=SPEC` adds a fault (serve --fault's vocabulary), `DELETE` clears
+        them: a client in another language scripts the fake while it runs. Not an IRS request: not
+        recorded, never faulted."""
+        if method == "DELETE":
+            self.clear_faults()
+            return _respond(start_response, "200 OK", "faults cleared")
+        if method != "POST":
+            return _respond(
+                start_response, "405 Method Not Allowed", "POST or DELETE", [("Allow", "POST, DELETE")]
+            )
+        specs = [value for name, value in parse_qsl(query, max_num_fields=64) if name == "fault"]
+        if not specs:
+            return _respond(start_response, "400 Bad Request", "fault=KIND[:NAME=VALUE,...] expected")
+        try:
+            for spec in specs:
+                fault, selectors = fault_from_spec(spec)
+                self.add_fault(fault, **selectors)
+        except (ValueError, TypeError) as error:
+            return _respond(start_response, "400 Bad Request", str(error))
+        return _respond(start_response, "200 OK", f"{len(specs)} fault{'s' if len(specs) != 1 else ''} added")
 
     def _start_call(self, query: str) -> Call:
         self._calls += 1
@@ -344,6 +375,8 @@ class FakeIRS:
         assert isinstance(request, BuyRequest)
         return account.buy(request, fate, refuse)
 
+
+CONTROL_PATH = "/_fake/faults"  # where a client in another language scripts the faults
 
 # The endpoints take their parameters in the query: a body is read (so that the connection closes
 # cleanly and the reply is not lost) and dropped, up to this many bytes; a longer one is refused.

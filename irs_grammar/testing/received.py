@@ -32,10 +32,26 @@ class Received:
     faults: tuple[Fault, ...] = ()
     refused: str | None = None  # why this was not an IRS request the fake could read
     raw_query: str = field(default="", repr=False, compare=False)  # secrets and all: compared, never shown
+    asked_ref_id: str | None = None  # the ref_id parameter as sent, read leniently (also when not read whole)
 
     @property
     def ref_id(self) -> str | None:
-        return self.request.ref_id if self.request is not None else None
+        return self.request.ref_id if self.request is not None else self.asked_ref_id
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON-able record (`serve --requests-log`): secrets masked, the request's fields as read."""
+        return {
+            "number": self.number,
+            "time": self.time.isoformat(sep=" "),
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "ref_id": self.ref_id,
+            "status": self.status,
+            "reply": self.reply,
+            "faults": [fault.kind for fault in self.faults],
+            "refused": self.refused,
+        }
 
     def line(self) -> str:
         """One line for a failure message."""
