@@ -626,3 +626,69 @@ def test_each_wrong_entry_of_a_state_is_named(
     assert str(refused.value).startswith(message)
     if "none of" in message:
         assert str(refused.value).endswith("succeeded, failed, conflicting, needs_attention")
+
+
+def test_a_reply_with_no_transaction_id_is_a_refusal_only_when_failed_without_destination() -> None:
+    purchase = Purchase(request(), BASE, at=START)
+    run(purchase, [line(reply("INPROGRESS").replace("TRXID: 14430673", "TRXID: -"))])
+    assert purchase.outcome is None  # INPROGRESS without a TRXID yet: checked again
+    refusal = "R#359912451 MXD17 FAILED. REASON: . TRXID: -. @15:45:02.875417 20/02/2024"
+    run(purchase, [line(refusal)])
+    done = outcome(purchase).outcome
+    assert (done.result, done.reason) == (
+        NEEDS_ATTENTION,
+        "refused: no reason given (the purchase was not taken)",
+    )
+
+
+def test_an_age_limit_of_zero_is_refused() -> None:
+    with pytest.raises(ValueError, match="first_wait and age_limit: must be more than 0"):
+        Schedule(age_limit=0)
+
+
+def test_a_purchase_saved_with_a_failure_to_confirm_goes_on_to_confirm_it() -> None:
+    purchase = Purchase(request(), BASE, at=START)
+    run(purchase, [line(reply("FAILED"))])
+    restored = Purchase.from_state(json.loads(json.dumps(purchase.to_state())), client_secret=SECRET, pin=PIN)
+    assert restored.next_step(START) == Wait(at(5))
+    run(restored, [line(reply("SUCCESS"))])
+    assert outcome(restored).outcome.result == CONFLICTING  # it remembered the FAILED
+
+
+def test_an_outcome_without_a_reply_is_restored() -> None:
+    purchase = Purchase(request(), BASE, at=START, schedule=Schedule(first_wait=1, age_limit=1))
+    run(purchase, [timeout, timeout])
+    done = outcome(purchase).outcome
+    assert (done.result, done.reply) == (NEEDS_ATTENTION, None)
+    restored = Purchase.from_state(json.loads(json.dumps(purchase.to_state())), client_secret=SECRET, pin=PIN)
+    assert restored.outcome == done
+
+
+@pytest.mark.parametrize(
+    ("entry", "value", "message"),
+    [
+        ("outcome_reply", 5, "state: outcome.reply is not a reply line"),
+        (
+            "outcome_reply",
+            "R#MXD17. PRICE: 1. @15:25:39.484331 20/02/2024",
+            "state: outcome.reply is not a transaction reply",
+        ),
+        ("failed_reply", "R#x", "state: failed_reply is not a reply (column"),
+    ],
+)
+def test_a_reply_in_a_state_that_is_not_one_is_named(entry: str, value: object, message: str) -> None:
+    purchase = Purchase(request(), BASE, at=START)
+    run(purchase, [line(reply("SUCCESS", to="1"))])
+    state = purchase.to_state()
+    if entry == "outcome_reply":
+        state["outcome"]["reply"] = value
+    else:
+        state["failed_reply"] = value
+    with pytest.raises(PurchaseError) as refused:
+        Purchase.from_state(state, client_secret=SECRET, pin=PIN)
+    assert str(refused.value).startswith(message)
+
+
+def test_waits_under_a_second_grow_from_the_first_one() -> None:
+    schedule = Schedule(first_wait=0.1, backoff=2, longest_wait=1)
+    assert [schedule.wait(n) for n in range(1, 6)] == [0.1, 0.2, 0.4, 0.8, 1]
