@@ -453,8 +453,7 @@ MAX_CREDENTIAL_LENGTH = 4096
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .testing import DEFAULT_CREDENTIALS, FakeIRS, is_loopback, make_server
-    from .testing.faults import fault_from_spec
+    from .testing import DEFAULT_CREDENTIALS, FakeIRS, fault_from_spec, is_loopback, make_server
 
     # The credentials the fake accepts: the url command's variables when set, else the fake's defaults.
     credentials = {**DEFAULT_CREDENTIALS, **_environment_credentials()}

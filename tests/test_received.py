@@ -25,7 +25,8 @@ def post(url: str, method: str = "POST") -> tuple[int, str]:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
+        with error:  # closed now: an open connection would keep the server's thread (and its exit) waiting
+            return error.code, error.read().decode()
 
 
 def test_every_request_is_recorded_with_its_secrets_masked() -> None:

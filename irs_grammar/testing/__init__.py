@@ -29,7 +29,7 @@ requests they act on) and `front` (FakeIRS, the WSGI application joining them).
 from __future__ import annotations
 
 from .account import DEFAULT_CATALOGUE, DEFAULT_CREDENTIALS, REASONS, Account, Product
-from .faults import Fault
+from .faults import Fault, fault_from_spec
 from .front import FakeIRS
 from .server import ConnectionDropped, is_loopback, make_server
 
@@ -42,6 +42,7 @@ __all__ = [
     "FakeIRS",
     "Fault",
     "Product",
+    "fault_from_spec",
     "is_loopback",
     "make_server",
 ]
