@@ -81,7 +81,7 @@ def test_the_sessions_pass_as_printed(tmp_path: Path, monkeypatch: pytest.Monkey
         namespace = test.globs  # a DocTest works on a copy: carry it to the next block
         ran += len(test.examples)
     assert runner.failures == 0, "".join(report)
-    assert ran == 51  # every example of the ten sessions
+    assert ran == 53  # every example of the ten sessions
 
 
 def run_shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
