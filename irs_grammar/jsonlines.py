@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from .errors import ParseError
 from .lines import MAX_LINE_BYTES, Overlong, decode_line, is_blank, overlong_error
 from .wire import inquiry, transaction
-from .wire.fastpath import FIELDS_END, INQUIRY_SHAPE, TRANSACTION_SHAPE, assemble, field_re, line_re
+from .wire.fastpath import FIELDS_END, INQUIRY_SHAPE, TRANSACTION_SHAPE, Shape, assemble, field_re, line_re
 from .wire.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR
 from .wire.parser import parse_reply
 from .wire.reply import REASON, error_code_of
@@ -172,12 +172,28 @@ _INQUIRY_FILLED = (
 )
 
 
+class _Tools(NamedTuple):
+    """What a typed-record writer works with, bound once (locals of its closure, for speed)."""
+
+    template: list[str]
+    encode: Callable[[str], str]
+    match_line: Callable[[str], re.Match[str] | None]
+    split: Callable[[str], list[tuple[str, str]]]
+    zone: Callable[[str, str], str] | str
+
+
+def _tools(kind: str, filled: Sequence[str], shape: Shape, options: Options) -> _Tools:
+    return _Tools(
+        _template(kind, filled, options),
+        _encoder(options),
+        line_re(shape).match,
+        field_re().findall,
+        _zone_suffix(options.tz),
+    )
+
+
 def _inquiry_record(options: Options) -> Writer:
-    template = _template(inquiry.KIND, _INQUIRY_FILLED, options)
-    encode = _encoder(options)
-    match_line = line_re(INQUIRY_SHAPE).match
-    split = field_re().findall
-    zone = _zone_suffix(options.tz)
+    template, encode, match_line, split, zone = _tools(inquiry.KIND, _INQUIRY_FILLED, INQUIRY_SHAPE, options)
     # the columns of the documented keys, in the order the template has them
     slots = {
         inquiry.PRICE: 0,
@@ -256,11 +272,9 @@ _SUCCESS, _FAILED = transaction.TransactionStatus.SUCCESS.value, transaction.Tra
 
 
 def _transaction_record(options: Options) -> Writer:
-    template = _template(transaction.KIND, _TRANSACTION_FILLED, options)
-    encode = _encoder(options)
-    match_line = line_re(TRANSACTION_SHAPE).match
-    split = field_re().findall
-    zone = _zone_suffix(options.tz)
+    template, encode, match_line, split, zone = _tools(
+        transaction.KIND, _TRANSACTION_FILLED, TRANSACTION_SHAPE, options
+    )
     sn, no_id = transaction.SN, transaction.NO_TRANSACTION_ID
 
     match_common = common_transaction_re().match
