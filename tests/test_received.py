@@ -289,3 +289,34 @@ def test_serve_refuses_a_wrong_fault_at_start() -> None:
 
     assert main(["serve", "--port", "0", "--fault", "pending:checks=x"]) == 2
     assert main(["serve", "--port", "0", "--fault", "fail:product=PLN2O"]) == 2
+
+
+TYPED_SUITE = """
+from irs_grammar.testing import FakeIRS, Fault, Received
+
+
+def test_a_pending_buy(fake_irs: FakeIRS) -> None:
+    url: str = fake_irs.url  # a str on a running fake: no Optional to narrow
+    fake_irs.add_fault(Fault.pending(1), product="PLN20")
+    seen: list[Received] = fake_irs.assert_called(ref_id="r1", times=0)
+    assert url.startswith("http://") and seen == []
+"""
+
+
+def test_an_example_suite_type_checks_under_mypy_strict(tmp_path: Path) -> None:
+    suite = tmp_path / "test_typed.py"
+    suite.write_text(TYPED_SUITE, encoding="utf-8")
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"), str(suite)]
+    done = subprocess.run(mypy, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout
+    # and the types say what they should: url is no Optional, times an int
+    suite.write_text(
+        TYPED_SUITE.replace("url: str =", "url: None =").replace("times=0", 'times="0"'), encoding="utf-8"
+    )
+    done = subprocess.run(mypy, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert (
+        'Incompatible types in assignment (expression has type "str", variable has type "None")'
+        in done.stdout
+    )
+    assert 'has incompatible type "str"; expected "int"' in done.stdout

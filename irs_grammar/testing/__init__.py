@@ -31,6 +31,7 @@ from __future__ import annotations
 from .account import DEFAULT_CATALOGUE, DEFAULT_CREDENTIALS, REASONS, Account, Product
 from .faults import Fault, fault_from_spec
 from .front import FakeIRS
+from .received import Received
 from .server import ConnectionDropped, is_loopback, make_server
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "FakeIRS",
     "Fault",
     "Product",
+    "Received",
     "fault_from_spec",
     "is_loopback",
     "make_server",
