@@ -19,8 +19,11 @@ from irs_grammar.testing import FakeIRS, Fault
 SECRET, PIN = "fake-secret", "123456"  # the fake's default client_secret and pin
 
 
-def post(url: str, method: str = "POST") -> tuple[int, str]:
-    request = urllib.request.Request(url, data=b"" if method == "POST" else None, method=method)
+def post(url: str, method: str = "POST", body: bytes = b"") -> tuple[int, str]:
+    data = body if method == "POST" else None
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read().decode()
@@ -268,13 +271,15 @@ def test_serve_takes_faults_from_its_command_line_and_its_control_endpoint(tmp_p
         buy = client.buy_request("PLN20", "01105691111", ref_id="p1").to_url(url)
         statuses = [post(buy)[1].split(". ")[1].split()[-1] for _ in range(3)]
         assert statuses == ["INPROGRESS", "INPROGRESS", "SUCCESS"]  # one more check, as scripted
-        assert post(url + "/_fake/faults?fault=http_error:status=503,times=1") == (200, "1 fault added")
+        assert post(url + "/_fake/faults?fault=http_error:status=503,times=1") == (200, '{"added": 1}')
         assert post(buy)[0] == 503
         assert post(url + "/_fake/faults?fault=pending") == (
             400,
-            "fault pending: missing a required argument: 'checks'",
+            '{"error": "fault pending: missing a required argument: \'checks\'"}',
         )
-        assert post(url + "/_fake/faults", method="DELETE") == (200, "faults cleared")
+        body = json.dumps({"faults": ["drop:times=1", "delay:seconds=0.1,times=1"]}).encode()
+        assert post(url + "/_fake/faults", body=body) == (200, '{"added": 2}')
+        assert post(url + "/_fake/faults", method="DELETE") == (200, '{"cleared": true}')
     finally:
         process.terminate()
         process.communicate(timeout=20)

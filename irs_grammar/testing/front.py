@@ -238,7 +238,7 @@ class FakeIRS:
         # WSGI hands the query over as latin-1; the bytes sent are UTF-8 (when not percent-encoded).
         query = environ.get("QUERY_STRING", "").encode("latin-1").decode(errors="surrogateescape")
         if path.endswith(CONTROL_PATH):
-            return self._control(method, query, start_response)
+            return self._control(method, query, _json_body(environ), start_response)
         kind: type[Request]
         if path.endswith(InquiryRequest.PATH):
             kind = InquiryRequest
@@ -315,27 +315,30 @@ class FakeIRS:
             with contextlib.suppress(OSError), open(self.requests_log, "a", encoding="utf-8") as out:
                 out.write(json.dumps(received.to_dict()) + "\n")
 
-    def _control(self, method: str, query: str, start_response: StartResponse) -> list[bytes]:
-        """`POST .../_fake/faults?fault=SPEC` adds a fault (serve --fault's vocabulary), `DELETE` clears
-        them: a client in another language scripts the fake while it runs. Not an IRS request: not
-        recorded, never faulted."""
+    def _control(self, method: str, query: str, body: object, start_response: StartResponse) -> list[bytes]:
+        """`POST .../_fake/faults?fault=SPEC` (or a JSON body `{"faults": [SPEC, ...]}`) adds faults in
+        serve --fault's vocabulary, `DELETE` clears them: a client in another language scripts the
+        fake while it runs. Not an IRS request: not recorded, never faulted. Answers in JSON."""
         if method == "DELETE":
             self.clear_faults()
-            return _respond(start_response, "200 OK", "faults cleared")
+            return _respond_json(start_response, "200 OK", {"cleared": True})
         if method != "POST":
             return _respond(
                 start_response, "405 Method Not Allowed", "POST or DELETE", [("Allow", "POST, DELETE")]
             )
         specs = [value for name, value in parse_qsl(query, max_num_fields=64) if name == "fault"]
+        if isinstance(body, dict) and isinstance(body.get("faults"), list):
+            specs += [spec for spec in body["faults"] if isinstance(spec, str)]
         if not specs:
-            return _respond(start_response, "400 Bad Request", "fault=KIND[:NAME=VALUE,...] expected")
+            problem = 'fault=KIND[:NAME=VALUE,...] in the query, or {"faults": [...]} as JSON, expected'
+            return _respond_json(start_response, "400 Bad Request", {"error": problem})
         try:
-            for spec in specs:
-                fault, selectors = fault_from_spec(spec)
+            parsed = [fault_from_spec(spec) for spec in specs]  # all read before any is added
+            for fault, selectors in parsed:
                 self.add_fault(fault, **selectors)
         except (ValueError, TypeError) as error:
-            return _respond(start_response, "400 Bad Request", str(error))
-        return _respond(start_response, "200 OK", f"{len(specs)} fault{'s' if len(specs) != 1 else ''} added")
+            return _respond_json(start_response, "400 Bad Request", {"error": str(error)})
+        return _respond_json(start_response, "200 OK", {"added": len(specs)})
 
     def _start_call(self, query: str) -> Call:
         self._calls += 1
@@ -400,6 +403,27 @@ def _read_body(environ: WSGIEnviron) -> bool:
             break
         left -= len(chunk)
     return length <= MAX_BODY
+
+
+def _json_body(environ: WSGIEnviron) -> object:
+    """A control request's JSON body (at most MAX_BODY bytes), or None."""
+    try:
+        length = min(int(environ.get("CONTENT_LENGTH") or 0), MAX_BODY)
+    except ValueError:
+        return None
+    stream = environ.get("wsgi.input")
+    if stream is None or length <= 0:
+        return None
+    try:
+        return json.loads(stream.read(length))
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _respond_json(start_response: StartResponse, status: str, document: object) -> list[bytes]:
+    data = json.dumps(document).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
 
 
 def _respond(
