@@ -366,11 +366,21 @@ _PRICE, _CUSTNUM, _CUSTNAME, _POWER, _REASON = (
 )
 
 
+def _wire_tools(
+    common: re.Pattern[str], shape: Shape, options: Options
+) -> tuple[
+    Callable[[str], str],
+    Callable[[str], re.Match[str] | None],
+    Callable[[str], re.Match[str] | None],
+    Callable[[str], list[tuple[str, str]]],
+]:
+    """What a wire-dict writer works with, bound once: the encoder, the common shape's match, the
+    kind's whole-line match, the field splitter."""
+    return _encoder(options), common.match, line_re(shape).match, field_re().findall
+
+
 def _inquiry_wire(options: Options) -> Writer:
-    encode = _encoder(options)
-    match_common = common_inquiry_re().match
-    match_line = line_re(INQUIRY_SHAPE).match
-    split = field_re().findall
+    encode, match_common, match_line, split = _wire_tools(common_inquiry_re(), INQUIRY_SHAPE, options)
     names, reserved = inquiry.DOCUMENTED_NAMES, inquiry._RESERVED_NAMES
 
     def write(line: str, number: int) -> str | None:
@@ -403,10 +413,7 @@ def _inquiry_wire(options: Options) -> Writer:
 
 
 def _transaction_wire(options: Options) -> Writer:
-    encode = _encoder(options)
-    match_common = common_transaction_re().match
-    match_line = line_re(TRANSACTION_SHAPE).match
-    split = field_re().findall
+    encode, match_common, match_line, split = _wire_tools(common_transaction_re(), TRANSACTION_SHAPE, options)
     names, reserved = transaction.DETAIL_NAMES, transaction._RESERVED
     serial_name = f', "{transaction.DETAIL_NAMES[transaction.SN]}": '
 

@@ -67,6 +67,7 @@ __all__ = [
     "FAILED",
     "NEEDS_ATTENTION",
     "OUTCOMES",
+    "SUCCEEDED",
     "WHAT_TO_DO",
     "Done",
     "Purchase",

@@ -249,24 +249,34 @@ def near_misses() -> st.SearchStrategy[str]:
     with them, and building one inside a test's body (a quarter of a second)
     would count against Hypothesis' deadline.
     """
+    return _near_misses_of(response_lines())
+
+
+def _near_misses_of(valid: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """One-character edits of valid lines, and the targeted breaks; both Lark parsers built first."""
     inquiry_parser()
     transaction_parser()
-    targeted = st.tuples(response_lines(), st.sampled_from(BREAKS)).map(lambda pair: pair[1][1](pair[0]))
-    return st.one_of(response_lines().flatmap(_mutations), targeted)
+    targeted = st.tuples(valid, st.sampled_from(BREAKS)).map(lambda pair: pair[1][1](pair[0]))
+    return st.one_of(valid.flatmap(_mutations), targeted)
 
 
-def _is_refused(line: str) -> bool:
-    try:
-        parse(line)
-    except ParseError:
-        return True
-    return False
+def _refused_by(read: Callable[[str], object]) -> Callable[[str], bool]:
+    """Whether `read` refuses a line (raises ParseError)."""
+
+    def refused(line: str) -> bool:
+        try:
+            read(line)
+        except ParseError:
+            return True
+        return False
+
+    return refused
 
 
 @_lazy
 def invalid_lines() -> st.SearchStrategy[str]:
     """Lines parse() must refuse, mostly near misses of valid lines."""
-    return near_misses().filter(_is_refused)
+    return near_misses().filter(_refused_by(parse))
 
 
 # -- requests --------------------------------------------------------------------------
@@ -385,21 +395,10 @@ def transaction_near_misses() -> st.SearchStrategy[str]:
     """Valid transaction lines with one character inserted, deleted or replaced, or cut short,
     or one targeted break: near_misses() for buy replies (some still valid; both parsers built
     at the first draw)."""
-    inquiry_parser()
-    transaction_parser()
-    targeted = st.tuples(transaction_lines(), st.sampled_from(BREAKS)).map(lambda pair: pair[1][1](pair[0]))
-    return st.one_of(transaction_lines().flatmap(_mutations), targeted)
-
-
-def _is_refused_transaction(line: str) -> bool:
-    try:
-        parse_transaction(line)
-    except ParseError:
-        return True
-    return False
+    return _near_misses_of(transaction_lines())
 
 
 @_lazy
 def invalid_transaction_lines() -> st.SearchStrategy[str]:
     """Lines parse_transaction() must refuse, mostly near misses of valid buy replies."""
-    return transaction_near_misses().filter(_is_refused_transaction)
+    return transaction_near_misses().filter(_refused_by(parse_transaction))
