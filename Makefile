@@ -123,4 +123,4 @@ terminals: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	$(BIN)/python docs/generate.py
-	$(BIN)/pdoc irs_grammar -o docs/api
+	$(BIN)/python -W error docs/api.py docs/api

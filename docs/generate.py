@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import ast
 import io
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +30,7 @@ from lark.load_grammar import load_grammar
 
 from irs_grammar.cli import build_argument_parser
 from irs_grammar.errors import READABLE_TERMINALS
-from irs_grammar.records import SCHEMA
+from irs_grammar.records import SCHEMA, TRANSACTION_SCHEMA, json_schema
 from irs_grammar.wire.grammar import (
     INQUIRY_GRAMMAR,
     TRANSACTION_GRAMMAR,
@@ -130,10 +131,18 @@ def names_table() -> str:
     return "\n".join(rows)
 
 
-def records_table() -> str:
+def records_table(schema: tuple[tuple[str, str, str], ...] = SCHEMA) -> str:
     rows = ["| column | type | what it holds |", "|---|---|---|"]
-    rows += [f"| `{name}` | `{kind}` | {what} |" for name, kind, what in SCHEMA]
+    rows += [f"| `{name}` | `{kind}` | {what} |" for name, kind, what in schema]
     return "\n".join(rows)
+
+
+def json_schemas() -> dict[str, str]:
+    """File name under irs_grammar/ -> the JSON Schema of one JSON Lines row of that kind."""
+    return {
+        name: json.dumps(json_schema(schema), indent=2) + "\n"
+        for name, schema in (("record.schema.json", SCHEMA), ("transaction.schema.json", TRANSACTION_SCHEMA))
+    }
 
 
 def _cell(text: object) -> str:
@@ -144,7 +153,7 @@ def _argument(action: argparse.Action) -> str:
     """How an argument is written: `--jobs N`, `PATH ...`, `--buy`."""
     if not action.option_strings:
         shown = action.metavar or action.dest
-        return f"`{shown} ...`" if action.nargs == "+" else f"`{shown}`"
+        return f"`{shown} ...`" if action.nargs in ("+", "*") else f"`{shown}`"
     value = ""
     if action.nargs != 0:
         value = " " + (
@@ -171,7 +180,7 @@ def cli_reference() -> str:
         for action in command._actions:
             if isinstance(action, argparse._HelpAction):
                 continue
-            default = "" if action.default in (None, False, argparse.SUPPRESS) else f"`{action.default}`"
+            default = "" if action.default in (None, False, [], argparse.SUPPRESS) else f"`{action.default}`"
             required = "yes" if action.required else ""
             rows.append(f"| {_cell(_argument(action))} | {default} | {required} | {_cell(action.help)} |")
         parts.append("\n".join(rows))
@@ -190,7 +199,13 @@ def _filled(current: str, tables: tuple[tuple[str, str], ...]) -> str:
 def format_md(current: str) -> str:
     """docs/format.md with its generated tables brought up to date."""
     return _filled(
-        current, (("terminals", terminal_table()), ("names", names_table()), ("records", records_table()))
+        current,
+        (
+            ("terminals", terminal_table()),
+            ("names", names_table()),
+            ("records", records_table()),
+            ("transactions", records_table(TRANSACTION_SCHEMA)),
+        ),
     )
 
 
@@ -208,7 +223,10 @@ def main() -> None:
     page.write_text(format_md(page.read_text(encoding="utf-8")), encoding="utf-8")
     commands = DOCS / "cli.md"
     commands.write_text(cli_md(commands.read_text(encoding="utf-8")), encoding="utf-8")
-    print(f"wrote {len(diagrams())} diagrams, docs/format.md and docs/cli.md", file=sys.stderr)
+    for name, text in json_schemas().items():
+        (DOCS.parent / "irs_grammar" / name).write_text(text, encoding="utf-8")
+    written = "docs/format.md, docs/cli.md and the JSON Schemas"
+    print(f"wrote {len(diagrams())} diagrams, {written}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ def in_order(
     max_line_length: int = MAX_LINE_BYTES,
     prepare: Callable[[], object] | None = None,
     done: Callable[[int, int], object] | None = None,
+    batch_lines: int | None = None,
 ) -> Iterator[R]:
     """`work(batch, first, *args)` for each batch of the log's raw lines, results in input order,
     on up to `jobs` processes (this one for a small file or `jobs` 1).
@@ -44,14 +45,15 @@ def in_order(
     Raises LogReadError when the log cannot be read to its end, after every
     batch read before the failure has been done (so what is reported does not
     depend on `jobs`). Memory stays flat: a line is at most `max_line_length`
-    bytes (a longer one is an Overlong), a batch at most BATCH_BYTES, and at
-    most WINDOW_BYTES are in flight to the workers. `prepare()` runs here
+    bytes (a longer one is an Overlong), a batch at most BATCH_BYTES (and
+    `batch_lines`, BATCH_LINES by default: smaller where each line's result is
+    big), and at most WINDOW_BYTES are in flight to the workers. `prepare()` runs here
     before the workers fork, so they inherit what it builds; `done(lines,
     bytes)` is told the size of each batch as its result comes (for progress).
     """
     told = done or _nothing
     with open_log(path) as stream:
-        batches = _batches(read_lines(stream, path, max_line_length))
+        batches = _batches(read_lines(stream, path, max_line_length), batch_lines or BATCH_LINES)
         if jobs <= 1 or _is_small_file(path):
             for first, batch, size in batches:
                 result = work(batch, first, *args)
@@ -144,8 +146,11 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _batches(lines: Iterable[bytes | Overlong]) -> Iterator[tuple[int, list[bytes | Overlong], int]]:
+def _batches(
+    lines: Iterable[bytes | Overlong], most: int | None = None
+) -> Iterator[tuple[int, list[bytes | Overlong], int]]:
     """(number of the first line, lines, bytes) for consecutive batches, bounded in lines and bytes."""
+    most = most or BATCH_LINES
     first = 1
     batch: list[bytes | Overlong] = []
     size = 0
@@ -153,7 +158,7 @@ def _batches(lines: Iterable[bytes | Overlong]) -> Iterator[tuple[int, list[byte
         for line in lines:
             batch.append(line)
             size += len(line) if isinstance(line, bytes) else 1
-            if len(batch) >= BATCH_LINES or size >= BATCH_BYTES:
+            if len(batch) >= most or size >= BATCH_BYTES:
                 yield first, batch, size
                 first += len(batch)
                 batch, size = [], 0

@@ -3,11 +3,18 @@
 Every failure is one line on standard error and an exit status, never a
 traceback:
 
-    0    every line read was a reply (or a URL was printed)
-    1    some line was not a reply
-    2    a usage error, or an input or output that could not be read or written
-         (nothing more is read; no summary is printed; JSON output is all or nothing)
+    0    every line read was a reply (or a URL was printed), and nothing needs a look
+    1    something in the input needs a look: a line that is not a reply (every command),
+         an anomaly or no transaction reply at all (reconcile)
+    2    a usage error, or an input or output that could not be read or written, a binary
+         input (nothing more is read; no summary is printed; JSON output is all or nothing)
     130  interrupted (Ctrl-C); 143 terminated (SIGTERM)
+    141  the output pipe closed early (`... | head`): nothing said, as grep (128 + SIGPIPE)
+
+The commands that read logs (parse, validate, reconcile) take the same
+options, defined once (_log_options): files (`.gz` too) or `-` for standard
+input (gzip too), standard input when none is given, --extract,
+--max-line-length, --jobs, --quiet, --progress.
 """
 
 from __future__ import annotations
@@ -22,9 +29,9 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
 from types import FrameType
 from typing import IO, Any, TextIO
@@ -32,14 +39,14 @@ from typing import IO, Any, TextIO
 from . import __version__
 from .batches import default_jobs, in_order, usable_cores
 from .errors import ParseError
-from .jsonlines import Options, ParsedBatch, parse_batch, writer
-from .lines import MAX_LINE_BYTES, STDIN, LogReadError
+from .jsonlines import Options, ParsedBatch, parse_batch, reference_line, writer
+from .lines import MAX_LINE_BYTES, STDIN, LogReadError, line_text
 from .output import OutputError, replacing
-from .validation import Summary, check_log
+from .validation import LineResult, Summary, check_line, check_log
 from .wire.request import BuyRequest, InquiryRequest, Request
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_BROKEN_PIPE = 130, 143, 141
 
 
 class UsageError(Exception):
@@ -53,6 +60,11 @@ class Terminated(Exception):
 def report(path: str, error: ParseError, stream: TextIO) -> None:
     """`path:line:col: message`, the compiler convention editors jump to (the error names its line)."""
     print(f"{path}:{error.line}:{error.column}: {error.message}", file=stream)
+
+
+def _label(path: str) -> str:
+    """An input as messages name it."""
+    return "<stdin>" if path == STDIN else path
 
 
 def _json_ascii() -> bool:
@@ -98,13 +110,13 @@ def _parsed(args: argparse.Namespace, *, ascii_only: bool) -> Iterator[ParsedBat
     wire = getattr(args, "wire", False)
     try:
         for source in args.inputs or [STDIN]:
-            if source.startswith("R#"):  # a reply given on the command line, read as its bytes
-                options = Options(None, args.tz, wire, ascii_only)
-                raw = [source.encode(errors="surrogateescape")]
-                yield _reported("<argument>", parse_batch(raw, 1, options, args.max_line_length), args)
+            if source.startswith("R#"):  # a reply given on the command line: no path, no line
+                yield _reported(
+                    "<argument>", _argument(source, Options(None, args.tz, wire, ascii_only)), args
+                )
                 continue
             label = "<stdin>" if source == STDIN else source
-            options = Options(label, args.tz, wire, ascii_only)
+            options = Options(label, args.tz, wire, ascii_only, extract=args.extract)
             progress.begin(source)
             try:
                 for batch in in_order(
@@ -123,6 +135,23 @@ def _parsed(args: argparse.Namespace, *, ascii_only: bool) -> Iterator[ParsedBat
                 args.io_failed = True
     finally:
         progress.close()
+
+
+def _argument(source: str, options: Options) -> ParsedBatch:
+    """A reply given as an argument, read alone: `path` and `line` null, as `parse(text).to_record()`."""
+    text = line_text(1, source.encode(errors="surrogateescape"), MAX_LINE_BYTES)
+    result = (
+        LineResult(1, error=text)
+        if isinstance(text, ParseError)
+        else check_line(1, text, extract=False, tz=options.tz)
+    )
+    if result.error is not None:
+        return ParsedBatch(b"", [(1, result.error.column, result.error.message)], 1)
+    try:
+        data = (reference_line(result.reply, None, options) + "\n").encode() if result.reply else b""
+    except ValueError as error:  # a valid reply that one wire dict cannot hold (--wire)
+        return ParsedBatch(b"", [(1, 1, f"valid reply, but not as one JSON object: {error}")], 1)
+    return ParsedBatch(data, [], 1)
 
 
 def _reported(label: str, batch: ParsedBatch, args: argparse.Namespace) -> ParsedBatch:
@@ -197,6 +226,7 @@ class Progress:
         self.lines = self.bytes = 0
         self.file_start, self.file_bytes = self.start, 0
         self.total: int | None = None
+        self.path: str | None = None  # the input step() was last told of
 
     @staticmethod
     def wanted(args: argparse.Namespace) -> bool:
@@ -210,6 +240,13 @@ class Progress:
                 info = os.stat(path)
                 if stat.S_ISREG(info.st_mode):
                     self.total = info.st_size
+
+    def step(self, path: str, lines: int, size: int) -> None:
+        """A batch of `path` done: begins it first when it is a new input (reconcile's reading)."""
+        if path != self.path:
+            self.path = path
+            self.begin(path)
+        self.advance(_label(path), lines, size)
 
     def advance(self, path: str, lines: int, size: int = 0) -> None:
         self.lines += lines
@@ -266,7 +303,7 @@ class ErrorSink:
         else:
             sys.stdout.write(f"{path}:{line}:{column}: {message}\n")
 
-    def finish(self, summary: Summary) -> None:
+    def finish(self, summary: Summary, thousands: bool = False) -> None:
         shown = self.count if self.limit is None else min(self.count, self.limit)
         if self.pending is not None:
             self.pending.seek(0)
@@ -278,7 +315,7 @@ class ErrorSink:
         else:
             if shown < self.count:
                 sys.stdout.write(f"... {self.count - shown} more invalid lines not shown (--max-errors)\n")
-            sys.stdout.write(summary.text() + "\n")
+            sys.stdout.write(summary.text(thousands=thousands) + "\n")
 
     def close(self) -> None:
         if self.pending is not None:
@@ -308,8 +345,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     progress = Progress(Progress.wanted(args))
     io_failed = False
     try:
-        for path in args.paths:
-            label = "<stdin>" if path == STDIN else path
+        for path in args.inputs or [STDIN]:
+            label = _label(path)
             progress.begin(path)
             try:
                 for batch in check_log(
@@ -329,7 +366,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         progress.close()
         if io_failed:  # no summary of what could not be read; no JSON at all
             return EXIT_USAGE
-        sink.finish(summary)
+        sink.finish(summary, args.thousands)
     finally:
         sink.close()
     return EXIT_INVALID if summary.invalid else EXIT_OK
@@ -348,34 +385,124 @@ def _duration(text: str) -> timedelta:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from .reconciliation import OUTCOMES, reconcile
+    from .reconciliation import OUTCOMES, Reading, reconcile
     from .state import StateError
 
+    by = _groups(args.by)
+    if (args.output is None) != (args.format != "parquet"):
+        raise UsageError("-o/--output goes with --format parquet, and --format parquet needs -o FILE")
+    progress = Progress(Progress.wanted(args))
+    reading = Reading(args.extract, _jobs(args.jobs), args.max_line_length, progress.step)
     try:
-        result = reconcile(args.logs, state=args.state, pending_after=args.pending_after, tz=args.tz)
+        result = reconcile(
+            args.inputs or [STDIN],
+            state=args.state,
+            pending_after=args.pending_after,
+            tz=args.tz,
+            reading=reading,
+        )
     except LogReadError as e:
-        print(f"irs-grammar: {e.path}: {e.reason}", file=sys.stderr)
+        progress.close()
+        print(f"irs-grammar: {_label(e.path)}: {e.reason}", file=sys.stderr)
         return EXIT_USAGE
     except StateError as e:
         raise UsageError(str(e)) from None
-    for note in result.notes:
-        print(f"irs-grammar: {note}", file=sys.stderr)
-    if args.format == "json":
-        _write_json(result.to_dict(streamed=True), _json_ascii())
-    else:
-        for anomaly in result.anomalies:
-            sys.stdout.write(f"{anomaly.lines[-1]}: {anomaly.kind} {anomaly.ref_id}: {anomaly.message}\n")
-        for path, line, column, message in result.invalid_lines:
-            sys.stdout.write(f"{path}:{line}:{column}: {message}\n")
-        counts = result.outcomes()
-        by_outcome = ", ".join(f"{outcome} {counts[outcome]}" for outcome in OUTCOMES)
-        deducted = f"{result.deducted():,}".replace(",", ".")
-        sys.stdout.write(f"transactions: {counts['total']} ({by_outcome}), deducted {deducted}\n")
-        sys.stdout.write(
-            f"anomalies: {len(result.anomalies)}, invalid lines: {len(result.invalid_lines)}, "
-            f"inquiries: {result.inquiries}\n"
-        )
-    return EXIT_INVALID if result.anomalies else EXIT_OK
+    finally:
+        progress.close()
+    try:
+        # 1: something needs a look (counted before the result's files go, at the end)
+        looks_needed = bool(len(result.anomalies) or len(result.invalid_lines) or result.replies == 0)
+        for note in result.notes:
+            print(f"irs-grammar: {note}", file=sys.stderr)
+        if result.replies == 0:
+            print("irs-grammar: no transaction reply in the input (is it a buy log?)", file=sys.stderr)
+        if args.format in ("jsonl", "parquet"):
+            rows = (
+                result.transactions.crossed(by) if by else (t.to_record() for t in result.transactions.rows())
+            )
+            if args.format == "jsonl":
+                _write_rows(rows, _json_ascii())
+            else:
+                _write_rows_parquet(rows, args, grouped=by)
+        elif args.format == "json":
+            document = result.to_dict(streamed=True)
+            if by:
+                document["by"] = result.transactions.crossed(by)
+            _write_json(document, _json_ascii())
+        else:
+            amount = _amounts(args.thousands)
+            for anomaly in result.anomalies:
+                sys.stdout.write(f"{anomaly.where}: {anomaly.kind} {anomaly.ref_id}: {anomaly.message}\n")
+            for path, line, column, message in result.invalid_lines:
+                sys.stdout.write(f"{path}:{line}:{column}: {message}\n")
+            counts = result.outcomes()
+            by_outcome = ", ".join(f"{outcome} {counts[outcome]}" for outcome in OUTCOMES)
+            sys.stdout.write(
+                f"transactions: {counts['total']} ({by_outcome}), deducted {amount(result.deducted())}\n"
+            )
+            sys.stdout.write(
+                f"anomalies: {len(result.anomalies)}, invalid lines: {len(result.invalid_lines)}, "
+                f"inquiry replies: {result.inquiries}\n"
+            )
+            for row in result.transactions.crossed(by) if by else ():
+                named = " ".join(str(row[column]) for column in by)
+                sys.stdout.write(
+                    f"  {named}: transactions {row['transactions']}, deducted {amount(row['deducted'])}\n"
+                )
+    finally:
+        result.transactions.close()
+    return EXIT_INVALID if looks_needed else EXIT_OK
+
+
+def _groups(text: str | None) -> tuple[str, ...]:
+    """--by product,day: the columns totals are crossed by."""
+    from .reconciliation import GROUPS
+
+    if text is None:
+        return ()
+    columns = tuple(name.strip() for name in text.split(","))
+    wrong = [name for name in columns if name not in GROUPS]
+    if wrong or len(set(columns)) != len(columns):
+        raise UsageError(f"--by takes {', '.join(GROUPS)}, each once, joined by commas (not {text[:40]!r})")
+    return columns
+
+
+def _amounts(thousands: bool) -> Callable[[int], str]:
+    """How a text report writes rupiah: plain digits (997010), or with --thousands the wire's
+    `.` grouping (997.010), which reads as a decimal point outside Indonesia."""
+    if thousands:
+        return lambda amount: f"{amount:,}".replace(",", ".")
+    return str
+
+
+def _write_rows(rows: Iterable[dict[str, Any]], ascii_only: bool) -> None:
+    """One JSON object per line; timestamps in ISO 8601 with a space, as the reply records."""
+    out = sys.stdout
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=ascii_only, default=_iso) + "\n")
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="microseconds")
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _write_rows_parquet(
+    rows: Iterable[dict[str, Any]], args: argparse.Namespace, grouped: Sequence[str]
+) -> None:
+    try:
+        from .records import rows_to_parquet
+    except ImportError:
+        raise UsageError("Parquet needs pyarrow: pip install 'irs-grammar[parquet]'") from None
+    try:
+        with replacing(args.output) as out:
+            rows_to_parquet(rows, out.temporary, tz=args.tz_name, grouped=grouped)
+            out.complete = True
+    except OutputError as e:
+        raise UsageError(str(e)) from None
+    except ImportError as e:
+        raise UsageError(str(e)) from None
 
 
 def _write_json(document: dict[str, Any], ascii_only: bool) -> None:
@@ -533,28 +660,20 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
     parser.add_argument("--version", action="version", version=f"irs-grammar {__version__}")
     # A subcommand's abbreviated flags are refused by _check_flags, which names its parser.
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    line_length = {
-        "type": _positive,
-        "default": MAX_LINE_BYTES,
-        "metavar": "BYTES",
-        "help": f"a longer line is an invalid line, skipped in constant memory (default {MAX_LINE_BYTES})",
-    }
-    jobs_option = {
-        "type": _natural,
-        "metavar": "N",
-        "help": "processes, at most the usable cores (default: the free cores, for a log of 4 MiB or more)",
-    }
     parse_cmd = commands.add_parser(
         "parse",
         help="print each reply as one JSON object per line",
         description="Print each reply as one JSON object per line (documented field names). "
-        "Invalid lines go to standard error as PATH:LINE:COL: message.",
+        "Invalid lines go to standard error as PATH:LINE:COL: message. "
+        "Exit status: 0 all valid, 1 some invalid, 2 usage or I/O error.",
     )
     parse_cmd.add_argument(
         "inputs",
         nargs="*",
+        default=[],  # none: standard input (and not a required argument)
         metavar="LINE|FILE|-",
-        help="a reply (starting R#), a log file (.gz too), or - for stdin (gzip too)",
+        help="a reply (starting R#), a log file (.gz too), or - for standard input (gzip too); "
+        "none: standard input",
     )
     parse_cmd.add_argument(
         "--format",
@@ -566,18 +685,8 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
     parse_cmd.add_argument(
         "--wire", action="store_true", help="JSON of the wire strings (to_dict) instead of typed records"
     )
-    parse_cmd.add_argument(
-        "--tz",
-        type=_zone,
-        metavar="ZONE",
-        help="the zone of the timestamps: Asia/Jakarta or +07:00 (default: none)",
-    )
-    parse_cmd.add_argument("--max-line-length", **line_length)  # type: ignore[arg-type]
-    parse_cmd.add_argument("--quiet", action="store_true", help="no progress on standard error")
-    parse_cmd.add_argument(
-        "--progress", action="store_true", help="progress on standard error, off a terminal too"
-    )
-    parse_cmd.add_argument("--jobs", **jobs_option)  # type: ignore[arg-type]
+    _zone_option(parse_cmd)
+    _log_options(parse_cmd)
     parse_cmd.set_defaults(run=cmd_parse)
 
     validate_cmd = commands.add_parser(
@@ -586,28 +695,21 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
         description="Check reply logs line by line. Each invalid line is printed as PATH:LINE:COL: message, "
         "then a summary. Exit status: 0 all valid, 1 some invalid, 2 usage or I/O error.",
     )
-    validate_cmd.add_argument("paths", nargs="+", metavar="PATH", help="log files (.gz too), or - for stdin")
+    _inputs(validate_cmd)
     validate_cmd.add_argument("--format", choices=("text", "json"), default="text", help="json: one document")
-    validate_cmd.add_argument(
-        "--extract", action="store_true", help="the reply starts at the first R# of a line"
-    )
     validate_cmd.add_argument("--max-errors", type=_natural, metavar="N", help="print at most N errors")
-    validate_cmd.add_argument("--max-line-length", **line_length)  # type: ignore[arg-type]
-    validate_cmd.add_argument("--quiet", action="store_true", help="no progress on standard error")
-    validate_cmd.add_argument(
-        "--progress", action="store_true", help="progress on standard error, off a terminal too"
-    )
-    validate_cmd.add_argument("--jobs", **jobs_option)  # type: ignore[arg-type]
+    _thousands_option(validate_cmd)
+    _log_options(validate_cmd)
     validate_cmd.set_defaults(run=cmd_validate)
 
     reconcile_cmd = commands.add_parser(
         "reconcile",
         help="reconcile buy logs: each transaction's lifecycle, the anomalies that cost money, totals",
         description="Reconcile the transaction replies of buy logs. Each anomaly is printed as "
-        "PATH:LINE: kind ref_id: message, then totals. "
-        "Exit status: 0 no anomaly, 1 some, 2 usage or I/O error.",
+        "PATH:LINE: kind ref_id: message, then totals. Exit status: 0 nothing to look at; "
+        "1 an anomaly, an invalid line, or no transaction reply at all; 2 usage or I/O error.",
     )
-    reconcile_cmd.add_argument("logs", nargs="+", metavar="LOG", help="log files (.gz too), or - for stdin")
+    _inputs(reconcile_cmd)
     reconcile_cmd.add_argument("--state", metavar="FILE", help="an SQLite file kept across runs (days)")
     reconcile_cmd.add_argument(
         "--pending-after",
@@ -617,9 +719,22 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
         help="a transaction not final after this long is stuck (default 1h; 90m, 2d, ...)",
     )
     reconcile_cmd.add_argument(
-        "--format", choices=("text", "json"), default="text", help="json: one document"
+        "--format",
+        choices=("text", "json", "jsonl", "parquet"),
+        default="text",
+        help="text (default); json: one document; jsonl: one typed row per transaction (ref_id) on "
+        "standard output; parquet: the same rows to -o FILE",
     )
-    reconcile_cmd.add_argument("--tz", type=_zone, metavar="ZONE", help="the zone of the timestamps")
+    reconcile_cmd.add_argument("-o", "--output", metavar="FILE", help="the Parquet file to write")
+    reconcile_cmd.add_argument(
+        "--by",
+        metavar="COLUMNS",
+        help="totals crossed by product, day and/or outcome, e.g. --by product,day "
+        "(with jsonl or parquet: one row per group instead of per transaction)",
+    )
+    _thousands_option(reconcile_cmd)
+    _zone_option(reconcile_cmd)
+    _log_options(reconcile_cmd)
     reconcile_cmd.set_defaults(run=cmd_reconcile)
 
     url_cmd = commands.add_parser(
@@ -631,7 +746,7 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
     url_cmd.add_argument("--base", required=True, help="e.g. https://host/klikoo-b2b")
     url_cmd.add_argument("--product", required=True, help="product code, e.g. PLN20")
     url_cmd.add_argument("--to", required=True, help="destination number")
-    url_cmd.add_argument("--amount", required=True, type=_natural)
+    url_cmd.add_argument("--amount", required=True, type=_natural, help="the amount, in rupiah")
     url_cmd.add_argument("--selling-price", type=_natural, help="the inquiry's selling price")
     url_cmd.add_argument("--buy", action="store_true", help="the buy / check-status request instead")
     url_cmd.add_argument("--ref-id", help="your reference (default: a new UUID4)")
@@ -673,6 +788,59 @@ def build_argument_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse
         "url": url_cmd,
         "serve": serve_cmd,
     }
+
+
+def _inputs(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "inputs",
+        nargs="*",
+        default=[],  # none: standard input (and not a required argument)
+        metavar="FILE|-",
+        help="log files (.gz too), or - for standard input (gzip too); none: standard input",
+    )
+
+
+def _log_options(command: argparse.ArgumentParser) -> None:
+    """The options of every command that reads logs: one set, the same words and defaults."""
+    command.add_argument(
+        "--extract",
+        action="store_true",
+        help="a reply starts at the first R# of its line (logs with a prefix: time, level, ...)",
+    )
+    command.add_argument(
+        "--max-line-length",
+        type=_positive,
+        default=MAX_LINE_BYTES,
+        metavar="BYTES",
+        help=f"a longer line is an invalid line, skipped in constant memory (default {MAX_LINE_BYTES})",
+    )
+    command.add_argument(
+        "--jobs",
+        type=_natural,
+        metavar="N",
+        help="processes, at most the usable cores (default: the free cores, for a log of 4 MiB or more)",
+    )
+    command.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    command.add_argument(
+        "--progress", action="store_true", help="progress on standard error, off a terminal too"
+    )
+
+
+def _zone_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--tz",
+        type=_zone,
+        metavar="ZONE",
+        help="the zone of the timestamps: Asia/Jakarta or +07:00 (default: none)",
+    )
+
+
+def _thousands_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--thousands",
+        action="store_true",
+        help="amounts in the text report grouped as on the wire (997.010); default plain digits (997010)",
+    )
 
 
 def _check_flags(subcommands: dict[str, argparse.ArgumentParser], argv: Sequence[str]) -> None:
@@ -771,10 +939,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         print(f"irs-grammar: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except BrokenPipeError:  # `irs-grammar validate big.log | head`: the output, not the input
+    except BrokenPipeError:  # `irs-grammar validate big.log | head`: the reader has what it wanted
         _silence_stdout()
-        print("irs-grammar: standard output was closed before the end (broken pipe)", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_BROKEN_PIPE  # quietly, with grep's status (128 + SIGPIPE)
     except OSError as e:  # writing the output failed: a full disk, /dev/full, an I/O error
         _silence_stdout()
         print(f"irs-grammar: {e.filename or 'standard output'}: {e.strerror or e}", file=sys.stderr)

@@ -25,11 +25,11 @@ from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any, NamedTuple
 
 from .errors import ParseError
-from .lines import MAX_LINE_BYTES, Overlong, decode_line, is_blank, overlong_error
+from .lines import MAX_LINE_BYTES, Overlong, line_text
+from .validation import REPLY_START, LineResult, check_line
 from .wire import inquiry, transaction
 from .wire.fastpath import FIELDS_END, INQUIRY_SHAPE, TRANSACTION_SHAPE, Shape, assemble, field_re, line_re
 from .wire.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR
-from .wire.parser import parse_reply
 from .wire.reply import REASON, error_code_of
 from .wire.schema import COLUMNS
 from .wire.timestamp import ISO_DATES, iso_date, moment
@@ -47,6 +47,7 @@ class Options(NamedTuple):
     tz: tzinfo | None
     wire: bool  # the wire dict (to_dict) instead of the typed record
     ascii_only: bool  # escape non-ASCII text (standard output cannot encode it)
+    extract: bool = False  # a reply starts at the first R# of its line (a log prefix before it)
 
 
 class ParsedBatch(NamedTuple):
@@ -503,28 +504,27 @@ def parse_batch(
     write = _writer(options)
     out: list[str] = []
     errors: list[tuple[int, int, str]] = []
+    extract = options.extract
     for number, line in enumerate(lines, first):
         if type(line) is str:
-            text = write(line, number)
+            start = line.find(REPLY_START) if extract else 0
+            text = write(line[start:] if start > 0 else line, number) if start >= 0 else None
             if text is not None:
                 out.append(text)
                 continue
-        if isinstance(line, Overlong):
-            decoded: str | ParseError = overlong_error(number, line, max_line_length)
-        else:
-            decoded = decode_line(number, line) if isinstance(line, bytes) else line
-        if isinstance(decoded, ParseError):
-            errors.append((number, decoded.column, decoded.message))
-            continue
-        if is_blank(decoded):
-            continue
-        try:
-            reply = parse_reply(decoded, tz=options.tz)
-            out.append(reference_line(reply, number, options))
-        except ParseError as error:
-            errors.append((number, error.column, error.message))
-        except ValueError as error:  # a valid reply that one wire dict cannot hold (--wire)
-            errors.append((number, 1, f"valid reply, but not as one JSON object: {error}"))
+        decoded = line_text(number, line, max_line_length)
+        result = (
+            LineResult(number, error=decoded)
+            if isinstance(decoded, ParseError)
+            else check_line(number, decoded, extract=extract, tz=options.tz)
+        )
+        if result.error is not None:
+            errors.append((number, result.error.column, result.error.message))
+        elif result.reply is not None:  # else a blank line
+            try:
+                out.append(reference_line(result.reply, number, options))
+            except ValueError as error:  # a valid reply that one wire dict cannot hold (--wire)
+                errors.append((number, 1, f"valid reply, but not as one JSON object: {error}"))
     # each line encoded alone: one str of the whole batch would be 4 bytes a character if one was not ASCII
     data = b"\n".join([text.encode() for text in out]) + b"\n" if out else b""
     return ParsedBatch(data, errors, len(lines))

@@ -10,9 +10,10 @@ Unicode line separator inside a reply stays in its line, where the parser
 reports it. Each line is decoded on its own: bad UTF-8 spoils one line, not
 the rest of the file. A line longer than a limit (1 MiB by default) is not
 kept: it is reported as an overlong line and skipped in constant memory, so
-`/dev/zero` or a gzip bomb cannot fill the memory. Every failure to read
-(a missing file, a corrupt or truncated gzip) is a LogReadError with a
-one-line reason.
+a gzip bomb cannot fill the memory. A file whose first block (1 MiB) holds a
+NUL byte is not read at all: it is binary (a Parquet file, `/dev/zero`), not
+a reply log. Every failure to read (a missing file, a corrupt or truncated
+gzip, a binary file) is a LogReadError with a one-line reason.
 """
 
 from __future__ import annotations
@@ -102,10 +103,12 @@ def read_lines(stream: BinaryIO, path: str, max_length: int = MAX_LINE_BYTES) ->
     """Each line of a stream with its `\\n` (the last may have none), or Overlong past `max_length` bytes.
 
     Memory stays under about max_length plus one block, whatever the input.
-    Raises LogReadError when the stream fails part-way.
+    Raises LogReadError when the stream fails part-way, or when its first
+    block holds a NUL byte (BINARY).
     """
     pending = b""  # the start of a line not yet ended
     skipping = 0  # > 0: inside an overlong line, this many bytes seen so far
+    first = True
     while True:
         try:
             block = stream.read(_BLOCK)
@@ -113,6 +116,9 @@ def read_lines(stream: BinaryIO, path: str, max_length: int = MAX_LINE_BYTES) ->
             raise read_error(path, error) from None
         if not block:
             break
+        if first and b"\0" in block:  # a Parquet file, an image: one line says so, not one per chunk
+            raise LogReadError(path, BINARY)
+        first = False
         if skipping:
             end = block.find(b"\n")
             if end < 0:
@@ -133,6 +139,10 @@ def read_lines(stream: BinaryIO, path: str, max_length: int = MAX_LINE_BYTES) ->
         yield Overlong(skipping)
     elif pending:
         yield pending
+
+
+# What a log whose first block holds a NUL byte is: no text log holds one (grep's test for binary).
+BINARY = "binary file, not a reply log (it holds NUL bytes)"
 
 
 def overlong_error(number: int, line: Overlong, max_length: int) -> ParseError:
@@ -160,6 +170,13 @@ def decode_line(number: int, raw: bytes) -> str | ParseError:
             expected=("UTF-8 text",),
             line=number,
         )
+
+
+def line_text(number: int, line: str | bytes | Overlong, max_length: int) -> str | ParseError:
+    """Line `number` as text, or the error that says why it is not: too long, or not UTF-8."""
+    if isinstance(line, Overlong):
+        return overlong_error(number, line, max_length)
+    return decode_line(number, line) if isinstance(line, bytes) else line
 
 
 class NumberedLine(NamedTuple):
@@ -191,12 +208,7 @@ def _numbered(
     lines: Iterable[str | bytes | Overlong], path: str | None, max_length: int
 ) -> Iterator[NumberedLine]:
     for number, line in enumerate(lines, 1):
-        if isinstance(line, Overlong):
-            yield NumberedLine(path, number, overlong_error(number, line, max_length))
-        elif isinstance(line, bytes):
-            yield NumberedLine(path, number, decode_line(number, line))
-        else:
-            yield NumberedLine(path, number, line)
+        yield NumberedLine(path, number, line_text(number, line, max_length))
 
 
 def is_blank(text: str) -> bool:

@@ -40,16 +40,18 @@ import sqlite3
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from functools import partial
 from itertools import pairwise
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
+from .batches import in_order
 from .errors import ParseError
-from .lines import STDIN, numbered_lines
+from .lines import MAX_LINE_BYTES, STDIN, Overlong, line_text
 from .spill import Scratch, SpilledList
-from .state import Balance, Seen, State, StateError
+from .state import Balance, Row, Seen, State, StateError, line_key
 from .validation import LineResult, check_line
 from .wire.kinds import kind_of_reply
 from .wire.transaction import TransactionResponse, TransactionStatus
@@ -74,7 +76,7 @@ class Anomaly:
     """One thing that may cost money: its kind (ANOMALY_KINDS), ref_id, every `path:line`, a message.
 
     >>> Anomaly("refid_mismatch", "A6", ("buys.log:9",), "&refid=OTHER ...").to_dict()["lines"]
-    ['buys.log:9']
+    [{'path': 'buys.log', 'line': 9}]
     """
 
     kind: str
@@ -82,8 +84,15 @@ class Anomaly:
     lines: tuple[str, ...]  # every path:line involved
     message: str
 
+    @property
+    def where(self) -> str:
+        """The last line involved in file order (path, then line): where the report lists it."""
+        path, line = max(map(_where, self.lines))
+        return f"{path}:{line}"
+
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "ref_id": self.ref_id, "lines": list(self.lines), "message": self.message}
+        lines = [{"path": path, "line": line} for path, line in map(_where, self.lines)]
+        return {"kind": self.kind, "ref_id": self.ref_id, "lines": lines, "message": self.message}
 
 
 @dataclass(slots=True)
@@ -103,6 +112,34 @@ class Transaction:
     product: str
     day: str  # the deciding reply's date, ISO
     deducted: int  # every distinct charge seen (0 without one)
+    destination: str | None = None  # the deciding reply's, else the last one a reply named
+    first: datetime | None = None  # the first reply's timestamp
+    last: datetime | None = None  # the last reply's timestamp
+    trxid: str | None = None  # the deciding reply's TRXID (None for `-`)
+    serial: str | None = None  # the deciding reply's SN
+    anomalies: tuple[str, ...] = ()  # the kinds found in its replies, once each, in ANOMALY_KINDS order
+
+    def to_record(self) -> dict[str, Any]:
+        """One typed row of `irs-grammar reconcile --format jsonl|parquet` (records.TRANSACTION_SCHEMA)."""
+        deciding_path, deciding_line = _where(self.deciding)
+        return {
+            "ref_id": self.ref_id,
+            "outcome": self.outcome,
+            "final": self.outcome in (SUCCEEDED, FAILED),
+            "product": self.product,
+            "destination": self.destination,
+            "status": self.status,
+            "trxid": self.trxid,
+            "serial": self.serial,
+            "deducted": self.deducted,
+            "first_time": self.first,
+            "last_time": self.last,
+            "day": self.day,
+            "replies": len(self.replies),
+            "anomalies": list(self.anomalies),
+            "deciding_path": deciding_path,
+            "deciding_line": deciding_line,
+        }
 
 
 @dataclass(slots=True)
@@ -114,9 +151,10 @@ class _Lifecycle:
     outcome: str
     deciding: Seen
 
-    def compact(self) -> Transaction:
+    def compact(self, anomalies: Iterable[str] = ()) -> Transaction:
         d = self.deciding
         places = tuple(r.place for r in self.replies)
+        named = [r.destination for r in self.replies if r.destination is not None]
         return Transaction(
             self.ref_id,
             places,
@@ -126,7 +164,19 @@ class _Lifecycle:
             d.product,
             d.when.date().isoformat(),
             deducted(self.replies),
+            d.destination if d.destination is not None else (named[-1] if named else None),
+            self.replies[0].when,
+            self.replies[-1].when,
+            None if d.trxid == "-" else d.trxid,
+            d.serial,
+            _kinds(anomalies),
         )
+
+
+def _kinds(found: Iterable[str]) -> tuple[str, ...]:
+    """Anomaly kinds once each, in ANOMALY_KINDS order."""
+    seen = set(found)
+    return tuple(kind for kind in ANOMALY_KINDS if kind in seen)
 
 
 def deducted(replies: Iterable[Seen]) -> int:
@@ -158,7 +208,8 @@ class TransactionTable(Mapping[str, Transaction]):
         self.scratch = scratch if scratch is not None else Scratch()  # made at the first add()
         self.scratch.table(
             "CREATE TABLE t (ref_id TEXT PRIMARY KEY, places TEXT, outcome TEXT, deciding TEXT, "
-            "status TEXT, product TEXT, day TEXT, deducted INTEGER) WITHOUT ROWID"
+            "status TEXT, product TEXT, day TEXT, deducted INTEGER, destination TEXT, first TEXT, "
+            "last TEXT, trxid TEXT, serial TEXT, anomalies TEXT) WITHOUT ROWID"
         )
 
     @property
@@ -178,10 +229,20 @@ class TransactionTable(Mapping[str, Transaction]):
         db = self.scratch.connection()
         db.execute("BEGIN")
         db.executemany(
-            "INSERT OR REPLACE INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (_row(t) for t in transactions),
         )
         db.execute("COMMIT")
+
+    def note(self, found: Iterable[Anomaly]) -> None:
+        """Anomalies found after their transactions were added (balance gaps, over the whole account)."""
+        for anomaly in found:
+            transaction = self.get(anomaly.ref_id)
+            if transaction is not None and anomaly.kind not in transaction.anomalies:
+                kinds = _kinds((*transaction.anomalies, anomaly.kind))
+                self.scratch.connection().execute(
+                    "UPDATE t SET anomalies = ? WHERE ref_id = ?", (",".join(kinds), anomaly.ref_id)
+                )
 
     def __getitem__(self, ref_id: str) -> Transaction:
         row = None
@@ -214,11 +275,24 @@ class TransactionTable(Mapping[str, Transaction]):
 
     def totals_by(self, column: str) -> dict[str, dict[str, int]]:
         """Transactions and deductions by `product` or `day`, sorted by it."""
-        assert column in ("product", "day")
+        return {
+            row[column]: {"transactions": row["transactions"], "deducted": row["deducted"]}
+            for row in self.crossed((column,))
+        }
+
+    def crossed(self, columns: Sequence[str]) -> list[dict[str, Any]]:
+        """Transactions and deductions for each combination of `columns` (of GROUPS), sorted by them."""
+        unknown = [column for column in columns if column not in GROUPS]
+        if unknown or not columns:
+            raise ValueError(f"totals go by {', '.join(GROUPS)}, not {', '.join(unknown) or 'nothing'}")
+        names = ", ".join(columns)  # only names from GROUPS reach the SQL
         rows = self._query(
-            f"SELECT {column}, count(*), sum(deducted) FROM t GROUP BY {column} ORDER BY {column}"
+            f"SELECT {names}, count(*), sum(deducted) FROM t GROUP BY {names} ORDER BY {names}"
         )
-        return {name: {"transactions": n, "deducted": deducted} for name, n, deducted in rows}
+        return [
+            {**dict(zip(columns, row, strict=False)), "transactions": row[-2], "deducted": row[-1]}
+            for row in rows
+        ]
 
     def _query(self, sql: str) -> list[Any]:
         return [] if self._db is None else self._db.execute(sql).fetchall()
@@ -227,15 +301,50 @@ class TransactionTable(Mapping[str, Transaction]):
         return f"<TransactionTable of {len(self)} transactions>"
 
 
+# What totals can be crossed by (`reconcile --by product,day`): columns of the transaction table.
+GROUPS = ("product", "day", "outcome")
+
+
 def _row(t: Transaction) -> tuple[Any, ...]:
     places = _PLACES_SEPARATOR.join(t.replies)
-    return (t.ref_id, places, t.outcome, t.deciding, t.status, t.product, t.day, t.deducted)
+    first, last = (None if w is None else w.isoformat() for w in (t.first, t.last))
+    anomalies = ",".join(t.anomalies)
+    return (
+        t.ref_id,
+        places,
+        t.outcome,
+        t.deciding,
+        t.status,
+        t.product,
+        t.day,
+        t.deducted,
+        t.destination,
+        first,
+        last,
+        t.trxid,
+        t.serial,
+        anomalies,
+    )
 
 
 def _transaction(row: tuple[Any, ...]) -> Transaction:
-    ref_id, places, outcome, deciding, status, product, day, deducted = row
+    ref_id, places, outcome, deciding, status, product, day, deducted, destination = row[:9]
+    first, last, trxid, serial, kinds = row[9:]
     return Transaction(
-        ref_id, tuple(places.split(_PLACES_SEPARATOR)), outcome, deciding, status, product, day, deducted
+        ref_id,
+        tuple(places.split(_PLACES_SEPARATOR)),
+        outcome,
+        deciding,
+        status,
+        product,
+        day,
+        deducted,
+        destination,
+        None if first is None else datetime.fromisoformat(first),
+        None if last is None else datetime.fromisoformat(last),
+        trxid,
+        serial,
+        tuple(kinds.split(",")) if kinds else (),
     )
 
 
@@ -254,6 +363,7 @@ class Reconciliation:
     anomalies: SpilledList[Anomaly] = field(init=False)
     invalid_lines: SpilledList[tuple[str, int, int, str]] = field(init=False)
     inquiries: int = 0
+    replies: int = 0  # transaction replies read by this run (its logs; not an earlier run's state)
     last_moment: datetime | None = None  # the latest timestamp of any reply read, inquiries too
     notes: list[str] = field(default_factory=list)  # e.g. a file given twice, read once
 
@@ -337,11 +447,69 @@ def _anomaly(row: tuple[Any, ...]) -> Anomaly:
     return Anomaly(kind, ref_id, tuple(places.split(_PLACES_SEPARATOR)), message)
 
 
+# Lines read a batch at a time: a row of the store weighs about 600 bytes, ten times its line, so
+# reconcile's batches are a tenth of validate's (20,000 lines made 30 MB more at the peak).
+BATCH_LINES = 2_000
+
+
+class ReadBatch(NamedTuple):
+    """What read_batch() found in a batch of lines: the transaction replies as rows of the store,
+    each invalid line as (line, column, message), the inquiry replies counted, the latest timestamp."""
+
+    rows: list[Row]
+    invalid: list[tuple[int, int, str]]
+    inquiries: int
+    last_moment: datetime | None
+
+
+def read_batch(
+    raw_lines: Sequence[bytes | Overlong],
+    first: int,
+    label: str,
+    tz: tzinfo | None,
+    extract: bool,
+    max_line_length: int,
+    by_text: bool,
+) -> ReadBatch:
+    """The replies of consecutive raw lines (the first is line `first` of `label`); runs in worker
+    processes too (irs_grammar.batches), so each row leaves it ready for the store."""
+    rows: list[Row] = []
+    invalid: list[tuple[int, int, str]] = []
+    inquiries = 0
+    last: datetime | None = None
+    for number, raw in enumerate(raw_lines, first):
+        text = line_text(number, raw, max_line_length)
+        line = (
+            LineResult(number, error=text)
+            if isinstance(text, ParseError)
+            else check_line(number, text, extract=extract, tz=tz)
+        )
+        reply = line.reply
+        if line.error is not None:
+            invalid.append((number, line.error.column, line.error.message))
+            continue
+        if reply is None:
+            continue  # a blank line
+        if last is None or reply.timestamp > last:
+            last = reply.timestamp
+        if (kind := kind_of_reply(reply)) is not None and kind.role == "transaction":
+            # A step of a buy (its kind's role says so), kept with the key of the line it was read from.
+            seen = Seen.of(cast(TransactionResponse, reply), label, number)
+            rows.append(seen.row(line_key(number, cast(str, text), by_text=by_text)))
+        else:
+            inquiries += 1
+    return ReadBatch(rows, invalid, inquiries, last)
+
+
 def read_replies(
-    sources: Iterable[str | os.PathLike[str]], tz: tzinfo | None, result: Reconciliation
-) -> Iterator[tuple[Seen, str]]:
-    """Each transaction reply of the sources, as seen, with the text it was read from; counts the
-    rest into `result`."""
+    sources: Iterable[str | os.PathLike[str]],
+    tz: tzinfo | None,
+    result: Reconciliation,
+    *,
+    by_text: bool,
+    reading: Reading,
+) -> Iterator[Row]:
+    """Each transaction reply of the sources as a row of the store; counts the rest into `result`."""
     read: dict[tuple[int, int], str] = {}  # (device, inode) of each regular file read -> its name
     for source in sources:
         path = os.fspath(source)
@@ -350,24 +518,43 @@ def read_replies(
             result.notes.append(f"{_shown(path)}: the same file as {_shown(same)}; read once")
             continue
         label = _shown(path)  # a name that is not UTF-8 is kept (and stored) with its bytes escaped
-        for _, number, text in numbered_lines(path):
-            line = (
-                LineResult(number, error=text)
-                if isinstance(text, ParseError)
-                else check_line(number, text, extract=False, tz=tz)
-            )
-            reply = line.reply
-            if reply is not None and (result.last_moment is None or reply.timestamp > result.last_moment):
-                result.last_moment = reply.timestamp
-            if line.error is not None:
-                result.invalid_lines.append((label, number, line.error.column, line.error.message))
-            elif reply is None:
-                continue  # a blank line
-            elif (kind := kind_of_reply(reply)) is not None and kind.role == "transaction":
-                # A step of a buy (its kind's role says so), read from a line of text.
-                yield Seen.of(cast(TransactionResponse, reply), label, number), cast(str, text)
-            else:
-                result.inquiries += 1
+        done = None if reading.done is None else partial(reading.done, path)
+        for batch in in_order(
+            path,
+            read_batch,
+            (label, tz, reading.extract, reading.max_line_length, by_text),
+            jobs=reading.jobs,
+            max_line_length=reading.max_line_length,
+            done=done,
+            batch_lines=BATCH_LINES,
+        ):
+            result.invalid_lines.extend((label, n, column, message) for n, column, message in batch.invalid)
+            result.inquiries += batch.inquiries
+            result.replies += len(batch.rows)
+            if batch.last_moment is not None and (
+                result.last_moment is None or batch.last_moment > result.last_moment
+            ):
+                result.last_moment = batch.last_moment
+            yield from batch.rows
+
+
+class Reading(NamedTuple):
+    """How reconcile() reads its logs, as `validate` and `parse` read theirs.
+
+    `extract`: a reply starts at the first `R#` of its line (a log prefix
+    before it is ignored); `jobs`: processes (irs_grammar.batches; this one
+    for a small file); `max_line_length`: a longer line is an invalid line;
+    `done(path, lines, bytes)`: told after each batch (for progress).
+    """
+
+    extract: bool = False
+    jobs: int = 1
+    max_line_length: int = MAX_LINE_BYTES
+    done: Callable[[str, int, int], object] | None = None
+
+
+# The default: whole lines, in this process.
+WHOLE_LINES = Reading()
 
 
 def _same_file(path: str, read: dict[tuple[int, int], str]) -> str | None:
@@ -398,8 +585,12 @@ def reconcile(
     state: str | os.PathLike[str] | None = None,
     pending_after: timedelta = timedelta(hours=1),
     tz: tzinfo | None = None,
+    reading: Reading = WHOLE_LINES,
 ) -> Reconciliation:
     """Reconcile buy logs (paths, `.gz` too, `-` for standard input); see the module's docstring.
+
+    `reading` says how the logs are read (Reading: --extract, --jobs,
+    --max-line-length, progress); by default in this process, whole lines.
 
     >>> import irs_grammar as irs
     >>> import tempfile, os
@@ -418,7 +609,7 @@ def reconcile(
     where = os.fspath(state) if state is not None else f"a temporary file in {tempfile.gettempdir()}"
     try:
         with State(None if state is None else os.fspath(state)) as store:
-            store.add(read_replies(sources, tz, result))
+            store.add(read_replies(sources, tz, result, by_text=store.by_text, reading=reading))
             return judge(store, result, pending_after, tz)
     except sqlite3.Error as error:  # a full disk, an I/O error: the run is rolled back, its files gone
         result.transactions.close()
@@ -441,16 +632,12 @@ def judge(
     compact: list[Transaction] = []
     for ref_id, replies in store.by_ref(tz):
         lifecycle = _lifecycle(ref_id, replies)
-        compact.append(lifecycle.compact())
-        if len(compact) == _BATCH:  # to the table on disk, a batch at a time: memory stays flat
-            result.transactions.add(compact)
-            compact.clear()
-        anomalies.extend(_anomalies_of(lifecycle))
+        found = _anomalies_of(lifecycle)
         first = replies[0]
         if lifecycle.outcome in (PENDING, UNKNOWN) and last_moment is not None:
             age = last_moment - first.when
             if age > pending_after:
-                anomalies.append(
+                found.append(
                     Anomaly(
                         "stuck_pending",
                         ref_id,
@@ -459,8 +646,21 @@ def judge(
                         f"{lifecycle.deciding.status} at {lifecycle.deciding.place}); check it again",
                     )
                 )
+        anomalies.extend(found)
+        compact.append(lifecycle.compact(a.kind for a in found))
+        if len(compact) == _BATCH:  # to the table on disk, a batch at a time: memory stays flat
+            result.transactions.add(compact)
+            compact.clear()
     result.transactions.add(compact)
-    anomalies.extend(_balance_gaps(store.balance_chain(tz)))
+    gaps: list[Anomaly] = []  # a batch at a time, as the transactions: a million gaps cost no memory
+    for gap in _balance_gaps(store.balance_chain(tz)):
+        gaps.append(gap)
+        if len(gaps) == _BATCH:
+            anomalies.extend(gaps)
+            result.transactions.note(gaps)
+            gaps.clear()
+    anomalies.extend(gaps)
+    result.transactions.note(gaps)
     return result
 
 
@@ -586,12 +786,12 @@ def _balance_gaps(chain: Iterable[Seen]) -> Iterator[Anomaly]:
             )
 
 
-def _rupiah(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".")
+# Amounts in messages are plain digits: the wire's `97.411.793` reads as a decimal outside Indonesia.
+_rupiah = str
 
 
 def _signed(amount: int) -> str:
-    return f"{amount:+,}".replace(",", ".")
+    return f"{amount:+d}"
 
 
 def _duration(age: timedelta) -> str:

@@ -1,12 +1,16 @@
 """The reconciliation state kept across days: an SQLite database (the standard library's sqlite3).
 
-Schema version 1 (`PRAGMA user_version`), application_id 0x49525352 ("IRSR"), in WAL mode:
+Schema version 2 (`PRAGMA user_version`), application_id 0x49525352 ("IRSR"), in WAL mode:
 
     replies(path TEXT, digest BLOB,        -- where, and sha256 of the line's text: the key
             line INTEGER, moment TEXT,      -- line number, ISO 8601 timestamp
             ref_id TEXT, product TEXT, status TEXT, trxid TEXT, serial TEXT,
             before INTEGER, deduction INTEGER, after INTEGER, refid TEXT,
+            destination TEXT,               -- version 2; null in rows a version 1 state kept
             PRIMARY KEY (path, digest))
+
+A version 1 state (0.2.0 and 0.3.0) is brought to version 2 when a run opens
+it: the column is added, its old rows keep a null destination.
 
 Every transaction reply read is kept, compactly: each ref_id's lifecycle, its
 open state and the balance chain (the last balance) are recomputed from them,
@@ -49,7 +53,7 @@ from typing import Any, NamedTuple
 from .files import not_regular
 from .wire.transaction import TransactionResponse, rupiah
 
-VERSION = 1
+VERSION = 2
 # `PRAGMA application_id` of a state file ("IRSR"): another program's SQLite file is never written to.
 APPLICATION_ID = 0x49525352
 _MARKS = ("application_id", "user_version")
@@ -57,10 +61,12 @@ _CREATE = """
 CREATE TABLE replies (
     path TEXT NOT NULL, digest BLOB NOT NULL, line INTEGER NOT NULL, moment TEXT NOT NULL,
     ref_id TEXT NOT NULL, product TEXT NOT NULL, status TEXT NOT NULL, trxid TEXT NOT NULL, serial TEXT,
-    before INTEGER, deduction INTEGER, after INTEGER, refid TEXT,
+    before INTEGER, deduction INTEGER, after INTEGER, refid TEXT, destination TEXT,
     PRIMARY KEY (path, digest)
 ) WITHOUT ROWID
 """
+# From schema version 1 (without the destination) to this one.
+_UPGRADE = {1: "ALTER TABLE replies ADD COLUMN destination TEXT"}
 
 
 Balance = tuple[int, int, int]  # before, deduction, after, in rupiah
@@ -80,6 +86,7 @@ class Seen(NamedTuple):
     serial: str | None
     balance: Balance | None
     refid: str | None
+    destination: str | None = None
 
     @property
     def place(self) -> str:
@@ -102,7 +109,47 @@ class Seen(NamedTuple):
             reply.serial_number,
             balance,
             reply.refid,
+            reply.destination,
         )
+
+    def row(self, key: bytes) -> Row:
+        """This reply as a row of the replies table, under `key` (line_key())."""
+        before, deduction, after = self.balance or (None, None, None)
+        return (
+            self.path,
+            key,
+            self.line,
+            self.when.isoformat(),
+            self.ref_id,
+            self.product,
+            self.status,
+            self.trxid,
+            self.serial,
+            before,
+            deduction,
+            after,
+            self.refid,
+            self.destination,
+        )
+
+
+# A row of the replies table, in its columns' order: what a reader (a worker process too) hands the store.
+Row = tuple[Any, ...]
+
+
+def line_key(number: int, text: str, *, by_text: bool) -> bytes:
+    """A reply's key beside its path: the sha256 of its line's text less its line break (`by_text`,
+    in a state file kept across runs), else its line number (a temporary database, read once).
+
+    The text digest is 0.2.0's key: serialize(parse(line)) is the line less its line break. Keying a
+    temporary database by digest made a stateless run 1.6 times as slow, for one difference only:
+    a line repeated word for word in one log is one reply in a state file and two without (outcomes,
+    amounts and anomalies are the same either way; only the places listed differ).
+    """
+    if not by_text:
+        return number.to_bytes(8, "big")
+    body = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
+    return hashlib.sha256(body.encode()).digest()
 
 
 class StateError(Exception):
@@ -176,13 +223,16 @@ class State:
                 f"{self.path}: an SQLite file of another program (application_id {application}, "
                 f"user_version {version}, tables {', '.join(tables) or 'none'}), not a reconciliation state"
             )
-        if ours and version != VERSION:
+        if ours and version != VERSION and version not in _UPGRADE:
             raise StateError(f"{self.path}: state of schema version {version}; this is version {VERSION}")
         db.execute("PRAGMA journal_mode=" + ("OFF" if self.temporary else "WAL"))
         db.execute("PRAGMA temp_store=FILE")  # sorting a month of replies goes to disk, not memory
         db.execute("BEGIN IMMEDIATE")
         if fresh:
             db.execute(_CREATE)
+            db.execute(f"PRAGMA user_version = {VERSION}")
+        elif version in _UPGRADE:  # inside the run's transaction: a failed run leaves version 1 as it was
+            db.execute(_UPGRADE[version])
             db.execute(f"PRAGMA user_version = {VERSION}")
         if application != APPLICATION_ID:
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -205,38 +255,15 @@ class State:
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(self.path)
 
-    def add(self, new: Iterable[tuple[Seen, str]]) -> None:
-        """Keep the replies not kept yet: each as seen, with the text of the line it was read from.
+    @property
+    def by_text(self) -> bool:
+        """Whether replies are keyed by their text (line_key()): in a state file, not a temporary one."""
+        return not self.temporary
 
-        A reply's key is its path and the sha256 of its line's text less its
-        line break (the same text as the reply written again, as 0.2.0 keyed
-        it: serialize(parse(line)) is the line less its line break). A
-        temporary database is read once: there the line number
-        is key enough, and nothing is written again (keying by digest made a
-        stateless run 1.6 times as slow). The one difference: a line repeated
-        word for word in one log is one reply in a state file and two without;
-        outcomes, amounts and anomalies are the same either way, only the
-        places listed differ.
-        """
-        key = _line_number if self.temporary else _text_digest
+    def add(self, rows: Iterable[Row]) -> None:
+        """Keep the replies not kept yet: rows made by Seen.row(line_key(..., by_text=self.by_text))."""
         self._connection.executemany(
-            "INSERT OR IGNORE INTO replies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    s.path,
-                    key(s, text),
-                    s.line,
-                    s.when.isoformat(),
-                    s.ref_id,
-                    s.product,
-                    s.status,
-                    s.trxid,
-                    s.serial,
-                    *(s.balance or (None, None, None)),
-                    s.refid,
-                )
-                for s, text in new
-            ),
+            "INSERT OR IGNORE INTO replies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
 
     def by_ref(self, tz: tzinfo | None) -> Iterator[tuple[str, list[Seen]]]:
@@ -259,22 +286,15 @@ class State:
         return None if moment is None else _moment(moment, tz)
 
 
-def _text_digest(seen: Seen, text: str) -> bytes:
-    body = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
-    return hashlib.sha256(body.encode()).digest()
-
-
-def _line_number(seen: Seen, text: str) -> bytes:
-    return seen.line.to_bytes(8, "big")
-
-
-_COLUMNS = "path, line, moment, ref_id, product, status, trxid, serial, before, deduction, after, refid"
+_COLUMNS = (
+    "path, line, moment, ref_id, product, status, trxid, serial, before, deduction, after, refid, destination"
+)
 
 
 def _seen(row: tuple[Any, ...], tz: tzinfo | None) -> Seen:
-    path, line, moment, ref_id, product, status, trxid, serial, before, deduction, after, refid = row
+    path, line, moment, ref_id, product, status, trxid, serial, before, deduction, after, refid, dest = row
     balance = None if before is None else (before, deduction, after)
-    return Seen(path, line, _moment(moment, tz), ref_id, product, status, trxid, serial, balance, refid)
+    return Seen(path, line, _moment(moment, tz), ref_id, product, status, trxid, serial, balance, refid, dest)
 
 
 def _moment(text: str, tz: tzinfo | None) -> datetime:

@@ -17,14 +17,7 @@ from typing import Any, NamedTuple, cast
 
 from .batches import in_order
 from .errors import ParseError
-from .lines import (
-    MAX_LINE_BYTES,
-    Overlong,
-    decode_line,
-    is_blank,
-    numbered_lines,
-    overlong_error,
-)
+from .lines import MAX_LINE_BYTES, Overlong, is_blank, line_text, numbered_lines
 from .wire.fastpath import matcher
 from .wire.inquiry import InquiryResponse
 from .wire.kinds import KINDS, kind_of_reply
@@ -123,8 +116,8 @@ class Summary:
     ...     summary.add(result)
     >>> print(summary.text())
     lines: 3 (valid 2, invalid 0, blank 1)
-    inquiries: 1 (succeeded 1, failed 0)
-    transactions: 1 (FAILED 1), deducted 500
+    inquiry replies: 1 (succeeded 1, failed 0)
+    transaction replies: 1 (FAILED 1), deducted 500
     by product: A 2
     """
 
@@ -191,17 +184,20 @@ class Summary:
             "deducted": self.deducted,
         }
 
-    def text(self) -> str:
+    def text(self, *, thousands: bool = False) -> str:
+        """The text report; amounts in plain digits, or with `thousands` grouped as on the wire."""
         lines = [
             f"lines: {self.lines} (valid {self.valid}, invalid {self.invalid}, blank {self.blank})",
         ]
         inquiries = self.succeeded + self.failed
         if inquiries or not self.transactions:
-            lines.append(f"inquiries: {inquiries} (succeeded {self.succeeded}, failed {self.failed})")
+            lines.append(f"inquiry replies: {inquiries} (succeeded {self.succeeded}, failed {self.failed})")
         if self.transactions:
             by_status = ", ".join(f"{status} {n}" for status, n in self.transactions.most_common())
-            deducted = f"{self.deducted:,}".replace(",", ".")
-            lines.append(f"transactions: {self.transactions.total()} ({by_status}), deducted {deducted}")
+            deducted = f"{self.deducted:,}".replace(",", ".") if thousands else str(self.deducted)
+            lines.append(
+                f"transaction replies: {self.transactions.total()} ({by_status}), deducted {deducted}"
+            )
         if self.products:
             shown = ", ".join(f"{code or '(none)'} {n}" for code, n in self.products.most_common())
             lines.append(f"by product: {shown}")
@@ -257,10 +253,7 @@ def check_batch(
                 if m["deduction"] is not None:
                     deducted += rupiah(m["deduction"])
                 continue
-        if isinstance(line, Overlong):
-            text: str | ParseError = overlong_error(number, line, max_line_length)
-        else:
-            text = decode_line(number, line) if isinstance(line, bytes) else line
+        text = line_text(number, line, max_line_length)
         result = (
             LineResult(number, error=text)
             if isinstance(text, ParseError)

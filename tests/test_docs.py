@@ -90,3 +90,78 @@ def test_the_mutation_run_selects_every_test_file_but_the_two_that_run_only_subp
     selected = set(config["tool"]["mutmut"]["pytest_add_cli_args_test_selection"])
     files = {f"tests/{path.name}" for path in (root / "tests").glob("test_*.py")}
     assert (files - selected, selected - files) == ({"tests/test_cluster.py", "tests/test_wheel.py"}, set())
+
+
+# -- the docs hold to the code: no "None" help, no wrong required flag, links that resolve, API pages --
+
+
+def test_the_command_reference_has_no_empty_help_and_no_wrongly_required_argument() -> None:
+    page = (DOCS / "cli.md").read_text(encoding="utf-8")
+    reference = page.split("<!-- generated:commands -->", 1)[1]
+    cells = [cell.strip() for row in reference.splitlines() if row.startswith("|") for cell in row.split("|")]
+    assert "None" not in cells  # an argument without help
+    for command in ("parse", "validate", "reconcile"):
+        block = reference.split(f"### `irs-grammar {command}`", 1)[1].split("###", 1)[0]
+        [inputs] = [row for row in block.splitlines() if row.startswith("| `") and "|- ...`" in row]
+        cells = re.split(r"(?<!\\)\|", inputs)
+        assert cells[3].strip() == "", inputs  # not required: no file reads standard input
+
+
+def anchors(markdown: str) -> set[str]:
+    """GitHub's anchor of each heading: lower case, punctuation but - and _ dropped, spaces as -."""
+    found = set()
+    for heading in re.findall(r"^#+ (.+)$", markdown, re.M):
+        text = re.sub(r"[`*]", "", heading).strip().lower()
+        found.add(re.sub(r"[^\w\- ]", "", text).replace(" ", "-"))
+    return found
+
+
+LINKED = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+
+
+@pytest.mark.parametrize("page", LINKED, ids=[p.name for p in LINKED])
+def test_every_cross_reference_resolves(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    for link in links:
+        if link.startswith(("http://", "https://")):
+            continue
+        target, _, anchor = link.partition("#")
+        path = (page.parent / target).resolve() if target else page
+        assert path.exists(), f"{page.name}: {link} names no file"
+        if anchor:
+            assert anchor in anchors(path.read_text(encoding="utf-8")), (
+                f"{page.name}: {link}: no such heading"
+            )
+    # A section cited by name in prose (README, "Exit statuses and faults") is a heading of the README.
+    readme_headings = {
+        h.strip() for h in re.findall(r"^#+ (.+)$", (ROOT / "README.md").read_text("utf-8"), re.M)
+    }
+    for cited in re.findall(r"README, \"([^\"]+)\"", text.replace("\n", " ")):
+        assert cited in readme_headings, f"{page.name}: cites README section {cited!r}, which does not exist"
+
+
+def test_the_api_pages_cover_every_public_module_without_a_warning(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    spec = importlib.util.spec_from_file_location("docs_api", DOCS / "api.py")
+    assert spec is not None
+    assert spec.loader is not None
+    api = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(api)
+    documented = {"irs_grammar.errors", "irs_grammar.lines", "irs_grammar.validation", "irs_grammar.records",
+                  "irs_grammar.testing", "irs_grammar.strategies", "irs_grammar.near_misses",
+                  "irs_grammar.purchase", "irs_grammar.client", "irs_grammar.reconciliation"}  # fmt: skip
+    assert documented <= set(api.PUBLIC_MODULES)
+    done = subprocess.run(
+        [sys.executable, "-W", "error", str(DOCS / "api.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    pages = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.html")}
+    for module in documented:
+        assert module.replace(".", "/") + ".html" in pages, module

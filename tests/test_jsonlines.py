@@ -40,6 +40,11 @@ OPTIONS = st.builds(
     ),
     wire=st.booleans(),
     ascii_only=st.booleans(),
+    extract=st.booleans(),
+)
+# A log line with a prefix before its reply (--extract reads past it; without, it is an error).
+PREFIXED = st.builds(
+    lambda prefix, line: prefix + line, st.sampled_from(["2024-12-01 INFO ", "R ", "#"]), LINES
 )
 
 
@@ -75,7 +80,9 @@ def test_a_line_the_parser_refuses_is_never_written(line: str, options: Options)
 
 
 @given(
-    lines=st.lists(st.one_of(LINES, strategies.near_misses(), st.just(""), st.just("  \t\n")), max_size=8),
+    lines=st.lists(
+        st.one_of(LINES, PREFIXED, strategies.near_misses(), st.just(""), st.just("  \t\n")), max_size=8
+    ),
     options=OPTIONS,
 )
 def test_a_batch_is_its_lines_written_by_the_reference_and_its_errors(
@@ -88,10 +95,15 @@ def test_a_batch_is_its_lines_written_by_the_reference_and_its_errors(
         text = line if line.endswith("\n") else line + "\n"
         if not text.strip(" \t\n"):
             continue
+        # with --extract a reply starts at its line's first R#: a line without one is an error
+        start = text.find("R#") if options.extract else 0
+        if start < 0:
+            errors.append((number, 1, "no reply in this line (no 'R#')"))
+            continue
         try:
-            reply = irs.parse_reply(text, tz=options.tz)
+            reply = irs.parse_reply(text[start:], tz=options.tz)
         except irs.ParseError as error:
-            errors.append((number, error.column, error.message))
+            errors.append((number, error.column + start, error.message))
             continue
         try:
             expected.append(reference_line(reply, number, options) + "\n")

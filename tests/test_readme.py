@@ -43,7 +43,7 @@ def test_every_python_block_is_run_somewhere() -> None:
     blocks = python_blocks()
     sessions = [text for _, text in blocks if text.startswith(">>> ")]
     programs = [text for _, text in blocks if not text.startswith(">>> ")]
-    assert len(sessions) == 10
+    assert len(sessions) == 12
     # The two programs: the Hypothesis example (below) and the fake endpoint's (test_testing.py).
     assert len(programs) == 2
     assert programs[0] in section("Test strategies for your own suite")
@@ -67,6 +67,13 @@ def test_the_sessions_pass_as_printed(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(commands) == 3
     for command in commands:
         run_shell(command, tmp_path)
+    # The file the finance session reads, made by the README's own command from the corpus's buy logs.
+    for day in ("buys-day1.log", "buys-day2.log"):
+        (tmp_path / day).write_bytes((ROOT / "corpus" / "logs" / day).read_bytes())
+    [rows] = re.findall(
+        r"^    (irs-grammar reconcile --format jsonl [^\n]*)$", section("Reconcile buy logs"), re.M
+    )
+    run_shell(rows, tmp_path)
     monkeypatch.chdir(tmp_path)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     parser = doctest.DocTestParser()
@@ -81,7 +88,7 @@ def test_the_sessions_pass_as_printed(tmp_path: Path, monkeypatch: pytest.Monkey
         namespace = test.globs  # a DocTest works on a copy: carry it to the next block
         ran += len(test.examples)
     assert runner.failures == 0, "".join(report)
-    assert ran == 53  # every example of the ten sessions
+    assert ran == 71  # every example of the twelve sessions
 
 
 def run_shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -338,8 +338,8 @@ def test_parse_and_validate_handle_logs_that_mix_both_kinds(tmp_path: Any) -> No
     checked = run("validate", str(log))
     assert checked.returncode == 0
     # 18.800 + 0 + 50.102 deducted by the documented samples that carry a balance.
-    assert "transactions: 5 (SUCCESS 2, FAILED 2, INPROGRESS 1), deducted 68.902" in checked.stdout
-    assert "inquiries: 7 (succeeded 6, failed 1)" in checked.stdout
+    assert "transaction replies: 5 (SUCCESS 2, FAILED 2, INPROGRESS 1), deducted 68902" in checked.stdout
+    assert "inquiry replies: 7 (succeeded 6, failed 1)" in checked.stdout
 
 
 # -- the buy request ------------------------------------------------------------------------------
@@ -505,7 +505,7 @@ def test_unknown_words_are_counted_by_name_in_the_summary() -> None:
     for result in irs.validate(lines):
         summary.add(result)
     assert summary.to_dict()["transactions"] == {"GAGAL": 2, "PENDING": 1}
-    assert "transactions: 3 (GAGAL 2, PENDING 1)" in summary.text()
+    assert "transaction replies: 3 (GAGAL 2, PENDING 1)" in summary.text()
 
 
 # -- a bare details part -------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def test_io_errors_exit_2_in_one_line(target: str, tmp_path: Path) -> None:
 
 
 def test_usage_errors_exit_2() -> None:
-    for args in (["validate"], ["validate", "--format", "xml", "x"], ["validate", "--max-errors", "-1", "x"]):
+    for args in (["validate", "--format", "xml", "x"], ["validate", "--max-errors", "-1", "x"]):
         result = run(*args)
         assert result.returncode == 2
         assert "Traceback" not in result.stderr
@@ -341,7 +341,8 @@ def test_workers_leave_ctrl_c_and_termination_to_the_command(monkeypatch: pytest
 
 def test_the_text_summary_counts_inquiries_when_there_are_any_or_nothing_else() -> None:
     assert (
-        irs.Summary().text() == "lines: 0 (valid 0, invalid 0, blank 0)\ninquiries: 0 (succeeded 0, failed 0)"
+        irs.Summary().text()
+        == "lines: 0 (valid 0, invalid 0, blank 0)\ninquiry replies: 0 (succeeded 0, failed 0)"
     )
     buys = irs.Summary()
     for result in irs.validate(
@@ -349,7 +350,9 @@ def test_the_text_summary_counts_inquiries_when_there_are_any_or_nothing_else() 
     ):
         buys.add(result)
     assert buys.text() == (
-        "lines: 1 (valid 1, invalid 0, blank 0)\ntransactions: 1 (FAILED 1), deducted 500\nby product: A 1"
+        "lines: 1 (valid 1, invalid 0, blank 0)\n"
+        "transaction replies: 1 (FAILED 1), deducted 500\n"
+        "by product: A 1"
     )
 
 
