@@ -20,7 +20,6 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from datetime import timezone, tzinfo
-from functools import cache
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any, NamedTuple
 
@@ -28,8 +27,16 @@ from .errors import ParseError
 from .lines import MAX_LINE_BYTES, Overlong, line_text
 from .validation import REPLY_START, LineResult, check_line
 from .wire import inquiry, transaction
-from .wire.fastpath import FIELDS_END, INQUIRY_SHAPE, TRANSACTION_SHAPE, Shape, assemble, field_re, line_re
-from .wire.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR
+from .wire.fastpath import (
+    FIELDS_END,
+    INQUIRY_SHAPE,
+    TRANSACTION_SHAPE,
+    Shape,
+    common_inquiry_re,
+    common_transaction_re,
+    field_re,
+    line_re,
+)
 from .wire.reply import REASON, error_code_of
 from .wire.schema import COLUMNS
 from .wire.timestamp import ISO_DATES, iso_date, moment
@@ -62,51 +69,6 @@ def reference_line(reply: Any, number: int | None, options: Options) -> str:
     """The definition: `json.dumps` of the reply's record (or wire dict), as `parse` writes it."""
     document = reply.to_dict() if options.wire else reply.to_record(path=options.path, line=number)
     return json.dumps(document, ensure_ascii=options.ascii_only)
-
-
-# -- the common shapes, read in one match ---------------------------------------------------------
-
-# A line whose fields are the documented ones, each at most once, in the documented order (by far
-# the most common shape), is read by one match whose groups are the columns: no split, no loop.
-# The same terminals as the fast path's (a sub-language of its line pattern: where this matches,
-# the fast path reads the same values); any other line goes the general way.
-
-
-def _optional_field(key: str, group: str) -> str:
-    return f"(?:{re.escape(key)}: (?P<{group}>(?:{{VALUE}})?+){{_SEP}})?+"
-
-
-_COMMON_INQUIRY = (
-    "{_REPLY_MARK}(?P<product>(?:{PRODUCT})?+){_SEP}"
-    "(?:{PRICE_KEY}(?P<price>(?>{PRICE_VALUE})){_SEP})?+"
-    + _optional_field(inquiry.CUSTNUM, "custnum")
-    + _optional_field(inquiry.CUSTNAME, "custname")
-    + _optional_field(inquiry.POWERCAPACITY, "power")
-    + "(?:{REASON_KEY}(?P<reason>(?:{REASON_VALUE})?+){_SEP})?+"
-    "{_AT}(?P<time>{TIME}){_SPACE}(?P<date>{DATE})(?:{LINE_END})?\\Z"
-)
-_COMMON_TRANSACTION = (
-    "{_REPLY_MARK}(?P<ref>(?>{REF})){_SPACE}(?P<product>(?>{PRODUCT}))"
-    "(?:{_SEP}(?P<destination>(?>{DEST})){_SPACE}|{_SPACE})(?P<status>(?>{STATUS})){_SEP}"
-    "(?>(?P<details>(?>{DETAILS})){_SEP}|"
-    + _optional_field(transaction.SN, "sn")
-    + "(?:{REASON_KEY}(?P<reason>(?:{REASON_VALUE})?+){_SEP})?+)"
-    "{TRXID_KEY}(?P<trxid>(?>{TRXID})){_SEP}"
-    "(?:{BALANCE_KEY}(?P<before>(?>{AMOUNT})){_MINUS}(?P<deduction>(?>{AMOUNT}))"
-    "{_EQUALS}(?P<after>(?>{AMOUNT})){_SPACE})?+"
-    "{_AT}(?P<time>{TIME}){_SPACE}(?P<date>{DATE})"
-    "(?:{REFID_MARK}(?P<refid>(?>{REF})))?+(?:{LINE_END})?\\Z"
-)
-
-
-@cache
-def common_inquiry_re() -> re.Pattern[str]:
-    return re.compile(assemble(_COMMON_INQUIRY, INQUIRY_GRAMMAR))
-
-
-@cache
-def common_transaction_re() -> re.Pattern[str]:
-    return re.compile(assemble(_COMMON_TRANSACTION, TRANSACTION_GRAMMAR))
 
 
 # -- the typed record, as a template ---------------------------------------------------------------

@@ -233,7 +233,7 @@ def check_batch(
         lines: Sequence[str | bytes | Overlong] = [raw.decode() for raw in raw_lines]  # type: ignore[union-attr]
     except (UnicodeDecodeError, AttributeError):
         lines = raw_lines
-    match_answer, match_transaction = _matchers()
+    match_answer, match_transaction = role_matchers()
     products: list[str] = []  # of every valid reply, in line order
     reasons: list[str] = []  # of the failed inquiries
     statuses: list[str] = []  # of the transactions
@@ -291,7 +291,7 @@ def check_batch(
 Matcher = Callable[[str], "re.Match[str] | None"]
 
 
-def _matchers() -> tuple[Matcher, Matcher]:
+def role_matchers() -> tuple[Matcher, Matcher]:
     """One matcher for the lines of every kind of each role: answers (inquiries first), transactions."""
     answers = [matcher(kind.shape) for kind in reversed(KINDS) if kind.role == "answer"]
     transactions = [matcher(kind.shape) for kind in KINDS if kind.role == "transaction"]
@@ -338,6 +338,6 @@ def check_log(
         (extract, max_line_length),
         jobs=jobs,
         max_line_length=max_line_length,
-        prepare=_matchers,
+        prepare=role_matchers,
         done=done,
     )

@@ -19,12 +19,11 @@ import irs_grammar as irs
 from irs_grammar import strategies
 from irs_grammar.jsonlines import (
     Options,
-    common_inquiry_re,
-    common_transaction_re,
     parse_batch,
     reference_line,
     writer,
 )
+from irs_grammar.wire.fastpath import common_inquiry_re, common_transaction_re
 from tests.reach import reached
 
 LINES = st.one_of(

@@ -16,19 +16,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
 
 import irs_grammar as irs
+from irs_grammar import strategies
 from irs_grammar.lines import LogReadError
 from irs_grammar.reconciliation import (
+    ReadBatch,
     Reconciliation,
     TransactionTable,
     _duration,
     _signed,
     parse_duration,
+    read_batch,
 )
 from irs_grammar.state import APPLICATION_ID, Seen, State, StateError, line_key
+from irs_grammar.validation import check_line
+from irs_grammar.wire.transaction import TransactionResponse
 from tests.command import run
 from tests.corpus import CORPUS
+from tests.reach import reached
 
 EXPECTED = json.loads((CORPUS / "logs/buys.expected.json").read_text(encoding="utf-8"))
 
@@ -672,3 +680,55 @@ def test_a_spilled_list_goes_to_its_file_a_batch_at_a_time() -> None:
     assert numbers[-1] == -1
     numbers._scratch.close()
     assert numbers._scratch.path is None
+
+
+# -- the fast reading of a batch: the rows of the replies, without building them -----------------------
+
+_LINES = st.one_of(
+    strategies.transaction_lines(),
+    strategies.response_lines(),
+    strategies.transaction_near_misses(),
+    st.sampled_from(["", " \t", "x", "R#A1 DN1. 0811 SUCCESS. TRXID: 1. @10:00:00.000000 01/12/2024"]),
+)
+
+
+@given(lines=st.lists(_LINES, max_size=6), by_text=st.booleans())
+def test_a_batch_is_read_fast_into_the_rows_of_its_replies(lines: list[str], by_text: bool) -> None:
+    raw = [line.encode(errors="surrogateescape") + b"\n" for line in lines]
+    got = read_batch(raw, 7, "a.log", None, False, 1 << 20, by_text)
+    # The reference: every line read the slow way, each transaction reply's row made from the reply.
+    rows, invalid, inquiries, last = [], [], 0, None
+    for number, text in enumerate((r.decode(errors="replace") if _utf8(r) else r for r in raw), 7):
+        if isinstance(text, bytes):  # not UTF-8: the reader's error, as the command reports it
+            invalid.append((number, *_error_of(number, text)))
+            continue
+        result = check_line(number, text, extract=False)
+        if result.error is not None:
+            invalid.append((number, result.error.column, result.error.message))
+            continue
+        if result.reply is None:
+            continue
+        last = result.reply.timestamp if last is None else max(last, result.reply.timestamp)
+        if isinstance(result.reply, TransactionResponse):
+            rows.append(Seen.of(result.reply, "a.log", number).row(line_key(number, text, by_text=by_text)))
+        else:
+            inquiries += 1
+    event("a transaction reply" if rows else "no transaction reply")
+    reached()
+    assert got == ReadBatch(rows, invalid, inquiries, last)
+
+
+def _utf8(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _error_of(number: int, raw: bytes) -> tuple[int, str]:
+    from irs_grammar.lines import decode_line
+
+    error = decode_line(number, raw)
+    assert isinstance(error, irs.ParseError)
+    return error.column, error.message

@@ -22,10 +22,10 @@ from typing import Any, NamedTuple, TypeVar
 
 from . import timestamp
 from .grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, terminal_pattern
-from .inquiry import InquiryResponse
+from .inquiry import CUSTNAME, CUSTNUM, POWERCAPACITY, InquiryResponse
 from .reply import REASON
 from .timestamp import is_real_moment, moment
-from .transaction import KNOWN_STATUSES, Balance, TransactionResponse
+from .transaction import KNOWN_STATUSES, SN, Balance, TransactionResponse
 
 R = TypeVar("R")
 
@@ -252,3 +252,48 @@ def fast_reader_of(
         return parse_fast
 
     return reader
+
+
+# -- the common shapes, read in one match ---------------------------------------------------------
+
+# A line whose fields are the documented ones, each at most once, in the documented order (by far
+# the most common shape), is read by one match whose groups are the columns: no split, no loop.
+# The same terminals as the fast path's (a sub-language of its line pattern: where this matches,
+# the fast path reads the same values); any other line goes the general way.
+
+
+def _optional_field(key: str, group: str) -> str:
+    return f"(?:{re.escape(key)}: (?P<{group}>(?:{{VALUE}})?+){{_SEP}})?+"
+
+
+_COMMON_INQUIRY = (
+    "{_REPLY_MARK}(?P<product>(?:{PRODUCT})?+){_SEP}"
+    "(?:{PRICE_KEY}(?P<price>(?>{PRICE_VALUE})){_SEP})?+"
+    + _optional_field(CUSTNUM, "custnum")
+    + _optional_field(CUSTNAME, "custname")
+    + _optional_field(POWERCAPACITY, "power")
+    + "(?:{REASON_KEY}(?P<reason>(?:{REASON_VALUE})?+){_SEP})?+"
+    "{_AT}(?P<time>{TIME}){_SPACE}(?P<date>{DATE})(?:{LINE_END})?\\Z"
+)
+_COMMON_TRANSACTION = (
+    "{_REPLY_MARK}(?P<ref>(?>{REF})){_SPACE}(?P<product>(?>{PRODUCT}))"
+    "(?:{_SEP}(?P<destination>(?>{DEST})){_SPACE}|{_SPACE})(?P<status>(?>{STATUS})){_SEP}"
+    "(?>(?P<details>(?>{DETAILS})){_SEP}|"
+    + _optional_field(SN, "sn")
+    + "(?:{REASON_KEY}(?P<reason>(?:{REASON_VALUE})?+){_SEP})?+)"
+    "{TRXID_KEY}(?P<trxid>(?>{TRXID})){_SEP}"
+    "(?:{BALANCE_KEY}(?P<before>(?>{AMOUNT})){_MINUS}(?P<deduction>(?>{AMOUNT}))"
+    "{_EQUALS}(?P<after>(?>{AMOUNT})){_SPACE})?+"
+    "{_AT}(?P<time>{TIME}){_SPACE}(?P<date>{DATE})"
+    "(?:{REFID_MARK}(?P<refid>(?>{REF})))?+(?:{LINE_END})?\\Z"
+)
+
+
+@cache
+def common_inquiry_re() -> re.Pattern[str]:
+    return re.compile(assemble(_COMMON_INQUIRY, INQUIRY_GRAMMAR))
+
+
+@cache
+def common_transaction_re() -> re.Pattern[str]:
+    return re.compile(assemble(_COMMON_TRANSACTION, TRANSACTION_GRAMMAR))
