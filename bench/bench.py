@@ -229,7 +229,7 @@ def jobs_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
             ],
         }
         if what == "buy replies":
-            jobs["`reconcile`"] = ["reconcile"]
+            jobs["`reconcile`"] = ["reconcile", "--jobs", "1"]
         for name, arguments in jobs.items():
             spent = cpu_seconds([*irs_command, *arguments, str(log)])
             rows.append((f"{name} / `validate --jobs 1` CPU, {count:,} {what}", f"{spent / base:.2f}x"))

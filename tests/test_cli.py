@@ -253,6 +253,35 @@ def test_errors_as_json_up_to_the_limit(encoding: str, message: str, monkeypatch
     assert text.endswith("}\n")
 
 
+def test_json_errors_past_a_mebibyte_wait_on_disk_and_come_back_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The document waits in a spooled file: in memory up to 1 MiB, then on disk, so memory does
+    # not grow with the errors; what is written is every error, in order, whatever the size.
+    out = _Stream("utf-8")
+    monkeypatch.setattr(sys, "stdout", out)
+    sink = ErrorSink(json_format=True, limit=None)
+    assert sink.pending is not None
+    message = "é" * 40  # about 100 bytes an error
+    written = 0
+    line = 0
+    while written <= (1 << 20) - 200:  # just under 1 MiB: still in memory
+        line += 1
+        sink.add("a.log", line, 1, message)
+        written = sink.pending.tell()
+    assert not sink.pending._rolled  # type: ignore[attr-defined]
+    for _ in range(10):
+        line += 1
+        sink.add("a.log", line, 1, message)
+    assert sink.pending._rolled  # type: ignore[attr-defined]  # past 1 MiB: on disk
+    sink.finish(Summary())
+    sink.close()
+    document = json.loads(out.getvalue())
+    assert [e["line"] for e in document["errors"]] == list(range(1, line + 1))
+    assert {e["message"] for e in document["errors"]} == {message}
+    assert document["errors_shown"] == line
+
+
 def test_no_limit_shows_every_error(monkeypatch: pytest.MonkeyPatch) -> None:
     out = _Stream("utf-8")
     monkeypatch.setattr(sys, "stdout", out)

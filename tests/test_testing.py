@@ -1254,6 +1254,22 @@ def test_a_request_of_too_many_parameters_is_refused_not_a_crash(count: int) -> 
         assert "is not a parameter of" in parse_reply(body).to_dict()["REASON"]
 
 
+@pytest.mark.parametrize(("count", "faulted"), [(64, True), (65, False)])
+def test_a_fault_selects_by_the_parameters_of_a_request_up_to_64_of_them(count: int, faulted: bool) -> None:
+    # A fault for one product acts on a request the fake can read (64 parameters at most, as
+    # parse_qsl is told): past that the request has no selector to match, and the request's reader
+    # refuses it. The product named first, the filler after it.
+    app = FakeIRS()
+    app.add_fault(Fault.http_error(503), product="DN1")
+    query = "&".join(["product_code=DN1", *(f"x{n}=1" for n in range(count - 1))])
+    status, body = call_wsgi(app, "/v1/irs/inquiry", query)
+    if faulted:
+        assert status == "503 Fault"
+    else:
+        assert status == "200 OK"
+        assert "is not a parameter of" in parse_reply(body).to_dict()["REASON"]
+
+
 @pytest.mark.parametrize("times", [2, 3])
 def test_a_fault_acts_on_exactly_times_requests(times: int) -> None:
     app = FakeIRS()
