@@ -38,6 +38,20 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+# What lies outside the interpreter is tested on the main Python only: the command in other
+# processes (signals, pipes, memory, gzip faults), the wheel, a Dask cluster, fresh interpreters,
+# pdoc. `make test` runs the other Pythons with `-m "not main_python_only"` (a deselection, not a
+# skip): what they add is the library's code under their own regular expressions, datetime and
+# sqlite3, which every other test exercises; two more runs of these would cost CI four minutes.
+MAIN_PYTHON_ONLY = frozenset({"test_faults.py", "test_cluster.py", "test_wheel.py"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in MAIN_PYTHON_ONLY:
+            item.add_marker(pytest.mark.main_python_only)
+
+
 # Under mutmut (make mutation): cached results must not hide a mutant (tests/mutation/caches.py).
 def pytest_sessionstart(session: pytest.Session) -> None:
     caches.before_session()

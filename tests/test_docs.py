@@ -141,6 +141,7 @@ def test_every_cross_reference_resolves(page: Path) -> None:
         assert cited in readme_headings, f"{page.name}: cites README section {cited!r}, which does not exist"
 
 
+@pytest.mark.main_python_only
 def test_the_api_pages_cover_every_public_module_without_a_warning(tmp_path: Path) -> None:
     import subprocess
     import sys

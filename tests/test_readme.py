@@ -117,6 +117,7 @@ def test_there_are_two_console_examples() -> None:
     assert [c.split()[1] for c, _ in CONSOLES] == ["validate", "reconcile"]
 
 
+@pytest.mark.main_python_only
 def test_the_hypothesis_example_passes_in_fresh_interpreters(tmp_path: Path) -> None:
     # A fresh interpreter each run, Hypothesis' own defaults (deadline 200 ms, 100 examples), no
     # conftest of ours: what the first example of a user's suite meets, Lark's cold start included.

@@ -308,6 +308,7 @@ def test_a_pending_buy(fake_irs: FakeIRS) -> None:
 """
 
 
+@pytest.mark.main_python_only
 def test_an_example_suite_type_checks_under_mypy_strict(tmp_path: Path) -> None:
     suite = tmp_path / "test_typed.py"
     suite.write_text(TYPED_SUITE, encoding="utf-8")

@@ -677,6 +677,7 @@ def test_serve_on_a_port_in_use_is_a_usage_error() -> None:
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.main_python_only
 def test_the_readme_example_passes_as_written(tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Test your integration against a fake endpoint", 1)[1]
