@@ -23,8 +23,9 @@ settings.register_profile("default", deadline=None, max_examples=200)
 settings.register_profile(
     "long", deadline=None, max_examples=5000, suppress_health_check=[HealthCheck.too_slow]
 )
-# The unpacked sdist's own run (make sdist-check), after the full run on this tree.
-settings.register_profile("quick", deadline=None, max_examples=25)
+# The other Pythons' runs and the unpacked sdist's own (make test), beside the full run on this
+# tree's Python: they prove the code and the files are right there, the full run digs.
+settings.register_profile("quick", deadline=None, max_examples=10)
 # Mutation testing runs the suite once per mutant: fewer examples, the same ones each time, and no
 # shrinking (a failure kills the mutant; the smallest failing example tells it nothing more).
 settings.register_profile(
