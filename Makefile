@@ -90,7 +90,7 @@ sdist-check: $(STAMP)
 	$(BIN)/python -m hatchling build -t sdist -d build/sdist
 	tar -xzf build/sdist/irs_grammar-*.tar.gz -C build/sdist
 	cd build/sdist/irs_grammar-*/ && PYTHONPATH=. HYPOTHESIS_PROFILE=quick \
-	  $(abspath $(BIN))/python -m pytest -p no:cacheprovider -q -m "not main_python_only"
+	  $(abspath $(BIN))/python -m pytest -p no:cacheprovider -m "not main_python_only"
 
 # (pytest-all runs sdist-check too, beside the main suite.)
 test: lint typecheck pytest-all
