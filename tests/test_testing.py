@@ -821,7 +821,12 @@ def test_serve_in_process_prints_the_url_answers_and_stops_on_ctrl_c(
 
     def client(port: int) -> None:
         url = f"http://127.0.0.1:{port}"
-        # a script reads the URL while the server runs: it must be flushed by then
+        # A script reads the URL from the output as the server starts: it is flushed, not only written,
+        # once serve has bound its port (the client is called then, and waits for it as a script would:
+        # on a busy machine the main thread may not have printed yet).
+        deadline = time.monotonic() + 30
+        while not out.flushed and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert out.flushed == f"{url}\n"
         theirs = FakeIRS(client_id="mine", client_secret="hush", idrs="ID9", pin="654321")
         buy = theirs.buy_request("MXD17", "48429495", ref_id="in-process").to_url(url)
