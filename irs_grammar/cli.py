@@ -53,8 +53,14 @@ class UsageError(Exception):
     """A problem with the command line: exit status 2."""
 
 
-class Terminated(Exception):
-    """SIGTERM arrived: stop as for Ctrl-C, with status 143."""
+class Terminated(BaseException):
+    """SIGTERM arrived: stop as for Ctrl-C, with status 143.
+
+    A BaseException, as KeyboardInterrupt is: code that handles failures with
+    `except Exception` must let it through. socketserver's loop does not: a
+    SIGTERM that came while `serve` was starting a connection's thread was
+    reported as that connection's failure, and the server served on.
+    """
 
 
 def report(path: str, error: ParseError, stream: TextIO) -> None:

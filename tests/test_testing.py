@@ -1533,3 +1533,33 @@ def test_a_log_that_fails_part_way_does_not_fail_the_reply(
     assert fake.status("k") == "SUCCESS"
     err = capsys.readouterr().err
     assert err == f"irs-grammar: {log}: Is a directory; replies are no longer logged\n"  # once
+
+
+def test_a_termination_while_serve_starts_a_connection_stops_the_server() -> None:
+    # SIGTERM raises Terminated in the main thread wherever it is; serve's loop (socketserver) reports
+    # a connection's Exception and serves on, so Terminated must not be one: it is a BaseException, as
+    # KeyboardInterrupt is. (Beside two CPU burners a SIGTERM once came while serve was starting a
+    # connection's thread: the server reported "a connection ... failed: Terminated()" and served on.)
+    from irs_grammar import testing
+    from irs_grammar.cli import Terminated
+
+    server = testing.make_server(FakeIRS(), "127.0.0.1", 0)
+
+    def signalled(request: Any, client_address: Any) -> None:
+        raise Terminated  # as the SIGTERM handler raises it, at this point of the loop
+
+    server.process_request = signalled  # type: ignore[method-assign]
+
+    def client() -> None:
+        with contextlib.suppress(OSError):
+            socket.create_connection(("127.0.0.1", server.server_port), timeout=5).close()
+        time.sleep(5)
+        server.shutdown()  # only if the loop went on: the test then fails below
+
+    beside = threading.Thread(target=client, daemon=True)
+    beside.start()
+    try:
+        with pytest.raises(Terminated):
+            server.serve_forever(poll_interval=0.05)
+    finally:
+        server.server_close()
