@@ -39,10 +39,10 @@ from typing import IO, Any, TextIO
 from . import __version__
 from .batches import default_jobs, in_order, usable_cores
 from .errors import ParseError
-from .jsonlines import Options, ParsedBatch, parse_batch, reference_line, writer
-from .lines import MAX_LINE_BYTES, STDIN, LogReadError, line_text
+from .jsonlines import Options, ParsedBatch, parse_alone, parse_batch, writer
+from .lines import MAX_LINE_BYTES, STDIN, LogReadError
 from .output import OutputError, replacing
-from .validation import LineResult, Summary, check_line, check_log
+from .validation import Summary, check_log
 from .wire.request import BuyRequest, InquiryRequest, Request
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -117,9 +117,9 @@ def _parsed(args: argparse.Namespace, *, ascii_only: bool) -> Iterator[ParsedBat
     try:
         for source in args.inputs or [STDIN]:
             if source.startswith("R#"):  # a reply given on the command line: no path, no line
-                yield _reported(
-                    "<argument>", _argument(source, Options(None, args.tz, wire, ascii_only)), args
-                )
+                raw = source.encode(errors="surrogateescape")
+                alone = parse_alone(raw, Options(None, args.tz, wire, ascii_only))
+                yield _reported("<argument>", alone, args)
                 continue
             label = "<stdin>" if source == STDIN else source
             options = Options(label, args.tz, wire, ascii_only, extract=args.extract)
@@ -141,23 +141,6 @@ def _parsed(args: argparse.Namespace, *, ascii_only: bool) -> Iterator[ParsedBat
                 args.io_failed = True
     finally:
         progress.close()
-
-
-def _argument(source: str, options: Options) -> ParsedBatch:
-    """A reply given as an argument, read alone: `path` and `line` null, as `parse(text).to_record()`."""
-    text = line_text(1, source.encode(errors="surrogateescape"), MAX_LINE_BYTES)
-    result = (
-        LineResult(1, error=text)
-        if isinstance(text, ParseError)
-        else check_line(1, text, extract=False, tz=options.tz)
-    )
-    if result.error is not None:
-        return ParsedBatch(b"", [(1, result.error.column, result.error.message)], 1)
-    try:
-        data = (reference_line(result.reply, None, options) + "\n").encode() if result.reply else b""
-    except ValueError as error:  # a valid reply that one wire dict cannot hold (--wire)
-        return ParsedBatch(b"", [(1, 1, f"valid reply, but not as one JSON object: {error}")], 1)
-    return ParsedBatch(data, [], 1)
 
 
 def _reported(label: str, batch: ParsedBatch, args: argparse.Namespace) -> ParsedBatch:
@@ -497,17 +480,13 @@ def _iso(value: object) -> str:
 def _write_rows_parquet(
     rows: Iterable[dict[str, Any]], args: argparse.Namespace, grouped: Sequence[str]
 ) -> None:
-    try:
-        from .records import rows_to_parquet
-    except ImportError:
-        raise UsageError("Parquet needs pyarrow: pip install 'irs-grammar[parquet]'") from None
+    from .records import rows_to_parquet  # pyarrow itself waits for the first row group
+
     try:
         with replacing(args.output) as out:
             rows_to_parquet(rows, out.temporary, tz=args.tz_name, grouped=grouped)
             out.complete = True
-    except OutputError as e:
-        raise UsageError(str(e)) from None
-    except ImportError as e:
+    except (OutputError, ImportError) as e:  # ImportError: records.PARQUET_EXTRA, naming the extra
         raise UsageError(str(e)) from None
 
 

@@ -41,7 +41,7 @@ from .wire.reply import REASON, error_code_of
 from .wire.schema import COLUMNS
 from .wire.timestamp import ISO_DATES, iso_date, moment
 
-__all__ = ["Options", "ParsedBatch", "parse_batch", "reference_line", "writer"]
+__all__ = ["Options", "ParsedBatch", "parse_alone", "parse_batch", "reference_line", "writer"]
 
 # What a line is written as, given its text and number; None: not a line this writer takes.
 Writer = Callable[[str, int], "str | None"]
@@ -474,22 +474,45 @@ def parse_batch(
             if text is not None:
                 out.append(text)
                 continue
-        decoded = line_text(number, line, max_line_length)
-        result = (
-            LineResult(number, error=decoded)
-            if isinstance(decoded, ParseError)
-            else check_line(number, decoded, extract=extract, tz=options.tz)
-        )
-        if result.error is not None:
-            errors.append((number, result.error.column, result.error.message))
-        elif result.reply is not None:  # else a blank line
-            try:
-                out.append(reference_line(result.reply, number, options))
-            except ValueError as error:  # a valid reply that one wire dict cannot hold (--wire)
-                errors.append((number, 1, f"valid reply, but not as one JSON object: {error}"))
+        _read_slowly(number, line, options, max_line_length, number, out, errors)
     # each line encoded alone: one str of the whole batch would be 4 bytes a character if one was not ASCII
     data = b"\n".join([text.encode() for text in out]) + b"\n" if out else b""
     return ParsedBatch(data, errors, len(lines))
+
+
+def parse_alone(raw: bytes, options: Options) -> ParsedBatch:
+    """One reply given on its own (on the command line): its record's `path` and `line` null, as
+    `parse(text).to_record()` gives them."""
+    out: list[str] = []
+    errors: list[tuple[int, int, str]] = []
+    _read_slowly(1, raw, options, MAX_LINE_BYTES, None, out, errors)
+    return ParsedBatch("".join(text + "\n" for text in out).encode(), errors, 1)
+
+
+def _read_slowly(
+    number: int,
+    line: str | bytes | Overlong,
+    options: Options,
+    max_line_length: int,
+    record_line: int | None,
+    out: list[str],
+    errors: list[tuple[int, int, str]],
+) -> None:
+    """A line no fast writer took, read by the parser: its JSON to `out` (its record's `line`
+    is `record_line`), or its error to `errors`; nothing for a blank line."""
+    decoded = line_text(number, line, max_line_length)
+    result = (
+        LineResult(number, error=decoded)
+        if isinstance(decoded, ParseError)
+        else check_line(number, decoded, extract=options.extract, tz=options.tz)
+    )
+    if result.error is not None:
+        errors.append((number, result.error.column, result.error.message))
+    elif result.reply is not None:
+        try:
+            out.append(reference_line(result.reply, record_line, options))
+        except ValueError as error:  # a valid reply that one wire dict cannot hold (--wire)
+            errors.append((number, 1, f"valid reply, but not as one JSON object: {error}"))
 
 
 _WRITERS: dict[Options, Writer] = {}

@@ -55,7 +55,7 @@ from .state import Balance, Row, Seen, State, StateError, line_key
 from .validation import LineResult, check_line, role_matchers
 from .wire.fastpath import common_transaction_re
 from .wire.kinds import kind_of_reply
-from .wire.timestamp import ISO_DATES, iso_date
+from .wire.timestamp import iso_moment
 from .wire.transaction import TransactionResponse, TransactionStatus, rupiah
 
 SUCCEEDED, FAILED, CONFLICTING = "succeeded", "failed", "conflicting"
@@ -486,7 +486,6 @@ def read_batch(
     match_answer, _ = role_matchers()
     match_buy = common_transaction_re().match
     latest = ""  # the latest ISO moment of the lines read fast
-    iso_dates = ISO_DATES
     for number, raw in enumerate(raw_lines, first):
         if fast and type(raw) is bytes:
             try:
@@ -494,35 +493,18 @@ def read_batch(
             except UnicodeDecodeError:
                 text = ""
             if (m := match_buy(text)) is not None:
-                (
-                    ref,
-                    product,
-                    destination,
-                    status,
-                    _,
-                    serial,
-                    _,
-                    trxid,
-                    before,
-                    deduction,
-                    after,
-                    t,
-                    d,
-                    refid,
-                ) = m.groups()
-                day = iso_dates.get(d) or iso_date(d)
-                if day and t[0:2] <= "23" and t[3] <= "5" and t[6] <= "5":  # a real moment
-                    when = day + (t[:8] if t.endswith(".000000") else t)
-                    latest = max(latest, when)
-                    if before is not None:
-                        before, deduction, after = rupiah(before), rupiah(deduction), rupiah(after)
+                ref, product, destination, status, _, serial, _, trxid, *amounts, t, d, refid = m.groups()
+                if iso := iso_moment(t, d):  # else not a real moment: the slow path says which part
+                    latest = max(latest, iso)
+                    when = iso[:-7] if iso.endswith(".000000") else iso
+                    before, deduction, after = (None,) * 3 if amounts[0] is None else map(rupiah, amounts)
                     key = line_key(number, text, by_text=by_text)
                     row = (label, key, number, when, ref, product, status, trxid, serial)
                     rows.append((*row, before, deduction, after, refid, destination))
                     continue
             elif (m := match_answer(text)) is not None:
                 inquiries += 1
-                latest = max(latest, (iso_dates.get(m["date"]) or iso_date(m["date"])) + m["time"])
+                latest = max(latest, iso_moment(m["time"], m["date"]))
                 continue
         line_or_error = line_text(number, raw, max_line_length)
         line = (

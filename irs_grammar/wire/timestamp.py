@@ -79,6 +79,11 @@ def is_real_moment(time: str, date: str) -> bool:
     return bool(iso_date(date))
 
 
+def iso_moment(time: str, date: str) -> str:
+    """`2024-11-29T10:54:14.776182` of a grammar-checked TIME and DATE that name a real moment, else ""."""
+    return iso_date(date) + time if is_real_moment(time, date) else ""
+
+
 def moment(time: str, date: str, tz: tzinfo | None) -> datetime:
     """The datetime of a TIME and DATE that is_real_moment() has accepted."""
     when = datetime.fromisoformat(iso_date(date) + time)  # both checked: ISO order is all it takes
