@@ -273,36 +273,56 @@ class State:
 
     def by_ref(self, tz: tzinfo | None) -> Iterator[tuple[str, list[Seen]]]:
         """Each ref_id with its replies in timestamp order (then path, line), one ref_id at a time."""
+        for ref_id, rows in self.rows_by_ref():
+            yield ref_id, [seen(row, tz) for row in rows]
+
+    def rows_by_ref(self) -> Iterator[tuple[str, list[Kept]]]:
+        """by_ref() as the rows kept (KEPT_COLUMNS, the moment as its text): a plain history is
+        judged from them without a Seen or a datetime made for each reply."""
         rows = self._connection.execute(f"SELECT {_COLUMNS} FROM replies ORDER BY ref_id, moment, path, line")
-        for ref_id, group in groupby(rows, key=lambda row: row[3]):
-            yield ref_id, [_seen(row, tz) for row in group]
+        for ref_id, group in groupby(rows, key=_ref_id):
+            yield ref_id, list(group)
 
     def balance_chain(self, tz: tzinfo | None) -> Iterator[Seen]:
         """Every reply with a balance in timestamp order, but a re-check of the same snapshot."""
-        rows = self._connection.execute(
-            f"SELECT {_COLUMNS} FROM (SELECT *, row_number() OVER (PARTITION BY ref_id, trxid, before, "
-            "deduction, after ORDER BY moment, path, line) AS nth FROM replies WHERE before IS NOT NULL) "
-            "WHERE nth = 1 ORDER BY moment, path, line"
+        return (seen(row, tz) for row in self.balance_rows())
+
+    def balance_rows(self) -> Iterator[Kept]:
+        """balance_chain() as the rows kept (KEPT_COLUMNS)."""
+        return iter(
+            self._connection.execute(
+                f"SELECT {_COLUMNS} FROM (SELECT *, row_number() OVER (PARTITION BY ref_id, trxid, before, "
+                "deduction, after ORDER BY moment, path, line) AS nth FROM replies WHERE before IS NOT NULL) "
+                "WHERE nth = 1 ORDER BY moment, path, line"
+            )
         )
-        return (_seen(row, tz) for row in rows)
 
     def last_moment(self, tz: tzinfo | None) -> datetime | None:
         (moment,) = self._connection.execute("SELECT max(moment) FROM replies").fetchone()
-        return None if moment is None else _moment(moment, tz)
+        return None if moment is None else moment_of(moment, tz)
 
 
-_COLUMNS = (
-    "path, line, moment, ref_id, product, status, trxid, serial, before, deduction, after, refid, destination"
-)
+# A reply as by_ref and balance_chain read it back, before it is a Seen: these columns, in this order.
+KEPT_COLUMNS = (
+    "path", "line", "moment", "ref_id", "product", "status", "trxid", "serial",
+    "before", "deduction", "after", "refid", "destination",
+)  # fmt: skip
+_COLUMNS = ", ".join(KEPT_COLUMNS)
+Kept = tuple[Any, ...]
 
 
-def _seen(row: tuple[Any, ...], tz: tzinfo | None) -> Seen:
-    path, line, moment, ref_id, product, status, trxid, serial, before, deduction, after, refid, dest = row
+def _ref_id(row: Kept) -> str:
+    return str(row[3])
+
+
+def seen(row: Kept, tz: tzinfo | None) -> Seen:
+    """A row read back (KEPT_COLUMNS) as a Seen, its moment in this run's zone."""
+    path, line, when, ref_id, product, status, trxid, serial, before, deduction, after, refid, dest = row
     balance = None if before is None else (before, deduction, after)
-    return Seen(path, line, _moment(moment, tz), ref_id, product, status, trxid, serial, balance, refid, dest)
+    return Seen(path, line, moment_of(when, tz), ref_id, product, status, trxid, serial, balance, refid, dest)
 
 
-def _moment(text: str, tz: tzinfo | None) -> datetime:
+def moment_of(text: str, tz: tzinfo | None) -> datetime:
     """The wall-clock time as the reply wrote it, in this run's zone (a state may hold either kind)."""
     when = datetime.fromisoformat(text)
     return when if tz is None and when.tzinfo is None else when.replace(tzinfo=tz)

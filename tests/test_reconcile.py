@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
 import irs_grammar as irs
-from irs_grammar import strategies
+from irs_grammar import reconciliation, strategies
 from irs_grammar.lines import LogReadError
 from irs_grammar.reconciliation import (
     ReadBatch,
@@ -37,6 +38,7 @@ from irs_grammar.wire.transaction import TransactionResponse
 from tests.command import run
 from tests.corpus import CORPUS
 from tests.reach import reached
+from tests.test_reconcile_model import histories
 
 EXPECTED = json.loads((CORPUS / "logs/buys.expected.json").read_text(encoding="utf-8"))
 
@@ -732,3 +734,65 @@ def _error_of(number: int, raw: bytes) -> tuple[int, str]:
     error = decode_line(number, raw)
     assert isinstance(error, irs.ParseError)
     return error.column, error.message
+
+
+# -- judging: the shortcut for a plain history gives what the full judgement gives ------------------------
+
+
+@st.composite
+def _kept_histories(draw: st.DrawFn) -> list[str]:
+    """The model's histories (tests/test_reconcile_model.py), products and destinations varied, a
+    reply without a destination (`R#A DN1 FAILED`) among them."""
+    lines, days = [], 0
+    for step in draw(histories()):
+        days += draw(st.sampled_from([0, 0, 1]))  # a history across midnight: its day is the deciding reply's
+        reply = TransactionResponse.build(
+            ref_id=step.ref_id,
+            product_code=draw(st.sampled_from(["DN1", "PLN20"])),
+            destination=draw(st.sampled_from([None, "0811", "0822"])),
+            status=step.status,
+            serial_number=step.serial,
+            transaction_id=draw(st.sampled_from([step.trxid, "-"])),
+            balance=step.balance,
+            refid=step.refid,
+            timestamp=step.when + timedelta(days=days),
+        )
+        lines.append(irs.serialize(reply) + "\n")
+    return lines
+
+
+def _judged(state: Path, tz: tzinfo | None, shortcut: bool) -> tuple[list[Any], list[Any], dict[str, Any]]:
+    """What reconcile() finds in a state, with _plain as it is or never taken (the full judgement)."""
+    original, plain = reconciliation._plain, []
+
+    def counted(*arguments: Any) -> Any:
+        row = original(*arguments) if shortcut else None
+        plain.append(row is not None)
+        return row
+
+    with mock.patch.object(reconciliation, "_plain", counted):
+        result = irs.reconcile([], state=state, tz=tz)
+    try:
+        if shortcut:
+            event(f"histories judged by the shortcut: {'some' if any(plain) else 'none'}")
+            event(f"histories judged in full: {'some' if not all(plain) else 'none'}")
+        return list(result.transactions.rows()), list(result.anomalies), result.to_dict()
+    finally:
+        result.transactions.close()
+
+
+ZONES = st.sampled_from([None, JAKARTA])
+
+
+@given(lines=_kept_histories(), kept_in=ZONES, read_in=ZONES)
+def test_a_plain_history_is_judged_by_the_shortcut_as_by_the_full_judgement(
+    lines: list[str], kept_in: tzinfo | None, read_in: tzinfo | None
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        log, state = Path(folder, "buys.log"), Path(folder, "state.sqlite")
+        log.write_text("".join(lines), encoding="utf-8")
+        irs.reconcile([log], state=state, tz=kept_in).transactions.close()
+        shortcut = _judged(state, read_in, shortcut=True)
+        full = _judged(state, read_in, shortcut=False)
+    reached()
+    assert shortcut == full
