@@ -357,6 +357,18 @@ def peak_rss_mib(pid: int) -> float:
     raise AssertionError("no VmHWM")
 
 
+def read_at_least(pid: int, size: int, patience: float = 300.0) -> None:
+    """Wait until process `pid` has read `size` bytes (/proc/PID/io's rchar); fail after `patience` s."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/io") as io:
+            read = next(int(line.split()[1]) for line in io if line.startswith("rchar:"))
+        if read >= size:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} read {read:,} bytes in {patience:.0f} s, not {size:,}")
+
+
 def test_dev_zero_is_a_binary_file() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "irs_grammar", "validate", "/dev/zero"],
@@ -383,7 +395,9 @@ def test_an_endless_line_is_read_in_bounded_memory(jobs: str) -> None:
         stderr=subprocess.PIPE,
     )
     endless.stdout.close()  # the command holds the pipe now
-    time.sleep(2.0)  # hundreds of MB of x read by then
+    # Measured once the command has read 256 MiB of the line (work done, not time passed: on a busy
+    # machine two seconds may not even see it started, and a SIGTERM before its handler kills it).
+    read_at_least(process.pid, 256 << 20)
     peak = peak_rss_mib(process.pid)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=10)
