@@ -324,5 +324,4 @@ def seen(row: Kept, tz: tzinfo | None) -> Seen:
 
 def moment_of(text: str, tz: tzinfo | None) -> datetime:
     """The wall-clock time as the reply wrote it, in this run's zone (a state may hold either kind)."""
-    when = datetime.fromisoformat(text)
-    return when if tz is None and when.tzinfo is None else when.replace(tzinfo=tz)
+    return datetime.fromisoformat(text).replace(tzinfo=tz)

@@ -19,6 +19,7 @@ from unittest import mock
 import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 
 import irs_grammar as irs
 from irs_grammar import reconciliation, strategies
@@ -32,7 +33,7 @@ from irs_grammar.reconciliation import (
     parse_duration,
     read_batch,
 )
-from irs_grammar.state import APPLICATION_ID, Seen, State, StateError, line_key
+from irs_grammar.state import APPLICATION_ID, Seen, State, StateError, line_key, seen
 from irs_grammar.validation import check_line
 from irs_grammar.wire.transaction import TransactionResponse
 from tests.command import run
@@ -773,7 +774,7 @@ def _judged(state: Path, tz: tzinfo | None, shortcut: bool) -> tuple[list[Any], 
     with mock.patch.object(reconciliation, "_plain", counted):
         result = irs.reconcile([], state=state, tz=tz)
     try:
-        if shortcut:
+        if shortcut and currently_in_test_context():
             event(f"histories judged by the shortcut: {'some' if any(plain) else 'none'}")
             event(f"histories judged in full: {'some' if not all(plain) else 'none'}")
         return list(result.transactions.rows()), list(result.anomalies), result.to_dict()
@@ -796,3 +797,84 @@ def test_a_plain_history_is_judged_by_the_shortcut_as_by_the_full_judgement(
         full = _judged(state, read_in, shortcut=False)
     reached()
     assert shortcut == full
+
+
+_AT = "@08:00:00.000000 01/12/2024"
+_LATER = "@08:05:00.000000 01/12/2024"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # after = before + deduction: a balance that does not add up, though the sum does
+        [f"R#A DN1. 0811 SUCCESS. TRXID: T1. SISA SALDO: 10.000 - 1.000 = 11.000 {_AT}"],
+        # charged under two TRXIDs, one final reply
+        [
+            f"R#A DN1. 0811 INPROGRESS. TRXID: T1. SISA SALDO: 10.000 - 1.000 = 9.000 {_AT}",
+            f"R#A DN1. 0811 SUCCESS. TRXID: T2. SISA SALDO: 9.000 - 1.000 = 8.000 {_LATER}",
+        ],
+        # one charge seen twice, under two SNs: deducted once
+        [
+            f"R#A DN1. 0811 INPROGRESS. SN: 111. TRXID: T1. SISA SALDO: 10.000 - 1.000 = 9.000 {_AT}",
+            f"R#A DN1. 0811 SUCCESS. SN: 222. TRXID: T1. SISA SALDO: 10.000 - 1.000 = 9.000 {_LATER}",
+        ],
+        # one charge seen twice, with its own &refid= tail and without: deducted once
+        [
+            f"R#A DN1. 0811 INPROGRESS. TRXID: T1. SISA SALDO: 10.000 - 1.000 = 9.000 {_AT}",
+            f"R#A DN1. 0811 SUCCESS. TRXID: T1. SISA SALDO: 10.000 - 1.000 = 9.000 {_LATER}&refid=A",
+        ],
+        # the whole balance charged (after 0), and a charge of one rupiah
+        [f"R#A DN1. 0811 SUCCESS. TRXID: T1. SISA SALDO: 1.000 - 1.000 = 0 {_AT}"],
+        [f"R#A DN1. 0811 SUCCESS. TRXID: T1. SISA SALDO: 10.000 - 1 = 9.999 {_AT}"],
+        # the deciding reply's destination, not a later reply's
+        [
+            f"R#A DN1. 0811 SUCCESS. TRXID: T1. {_AT}",
+            f"R#A DN1. 0822 INPROGRESS. TRXID: T1. {_LATER}",
+        ],
+    ],
+    ids=[
+        "adds-the-wrong-way",
+        "two-trxids",
+        "two-sns",
+        "refid-tail",
+        "all-of-it",
+        "one-rupiah",
+        "destination",
+    ],
+)
+def test_the_shortcut_agrees_with_the_full_judgement_at_its_edges(lines: list[str], tmp_path: Path) -> None:
+    log, state = tmp_path / "buys.log", tmp_path / "state.sqlite"
+    log.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    irs.reconcile([log], state=state).transactions.close()
+    assert _judged(state, None, shortcut=True) == _judged(state, None, shortcut=False)
+
+
+def test_a_clean_log_is_judged_without_a_seen_per_reply(tmp_path: Path) -> None:
+    """The shortcut is what makes reconcile fast: a clean history (INPROGRESS, then SUCCESS with its
+    charge and its own &refid=) never becomes Seen objects."""
+    log = tmp_path / "buys.log"
+    log.write_text(
+        f"R#A DN1. 0811 INPROGRESS. TRXID: T1. {_AT}\n"
+        f"R#A DN1. 0811 SUCCESS. SN: 1. TRXID: T1. SISA SALDO: 10.000 - 1.000 = 9.000 {_LATER}&refid=A\n"
+        f"R#B DN1. 0811 FAILED. TRXID: T2. SISA SALDO: 9.000 - 0 = 9.000 {_LATER}\n",
+        encoding="utf-8",
+    )
+    with mock.patch.object(reconciliation, "seen", wraps=seen) as made:
+        result = irs.reconcile([log])
+    assert [(t.ref_id, t.outcome, t.deducted) for t in result.transactions.rows()] == [
+        ("A", "succeeded", 1000),
+        ("B", "failed", 0),
+    ]
+    result.transactions.close()
+    assert made.call_count == 0
+
+
+def test_a_state_named_without_a_folder_is_kept_in_the_current_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("buys.log").write_text(f"R#A DN1. 0811 SUCCESS. TRXID: T1. {_AT}\n", encoding="utf-8")
+    result = irs.reconcile(["buys.log"], state="state.sqlite")
+    assert result.transactions["A"].replies == ("buys.log:1",)
+    result.transactions.close()
+    assert (tmp_path / "state.sqlite").stat().st_size > 0
