@@ -749,21 +749,39 @@ def sqlite_snapshot(path: Path) -> tuple[bytes, list[str]]:
     return path.read_bytes(), sorted(p.name for p in path.parent.iterdir())
 
 
-def test_another_programs_sqlite_file_is_refused_untouched(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("made", "named"),
+    [
+        (
+            ["CREATE TABLE users (name TEXT)", "INSERT INTO users VALUES ('siti')"],
+            "user_version 0, tables users",
+        ),
+        # version 1 as 0.2.0 wrote it, but not its one replies table: another program's all the same
+        (
+            ["CREATE TABLE orders (id INTEGER)", "CREATE TABLE users (name TEXT)", "PRAGMA user_version = 1"],
+            "user_version 1, tables orders, users",
+        ),
+        (["PRAGMA user_version = 7"], "user_version 7, tables none"),
+    ],
+    ids=["a-table", "version-1-other-tables", "no-table"],
+)
+def test_another_programs_sqlite_file_is_refused_untouched(
+    tmp_path: Path, made: list[str], named: str
+) -> None:
     import sqlite3
     from contextlib import closing
 
     app = tmp_path / "app.db"
     with closing(sqlite3.connect(app)) as db:
-        db.execute("CREATE TABLE users (name TEXT)")
-        db.execute("INSERT INTO users VALUES ('siti')")
+        for statement in made:
+            db.execute(statement)
         db.commit()
     before = sqlite_snapshot(app)
     done = run("reconcile", "--state", app, CORPUS / "logs/buys-day1.log")
     assert done.returncode == 2
     assert one_line(done.stderr) == (
-        f"irs-grammar: {app}: an SQLite file of another program (application_id 0, user_version 0, "
-        "tables users), not a reconciliation state"
+        f"irs-grammar: {app}: an SQLite file of another program (application_id 0, {named}), "
+        "not a reconciliation state"
     )
     assert sqlite_snapshot(app) == before  # no table added, no user_version, no WAL for good
 

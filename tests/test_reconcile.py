@@ -878,3 +878,27 @@ def test_a_state_named_without_a_folder_is_kept_in_the_current_one(
     assert result.transactions["A"].replies == ("buys.log:1",)
     result.transactions.close()
     assert (tmp_path / "state.sqlite").stat().st_size > 0
+
+
+def test_a_long_log_is_judged_a_batch_at_a_time_and_its_progress_told(tmp_path: Path) -> None:
+    """2,100 buys, each a balance gap after the first: the lines come in two batches (BATCH_LINES),
+    the transactions and the 2,099 gaps go to disk a thousand at a time; every line is counted and
+    progress is told for this log, a batch at a time, to its last byte."""
+    log = tmp_path / "buys.log"
+    with log.open("w", encoding="utf-8") as out:
+        for i in range(2_100):
+            moment = f"@{8 + i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}.000000 01/12/2024"
+            out.write(f"R#R{i} DN1. 0811 SUCCESS. TRXID: T{i}. SISA SALDO: 10.000 - 1.000 = 9.000 {moment}\n")
+    told: list[tuple[str, int, int]] = []
+    reading = reconciliation.Reading(done=lambda path, lines, size: told.append((path, lines, size)))
+    result = irs.reconcile([log], reading=reading)
+    try:
+        assert result.replies == 2_100
+        assert [a.kind for a in result.anomalies] == ["balance_gap"] * 2_099
+        assert sum(t.anomalies == ("balance_gap",) for t in result.transactions.rows()) == 2_099
+        assert {path for path, _, _ in told} == {str(log)}
+        assert sum(lines for _, lines, _ in told) == 2_100
+        assert sum(size for _, _, size in told) == log.stat().st_size
+        assert len(told) == 2
+    finally:
+        result.transactions.close()
