@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ import sqlite3
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -273,6 +275,8 @@ def test_the_transaction_table_reads_like_a_dict_and_goes_with_its_object(tmp_pa
     assert (first.product, first.day, first.deducted) == ("DN1", "2024-12-01", 1000)
     assert [t.ref_id for t in table.rows()] == list(table)
     assert dict(table.items()) == {t.ref_id: t for t in table.rows()}
+    table.add([replace(first, ref_id="R0000003", outcome="failed")])  # a Transaction added as it is
+    assert (len(table), table["R0000003"].outcome, table["R0000003"].replies) == (4, "failed", first.replies)
     assert table.path is not None
     file = Path(table.path)
     assert file.exists()
@@ -902,3 +906,43 @@ def test_a_long_log_is_judged_a_batch_at_a_time_and_its_progress_told(tmp_path: 
         assert len(told) == 2
     finally:
         result.transactions.close()
+
+
+_COMMON = (
+    "R#A DN1. 0811 SUCCESS. SN: 1. TRXID: T1. SISA SALDO: 10.000 - 1.000 = 9.000 @08:00:00.821005 01/12/2024"
+)
+_WHOLE_SECOND = "R#B DN1. 0811 INPROGRESS. TRXID: T2. @08:00:01.000000 01/12/2024"
+_UNCOMMON = "R#C DN1. 0811 INPROGRESS. NOTE: x. TRXID: T3. @09:00:00.000000 01/12/2024"  # an unknown key
+_INQUIRY = "R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024"
+
+
+def test_a_batch_reads_the_common_lines_fast_and_the_rest_in_full() -> None:
+    lines = [_COMMON, _WHOLE_SECOND, _UNCOMMON, _INQUIRY, _INQUIRY, "\udcff"]
+    raw = [line.encode(errors="surrogateescape") + b"\n" for line in lines]
+    with mock.patch.object(reconciliation, "check_line", wraps=check_line) as full:
+        got = read_batch(raw, 1, "a.log", None, False, 1 << 20, False)
+    # the moments as datetime.isoformat() writes them: the fraction kept, or none when it is 0
+    assert [(row[2], row[3], row[9:12]) for row in got.rows] == [
+        (1, "2024-12-01T08:00:00.821005", (10_000, 1_000, 9_000)),
+        (2, "2024-12-01T08:00:01", (None, None, None)),
+        (3, "2024-12-01T09:00:00", (None, None, None)),
+    ]
+    assert got.inquiries == 2
+    assert got.last_moment == datetime(2024, 12, 1, 9, 0)  # the slow reply's, past the fast ones'
+    assert [(n, column) for n, column, _ in got.invalid] == [(6, 1)]  # not UTF-8
+    assert full.call_count == 1  # the unknown key's line; the common ones never
+    # In a zone every line is read in full: the inquiries counted one by one all the same.
+    zoned = read_batch(raw[3:5], 1, "a.log", UTC, False, 1 << 20, False)
+    assert (zoned.inquiries, zoned.rows) == (2, [])
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", ""])
+def test_a_line_is_kept_in_a_state_under_the_digest_of_its_text_less_its_break(ending: str) -> None:
+    # 0.2.0's key: the sha256 of serialize(parse(line)), which is the line less its break
+    key = line_key(3, _COMMON + ending, by_text=True)
+    assert key == hashlib.sha256(_COMMON.encode()).digest()
+    assert (
+        line_key(3, _COMMON + ending, by_text=False)
+        == line_key(3, "", by_text=False)
+        != line_key(4, "", by_text=False)
+    )
