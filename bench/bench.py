@@ -237,6 +237,19 @@ def jobs_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
     return rows
 
 
+def reconcile_alone(tmp: Path, count: int) -> list[tuple[str, str]]:
+    """The reconcile rows only (`--only reconcile`): its CPU over validate's on the buy log of
+    jobs_against_validate, then reconcile_against_validate."""
+    log = tmp / "log.log"
+    log.write_text("\n".join(generated_lines(count, 0.0, 3, "transaction")) + "\n", encoding="utf-8")
+    irs_command = [sys.executable, "-m", "irs_grammar"]
+    base = cpu_seconds([*irs_command, "validate", "--quiet", "--jobs", "1", str(log)])
+    spent = cpu_seconds([*irs_command, "reconcile", "--jobs", "1", str(log)])
+    log.unlink()
+    row = (f"`reconcile` / `validate --jobs 1` CPU, {count:,} buy replies", f"{spent / base:.2f}x")
+    return [row, *reconcile_against_validate(tmp, count)]
+
+
 def reconcile_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
     """Wall time and peak memory of `reconcile` and `validate --jobs 1` on logs of `count` lines."""
     rows = []
@@ -284,7 +297,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     options.add_argument("--lines", type=int, default=20_000, help="lines per in-process run")
     options.add_argument("--log-lines", type=int, default=1_000_000, help="lines of the validated log")
     options.add_argument("--readme", action="store_true", help="write the table into README.md")
+    options.add_argument("--only", choices=("reconcile",), help="only these rows (not with --readme)")
     args = options.parse_args(argv)
+    if args.only == "reconcile":
+        with tempfile.TemporaryDirectory() as tmp:
+            for measure, figure in reconcile_alone(Path(tmp), args.log_lines):
+                print(f"  {measure:<58} {figure}")
+        return
     rows: list[tuple[str, str]] = []
 
     def row(measure: str, figure: str) -> None:
