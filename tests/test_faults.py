@@ -794,11 +794,22 @@ def test_a_state_that_is_not_a_regular_file_is_refused(tmp_path: Path, target: s
     elif target == "fifo":
         os.mkfifo(path)
     kind = {"/dev/null": "a character device", "folder": "a directory", "fifo": "a FIFO"}[target]
+    # What lies beside it before the run: /dev is shared, and a mutant of the state's checks (under
+    # mutmut) once left a /dev/null-journal there; this run must add or touch nothing.
+    beside = {ending: _stat_or_none(Path(f"{path}{ending}")) for ending in ("-journal", "-wal")}
     done = run("reconcile", "--state", path, CORPUS / "logs/buys-day1.log")
     assert done.returncode == 2
     assert one_line(done.stderr) == f"irs-grammar: {path}: is {kind}, not a reconciliation state"
-    assert not Path(f"{path}-journal").exists()
-    assert not Path(f"{path}-wal").exists()
+    assert {ending: _stat_or_none(Path(f"{path}{ending}")) for ending in beside} == beside
+
+
+def _stat_or_none(path: Path) -> tuple[int, int] | None:
+    """A file's size and modification time in ns, or None when there is none."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_size, info.st_mtime_ns
 
 
 def test_a_read_only_state_is_refused(tmp_path: Path) -> None:
