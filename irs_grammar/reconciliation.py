@@ -59,6 +59,8 @@ from .wire.timestamp import iso_moment
 from .wire.transaction import TransactionResponse, TransactionStatus
 
 SUCCEEDED, FAILED, CONFLICTING = "succeeded", "failed", "conflicting"
+# The status words that end a buy (the others leave it open).
+_FINAL = (TransactionStatus.SUCCESS, TransactionStatus.FAILED)
 PENDING, UNKNOWN = "pending", "unknown"
 OUTCOMES = (SUCCEEDED, FAILED, CONFLICTING, PENDING, UNKNOWN)
 ANOMALY_KINDS = (
@@ -715,9 +717,6 @@ def judge(
     return result
 
 
-_FINAL = ("SUCCESS", "FAILED")
-
-
 def _place(row: Kept) -> str:
     return f"{row[0]}:{row[1]}"
 
@@ -812,7 +811,7 @@ def _order(anomaly: Anomaly) -> tuple[tuple[str, int], int, tuple[str, int]]:
 
 
 def _lifecycle(ref_id: str, replies: list[Seen]) -> _Lifecycle:
-    finals = [r for r in replies if r.status in (TransactionStatus.SUCCESS, TransactionStatus.FAILED)]
+    finals = [r for r in replies if r.status in _FINAL]
     if finals:
         deciding = finals[-1]
         if len({r.status for r in finals}) > 1:
@@ -829,10 +828,10 @@ def _anomalies_of(transaction: _Lifecycle) -> list[Anomaly]:
     ref_id, replies = transaction.ref_id, transaction.replies
     found: list[Anomaly] = []
     statuses = {r.status for r in replies}
-    if {"SUCCESS", "FAILED"} <= statuses:
-        places = tuple(r.place for r in replies if r.status in ("SUCCESS", "FAILED"))
+    if set(_FINAL) <= statuses:
+        places = tuple(r.place for r in replies if r.status in _FINAL)
         found.append(Anomaly("conflicting_outcome", ref_id, places, "both SUCCESS and FAILED for one ref_id"))
-    first_final = next((r for r in replies if r.status in ("SUCCESS", "FAILED")), None)
+    first_final = next((r for r in replies if r.status in _FINAL), None)
     if first_final is not None:
         for later in replies[replies.index(first_final) + 1 :]:
             if later.status != first_final.status:
