@@ -271,24 +271,15 @@ class State:
             "INSERT OR IGNORE INTO replies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
 
-    def by_ref(self, tz: tzinfo | None) -> Iterator[tuple[str, list[Seen]]]:
-        """Each ref_id with its replies in timestamp order (then path, line), one ref_id at a time."""
-        for ref_id, rows in self.rows_by_ref():
-            yield ref_id, [seen(row, tz) for row in rows]
-
     def rows_by_ref(self) -> Iterator[tuple[str, list[Kept]]]:
-        """by_ref() as the rows kept (KEPT_COLUMNS, the moment as its text): a plain history is
-        judged from them without a Seen or a datetime made for each reply."""
+        """Each ref_id with its replies in timestamp order (then path, line), one ref_id at a time, as
+        the rows kept (KEPT_COLUMNS, the moment as its text; seen() makes a Seen of one)."""
         rows = self._connection.execute(f"SELECT {_COLUMNS} FROM replies ORDER BY ref_id, moment, path, line")
         for ref_id, group in groupby(rows, key=_ref_id):
             yield ref_id, list(group)
 
-    def balance_chain(self, tz: tzinfo | None) -> Iterator[Seen]:
-        """Every reply with a balance in timestamp order, but a re-check of the same snapshot."""
-        return (seen(row, tz) for row in self.balance_rows())
-
     def balance_rows(self) -> Iterator[Kept]:
-        """balance_chain() as the rows kept (KEPT_COLUMNS)."""
+        """Every reply with a balance in timestamp order, but a re-check of the same snapshot (rows kept)."""
         return iter(
             self._connection.execute(
                 f"SELECT {_COLUMNS} FROM (SELECT *, row_number() OVER (PARTITION BY ref_id, trxid, before, "
@@ -302,7 +293,7 @@ class State:
         return None if moment is None else moment_of(moment, tz)
 
 
-# A reply as by_ref and balance_chain read it back, before it is a Seen: these columns, in this order.
+# A reply as rows_by_ref and balance_rows read it back, before it is a Seen: these columns, in this order.
 KEPT_COLUMNS = (
     "path", "line", "moment", "ref_id", "product", "status", "trxid", "serial",
     "before", "deduction", "after", "refid", "destination",

@@ -534,10 +534,10 @@ def test_a_moment_is_read_as_its_reply_wrote_it_in_the_zone_of_the_run(
     wall = datetime(2024, 12, 1, 12, 0, 0, 250000)
     for read_in in (None, JAKARTA, UTC):
         with State(path) as state:
-            [(ref_id, [seen])] = list(state.by_ref(read_in))
-            assert (ref_id, wall_and_zone(seen.when)) == ("L1", (wall, read_in))
-            [chained] = list(state.balance_chain(read_in))
-            assert wall_and_zone(chained.when) == (wall, read_in)
+            [(ref_id, [kept])] = list(state.rows_by_ref())
+            assert (ref_id, wall_and_zone(seen(kept, read_in).when)) == ("L1", (wall, read_in))
+            [chained] = list(state.balance_rows())
+            assert wall_and_zone(seen(chained, read_in).when) == (wall, read_in)
             assert wall_and_zone(state.last_moment(read_in)) == (wall, read_in)
 
 
@@ -639,7 +639,7 @@ def test_a_state_is_read_and_written_only_inside_its_with_block(tmp_path: Path) 
     with state:
         assert state.last_moment(None) is None
     with pytest.raises(StateError, match=closed):
-        list(state.by_ref(None))
+        list(state.rows_by_ref())
     with pytest.raises(StateError, match=closed):
         state.add([])
 
