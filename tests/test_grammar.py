@@ -148,13 +148,21 @@ def test_the_layers_a_parse_does_not_need_are_imported_on_first_use() -> None:
         "import irs_grammar as irs\n"
         "irs.parse('R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024')\n"
         "layers = ('irs_grammar.wire.request', 'irs_grammar.validation', 'irs_grammar.reconciliation',\n"
-        "          'irs_grammar.purchase', 'irs_grammar.client', 'httpx')\n"
+        "          'irs_grammar.purchase', 'irs_grammar.client', 'httpx',\n"
+        "          'irs_grammar.wire.writers', 'irs_grammar.wire.trees')\n"
         "print(sorted(m for m in layers if m in sys.modules))\n"
         "import irs_grammar.reconciliation, irs_grammar.validation\n"  # a submodule first: no name clash
         "print(irs.reconcile.__name__, irs.validate.__name__, irs.METHOD)\n"
+        "print(irs.serialize(irs.parse_transaction('R#7 DN1 FAILED. TRXID: -. @10:54:14.776182 29/11/2024')))\n"
+        "print(sorted(m for m in layers[-2:] if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert result.stdout.splitlines() == ["[]", "reconcile validate POST"]
+    assert result.stdout.splitlines() == [
+        "[]",
+        "reconcile validate POST",
+        "R#7 DN1 FAILED. TRXID: -. @10:54:14.776182 29/11/2024",  # the writers, loaded by the first serialize
+        "['irs_grammar.wire.trees', 'irs_grammar.wire.writers']",
+    ]
 
 
 def test_a_terminal_without_a_name_is_named_by_nothing() -> None:

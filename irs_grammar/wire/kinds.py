@@ -27,8 +27,6 @@ from . import inquiry, transaction
 from .fastpath import INQUIRY_SHAPE, TRANSACTION_SHAPE, Shape, fast_reader, fast_transaction_reader, start_re
 from .inquiry import InquiryResponse
 from .transaction import TransactionResponse
-from .trees import inquiry_from_tree, transaction_from_tree
-from .writers import write_inquiry, write_transaction
 
 # What a kind's replies report:
 #   "answer"       an answer to a question (an inquiry): `ok`, `reason`, `error_code`. A log summary
@@ -83,27 +81,42 @@ class Kind:
         return f"<Kind {self.name}>"
 
 
-TRANSACTION = Kind(
+TRANSACTION: Kind = Kind(
     transaction.KIND,
     TRANSACTION_SHAPE,
     TransactionResponse,
     fast_transaction_reader,
-    transaction_from_tree,
-    write_transaction,
+    lambda tree, moment: _loaded(TRANSACTION).from_tree(tree, moment),
+    lambda reply: _loaded(TRANSACTION).write(reply),
     transaction.RECORD_COLUMNS,
     "transaction",
 )
-INQUIRY = Kind(
+INQUIRY: Kind = Kind(
     inquiry.KIND,
     INQUIRY_SHAPE,
     InquiryResponse,
     fast_reader,
-    inquiry_from_tree,
-    write_inquiry,
+    lambda tree, moment: _loaded(INQUIRY).from_tree(tree, moment),
+    lambda reply: _loaded(INQUIRY).write(reply),
     inquiry.RECORD_COLUMNS,
     "answer",
     ends_at_date=True,
 )
+
+
+def _loaded(kind: Kind) -> Kind:
+    """`kind`, once the built-in kinds' writers and Lark-tree readers are in the table.
+
+    Imported on first use: `import irs_grammar; parse(line)` needs neither (a valid line is read
+    by the fast path), and they are a tenth of the package's import time.
+    """
+    from .trees import inquiry_from_tree, transaction_from_tree
+    from .writers import write_inquiry, write_transaction
+
+    TRANSACTION.from_tree, TRANSACTION.write = transaction_from_tree, write_transaction
+    INQUIRY.from_tree, INQUIRY.write = inquiry_from_tree, write_inquiry
+    return kind
+
 
 # In the order a line's start is tried; the last claims every line no other kind claims.
 KINDS: list[Kind] = [TRANSACTION, INQUIRY]
