@@ -24,6 +24,8 @@ CORE = "irs_grammar.wire"
 # loads the tools on first use by name, through import_module: its TYPE_CHECKING block names them.)
 LAZY = {
     ("irs_grammar.wire.parser", "irs_grammar.wire.reference"): "Lark is imported on the first refused line",
+    ("irs_grammar.wire.kinds", "irs_grammar.wire.writers"): "a valid parse writes nothing (cold start)",
+    ("irs_grammar.wire.kinds", "irs_grammar.wire.trees"): "only a line Lark reads needs its tree read",
     ("irs_grammar.cli", "irs_grammar.records"): "pyarrow, for --format parquet only",
     ("irs_grammar.cli", "irs_grammar.reconciliation"): "sqlite3, for `reconcile` only",
     ("irs_grammar.cli", "irs_grammar.state"): "sqlite3, for `reconcile` only",

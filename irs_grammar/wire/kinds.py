@@ -107,8 +107,8 @@ INQUIRY: Kind = Kind(
 def _loaded(kind: Kind) -> Kind:
     """`kind`, once the built-in kinds' writers and Lark-tree readers are in the table.
 
-    Imported on first use: `import irs_grammar; parse(line)` needs neither (a valid line is read
-    by the fast path), and they are a tenth of the package's import time.
+    Imported on first use (the first serialize, the first line Lark reads): `import irs_grammar;
+    parse(line)` needs neither, since a valid line is read by the fast path.
     """
     from .trees import inquiry_from_tree, transaction_from_tree
     from .writers import write_inquiry, write_transaction
