@@ -10,15 +10,16 @@ use, for a line the fast path refuses.
 
 from __future__ import annotations
 
-import json
+import os
 import re
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._terminals import TERMINALS
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from lark import Lark
 
 INQUIRY_GRAMMAR = "inquiry.lark"
@@ -31,6 +32,8 @@ def grammar_path(name: str = INQUIRY_GRAMMAR) -> Path:
     A wheel carries the files inside the package (`irs_grammar/grammar/`); a
     source checkout has them in the top-level `grammar/` folder only.
     """
+    from pathlib import Path  # here, not at the top: a valid line is read without pathlib
+
     package = Path(__file__).resolve().parent.parent  # irs_grammar/
     shipped = package / "grammar" / name  # an absolute `name` (a kind registered elsewhere) stays itself
     return shipped if shipped.is_file() else package.parent / "grammar" / name
@@ -103,6 +106,8 @@ def _name(terminal: object) -> str:
 
 def terminals_module() -> str:
     """The text of _terminals.py, generated from the grammar files."""
+    import json  # only `make terminals` and the tests write the module
+
     lines = [
         '"""The terminals of grammar/*.lark as regular expressions, as the Lark lexer uses them.',
         "",
@@ -124,12 +129,16 @@ def terminals_module() -> str:
     return "\n".join(lines) + "\n"
 
 
-TERMINALS_MODULE = Path(__file__).with_name("_terminals.py")
+# A str, not a Path: pathlib (with the urllib.parse and ipaddress it imports) would cost
+# `import irs_grammar` about 4 ms, a twentieth of its cold start.
+TERMINALS_MODULE = os.path.join(os.path.dirname(__file__), "_terminals.py")
 
 
-def write_terminals_module(path: Path = TERMINALS_MODULE) -> None:
+def write_terminals_module(path: str | os.PathLike[str] = TERMINALS_MODULE) -> None:
     """`make terminals`: regenerate _terminals.py after a grammar changes."""
-    path.write_text(terminals_module(), encoding="utf-8")
+    from pathlib import Path
+
+    Path(path).write_text(terminals_module(), encoding="utf-8")
 
 
 @cache
