@@ -285,6 +285,28 @@ def cold(code: str, repeats: int = 7) -> float:
     return statistics.median(times)
 
 
+def cold_start(repeats: int = 7) -> list[tuple[str, str]]:
+    """The cold-start rows: fresh interpreters, each figure the median of `repeats`."""
+    nothing = cold("pass", repeats)
+    only_lark = cold("import lark", repeats)
+    valid_first = cold(f"import irs_grammar; irs_grammar.parse({VALID_INQUIRY!r})", repeats)
+    refused_first = cold(
+        f"import irs_grammar\ntry:\n    irs_grammar.parse({REFUSED_INQUIRY!r})\nexcept ValueError:\n    pass",
+        repeats,
+    )
+    return [
+        (
+            "`import irs_grammar` + first valid `parse` / `import lark`",
+            f"{(valid_first - nothing) / (only_lark - nothing):.2f}x",
+        ),
+        ("first valid `parse`, over `python -c pass`", f"+{(valid_first - nothing) * 1000:.0f} ms"),
+        (
+            "first refused `parse` (imports Lark, builds the parser)",
+            f"+{(refused_first - nothing) * 1000:.0f} ms",
+        ),
+    ]
+
+
 def _parse_or_error(line: str) -> object:
     try:
         return irs.parse_reply(line)
@@ -297,8 +319,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     options.add_argument("--lines", type=int, default=20_000, help="lines per in-process run")
     options.add_argument("--log-lines", type=int, default=1_000_000, help="lines of the validated log")
     options.add_argument("--readme", action="store_true", help="write the table into README.md")
-    options.add_argument("--only", choices=("reconcile",), help="only these rows (not with --readme)")
+    options.add_argument("--only", choices=("reconcile", "cold"), help="only these rows (not with --readme)")
     args = options.parse_args(argv)
+    if args.only == "cold":
+        for measure, figure in cold_start(repeats=31):
+            print(f"  {measure:<58} {figure}")
+        return
     if args.only == "reconcile":
         with tempfile.TemporaryDirectory() as tmp:
             for measure, figure in reconcile_alone(Path(tmp), args.log_lines):
@@ -346,21 +372,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     row("hostile inquiry line, 1 MB / 100 KB", f"{inquiry_hostile / tenth:.1f}x (linear: 10)")
 
     print("\ncold start, a fresh process each, median of 7:")
-    nothing = cold("pass")
-    only_lark = cold("import lark")
-    valid_first = cold(f"import irs_grammar; irs_grammar.parse({VALID_INQUIRY!r})")
-    refused_first = cold(
-        f"import irs_grammar\ntry:\n    irs_grammar.parse({REFUSED_INQUIRY!r})\nexcept ValueError:\n    pass"
-    )
-    row(
-        "`import irs_grammar` + first valid `parse` / `import lark`",
-        f"{(valid_first - nothing) / (only_lark - nothing):.2f}x",
-    )
-    row("first valid `parse`, over `python -c pass`", f"+{(valid_first - nothing) * 1000:.0f} ms")
-    row(
-        "first refused `parse` (imports Lark, builds the parser)",
-        f"+{(refused_first - nothing) * 1000:.0f} ms",
-    )
+    for measure, figure in cold_start():
+        row(measure, figure)
 
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "replies.log"
