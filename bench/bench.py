@@ -164,22 +164,35 @@ def memory_under_faults(tmp: Path) -> list[tuple[str, str]]:
 
 
 def buy_logs(tmp: Path, count: int) -> dict[str, Path]:
-    """Three logs of `count` lines: clean buys, stuck pending ones, and invalid lines."""
-    logs = {name: tmp / f"{name}.log" for name in ("clean", "stuck", "invalid")}
-    balance = 10**15
+    """Logs of `count` lines: clean buys, stuck pending ones, invalid lines, and buys of which 30 %
+    stay pending or 10 % have an anomaly (a second SUCCESS with another SN)."""
+    logs = {name: tmp / f"{name}.log" for name in ("clean", "stuck", "invalid", "stuck30", "anomalies10")}
+    balance = balance30 = 10**15
     with (
         open(logs["clean"], "w", encoding="utf-8") as clean,
         open(logs["stuck"], "w", encoding="utf-8") as stuck,
         open(logs["invalid"], "w", encoding="utf-8") as invalid,
+        open(logs["stuck30"], "w", encoding="utf-8") as stuck30,
+        open(logs["anomalies10"], "w", encoding="utf-8") as anomalies10,
     ):
         for i in range(count // 2):  # each ref_id: INPROGRESS, then SUCCESS with the next balance
             clock = f"{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}.000000"
             moment = f"{clock} {1 + (i // 86400) % 28:02d}/12/2024"
             after = balance - 1000
-            clean.write(f"R#R{i} DN1. 0811 INPROGRESS. TRXID: T{i}. @{moment}\n")
+            pending = f"R#R{i} DN1. 0811 INPROGRESS. TRXID: T{i}. @{moment}\n"
             amounts = f"{balance:,} - 1.000 = {after:,}".replace(",", ".")
-            clean.write(f"R#R{i} DN1. 0811 SUCCESS. SN: S{i}. TRXID: T{i}. ")
-            clean.write(f"SISA SALDO: {amounts} @{moment}&refid=R{i}\n")
+            success = f"R#R{i} DN1. 0811 SUCCESS. SN: S{i}. TRXID: T{i}. SISA SALDO: {amounts} @{moment}"
+            success += f"&refid=R{i}\n"
+            clean.write(pending + success)
+            if i % 10 < 3:  # never charged: the balance of the next SUCCESS is the same
+                stuck30.write(pending + pending)
+            else:
+                before = f"{balance30:,} - 1.000 = {balance30 - 1000:,}".replace(",", ".")
+                stuck30.write(pending + success.replace(amounts, before))
+                balance30 -= 1000
+            anomalies10.write(
+                success + success.replace(f"SN: S{i}.", f"SN: X{i}.") if i % 10 == 0 else pending + success
+            )
             balance = after
             for j in (2 * i, 2 * i + 1):  # every one INPROGRESS for good: an anomaly each
                 stuck.write(f"R#P{j} DN1. 0811 INPROGRESS. TRXID: T{j}. @{moment}\n")
@@ -261,7 +274,13 @@ def reconcile_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
             peak = peak_kib([sys.executable, "-m", "irs_grammar", command, *extra, str(log)])
             results[command] = (time.perf_counter() - start, peak)
         (r_time, r_peak), (v_time, v_peak) = results["reconcile"], results["validate"]
-        what = {"clean": "buy replies", "stuck": "stuck pending replies", "invalid": "invalid lines"}[name]
+        what = {
+            "clean": "buy replies",
+            "stuck": "stuck pending replies",
+            "invalid": "invalid lines",
+            "stuck30": "buy replies, 30 % of buys stuck pending",
+            "anomalies10": "buy replies, 10 % of buys with an anomaly",
+        }[name]
         rows.append(
             (f"`reconcile` / `validate` time, {count:,} {what}", f"{r_time / v_time:.1f}x ({r_time:.1f} s)")
         )
