@@ -144,7 +144,11 @@ def test_a_valid_line_is_read_without_importing_lark() -> None:
 
 def test_the_layers_a_parse_does_not_need_are_imported_on_first_use() -> None:
     probe = (
-        "import sys\n"
+        "import os, sys\n"
+        # under mutmut every module of the package first imports its trampoline, which loads
+        # pathlib and json: they are counted as loaded before, as a user's process would not have
+        "if 'MUTANT_UNDER_TEST' in os.environ:\n"
+        "    import mutmut.mutation.trampoline\n"
         "before = set(sys.modules)\n"
         "import irs_grammar as irs\n"
         "irs.parse('R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024')\n"
