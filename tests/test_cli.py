@@ -274,8 +274,16 @@ def test_json_errors_past_a_mebibyte_wait_on_disk_and_come_back_whole(
         line += 1
         sink.add("a.log", line, 1, message)
     assert sink.pending._rolled  # type: ignore[attr-defined]  # past 1 MiB: on disk
+    writes: list[int] = []
+
+    def write(text: str) -> int:
+        writes.append(len(text))
+        return _Stream.write(out, text)
+
+    monkeypatch.setattr(out, "write", write)
     sink.finish(Summary())
     sink.close()
+    assert max(writes) <= 1 << 17  # read back in chunks (here 64 KiB): never the whole spool at once
     document = json.loads(out.getvalue())
     assert [e["line"] for e in document["errors"]] == list(range(1, line + 1))
     assert {e["message"] for e in document["errors"]} == {message}
@@ -458,6 +466,40 @@ def test_validate_draws_its_progress_on_a_terminal_unless_quiet(
     # started at 0, the file begun at 3, its one batch (2 lines, 66 bytes) read at 6; then cleared
     drawn = f"\r{log}: 2 lines, 0.0 MB, 0 lines/s, 0:00 left\x1b[K\r\x1b[K"
     assert terminal.getvalue() == ("" if quiet else drawn)
+
+
+@pytest.mark.parametrize("quiet", [False, True], ids=["shown", "--quiet"])
+def test_reconcile_draws_its_progress_on_a_terminal_unless_quiet(
+    quiet: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    log = tmp_path / "buys.log"
+    log.write_text("R#7 DN1 FAILED. TRXID: -. @10:54:14.776182 29/11/2024\n" * 2, encoding="utf-8")
+    clock = iter(range(0, 3000, 3))
+    monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))  # three seconds a reading
+    terminal = _Terminal("utf-8")
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(sys, "stdout", _Stream("utf-8"))
+    assert main(["reconcile", "--jobs", "1", *(["--quiet"] if quiet else []), str(log)]) == 0
+    # its one batch (2 lines, 110 bytes) read when the line is due (a reading after the start), then cleared
+    drawn = f"\r{log}: 2 lines, 0.0 MB, 0 lines/s, 0:00 left\x1b[K\r\x1b[K"
+    assert terminal.getvalue() == ("" if quiet else drawn)
+
+
+@pytest.mark.parametrize(
+    "options", [["--format", "parquet"], ["-o", "report.parquet"]], ids=["no -o", "-o alone"]
+)
+def test_reconcile_writes_parquet_to_a_file_named_by_o_and_only_parquet(
+    options: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "buys.log"
+    log.write_text("R#7 DN1 FAILED. TRXID: -. @10:54:14.776182 29/11/2024\n", encoding="utf-8")
+    assert main(["reconcile", *options, str(log)]) == 2
+    assert capsys.readouterr().err == (
+        "irs-grammar: -o/--output goes with --format parquet, and --format parquet needs -o FILE\n"
+    )
+    assert not (tmp_path / "report.parquet").exists()
 
 
 def test_progress_off_a_terminal_only_when_asked(tmp_path: Path) -> None:
