@@ -233,6 +233,18 @@ def test_reconcile_writes_one_typed_row_per_transaction() -> None:
     assert sum(r["deducted"] for r in rows) == 94000  # as the text report's total
 
 
+def test_reconcile_rows_carry_the_zone_they_were_read_in() -> None:
+    # --tz says the zone of the log's wall-clock times: the rows' moments carry its offset, and the
+    # day stays the wall-clock one (A9's 22:30 is still the 1st)
+    result = run("reconcile", "--tz", "+07:00", "--format", "jsonl", str(DAY1))
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["ref_id"] for r in rows] == sorted(EXPECTED_ROWS)
+    for got in rows:
+        expected = EXPECTED_ROWS[got["ref_id"]]
+        zoned = {key: f"{expected[key]}+07:00" for key in ("first_time", "last_time")}
+        assert got == {**expected, **zoned}
+
+
 def test_totals_crossed_by_product_and_day(tmp_path: Path) -> None:
     second = tmp_path / "day2.log"
     second.write_text(
@@ -327,6 +339,33 @@ def test_reconcile_reads_in_workers_and_finds_what_one_process_finds(
     assert used == [1]  # the workers read it
     assert two == one
     assert len(one["invalid_lines"]) == 3  # type: ignore[arg-type]
+
+
+def test_reconcile_reads_with_the_jobs_asked_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from irs_grammar import cli
+
+    log = tmp_path / "buys.log"
+    log.write_text(DAY1.read_text(encoding="utf-8") * 3, encoding="utf-8")
+    monkeypatch.setattr(batches, "PARALLEL_FROM_BYTES", 0)  # a small file goes to the workers too
+    monkeypatch.setattr(reconciliation, "BATCH_LINES", 4)
+    monkeypatch.setattr(cli, "usable_cores", lambda: 2)  # --jobs 2 is not cut to this box's cores
+    monkeypatch.setattr(cli, "default_jobs", lambda: 2)  # and --jobs 1 is not what it would choose
+    used: list[int] = []
+    in_workers = batches._in_workers
+
+    def counted(*args: object, **kwargs: object) -> object:
+        used.append(1)
+        return in_workers(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batches, "_in_workers", counted)
+    reports = []
+    for jobs in ("1", "2"):
+        assert cli.main(["reconcile", "--jobs", jobs, "--format", "json", str(log)]) == 1  # anomalies
+        reports.append(capsys.readouterr().out)
+        assert used == ([] if jobs == "1" else [1])  # one process, then the workers
+    assert reports[0] == reports[1]
 
 
 def test_progress_is_drawn_for_reconcile_as_for_the_others(tmp_path: Path) -> None:
