@@ -219,6 +219,18 @@ def test_json_escapes_non_ascii_for_an_output_that_names_no_encoding(monkeypatch
     assert _json_ascii() is True
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "ascii"])
+def test_reconcile_rows_escape_non_ascii_where_the_output_cannot_hold_it(
+    encoding: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "buys.log"
+    log.write_text("R#7 DN1. 0811 SUCCESS. SN: Ü1. TRXID: 9. @10:54:14.776182 29/11/2024\n", encoding="utf-8")
+    out = _Stream(encoding)
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main(["reconcile", "--format", "jsonl", str(log)]) == 0
+    assert ('"serial": "\\u00dc1"' if encoding == "ascii" else '"serial": "Ü1"') in out.getvalue()
+
+
 def test_errors_as_text_up_to_the_limit_then_the_count(monkeypatch: pytest.MonkeyPatch) -> None:
     out = _Stream("utf-8")
     monkeypatch.setattr(sys, "stdout", out)

@@ -307,6 +307,45 @@ def test_reconcile_rows_in_parquet_are_the_json_rows(tmp_path: Path) -> None:
     assert run("reconcile", "-o", str(out), str(DAY1)).returncode == 2  # and goes with parquet only
 
 
+def test_reconcile_totals_in_parquet_are_the_crossed_rows(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "totals.parquet"
+    assert (
+        run("reconcile", "--by", "product", "--format", "parquet", "-o", str(out), str(DAY1)).returncode == 1
+    )
+    assert pq.read_table(out).to_pylist() == [  # by hand from EXPECTED_ROWS
+        {"product": "DN1", "transactions": 3, "deducted": 4000},
+        {"product": "OVO25", "transactions": 2, "deducted": 0},
+        {"product": "PLN20", "transactions": 1, "deducted": 20000},
+        {"product": "PLN50", "transactions": 1, "deducted": 50000},
+        {"product": "TSEL10", "transactions": 2, "deducted": 20000},
+    ]
+
+
+def test_reconcile_json_streams_its_long_lists(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the anomalies and invalid lines go out a piece at a time, read from the disk: never a list of
+    # them all in memory (a month of logs can hold millions)
+    from irs_grammar import cli
+
+    built: list[tuple[type, type]] = []
+    to_dict = reconciliation.Reconciliation.to_dict
+
+    def spy(self: reconciliation.Reconciliation, **options: bool) -> dict[str, object]:
+        document = to_dict(self, **options)
+        built.append((type(document["anomalies"]), type(document["invalid_lines"])))
+        return document
+
+    monkeypatch.setattr(reconciliation.Reconciliation, "to_dict", spy)
+    assert cli.main(["reconcile", "--format", "json", str(DAY1)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["anomalies"]) == 8  # those of EXPECTED_ROWS
+    assert len(report["invalid_lines"]) == 1
+    assert len(built) == 1
+    assert not any(issubclass(kind, list) for kind in built[0])
+
+
 def test_reconcile_reads_in_workers_and_finds_what_one_process_finds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
