@@ -1187,6 +1187,34 @@ def test_the_server_gives_the_app_the_environ_wsgi_asks_for() -> None:
     assert callable(seen["wsgi.errors"].write)
 
 
+def test_the_control_endpoint_adds_and_clears_faults() -> None:
+    # what a client in another language does while `serve` runs, here without a socket
+    app = FakeIRS()
+
+    def control(method: str, query: str = "", body: bytes = b"") -> tuple[str, str]:
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": "/_fake/faults",
+            "QUERY_STRING": query,
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": BytesIO(body),
+        }
+        setup_testing_defaults(environ)
+        seen: list[str] = []
+        answer = b"".join(app(environ, lambda status, headers: seen.append(status)))
+        return seen[0], answer.decode()
+
+    assert control("POST", "fault=pending:checks=1,product=PLN20") == ("200 OK", '{"added": 1}')
+    body = b'{"faults": ["drop:times=1", "delay:seconds=0.1,times=1"]}'
+    assert control("POST", body=body) == ("200 OK", '{"added": 2}')
+    assert [f.kind for f in app.unused_faults()] == ["pending", "drop", "delay"]
+    assert control("POST")[0] == "400 Bad Request"  # no fault named
+    assert control("GET") == ("405 Method Not Allowed", "POST or DELETE")
+    assert control("DELETE") == ("200 OK", '{"cleared": true}')
+    assert app.unused_faults() == []
+    assert app.requests == []  # not an IRS request: not kept
+
+
 def test_a_buy_request_asks_no_amount_by_default() -> None:
     assert FakeIRS().buy_request("DN1", "0811").amount == 0
 
@@ -1216,6 +1244,18 @@ def test_not_an_endpoint_and_not_a_post_say_so() -> None:
             ("Content-Type", "text/plain; charset=utf-8"),
             ("Content-Length", str(len(body))),
         ]
+    too_long = b"x" * (64 * 1024 + 1)  # a body past MAX_BODY
+    call({"REQUEST_METHOD": "POST", "PATH_INFO": "/v1/irs/buy", "CONTENT_LENGTH": str(len(too_long)),
+          "wsgi.input": BytesIO(too_long)})  # fmt: skip
+    assert replies[3][0] == "413 Content Too Large"
+    # each is kept, as it came and as it was answered
+    kept = [(r.method, r.path, r.status, r.reply, r.refused) for r in app.requests]
+    assert kept == [
+        ("POST", "/v1/irs/other", 404, replies[0][2].decode(), "not an IRS endpoint"),
+        ("POST", "", 404, replies[1][2].decode(), "not an IRS endpoint"),
+        ("GET", "/v1/irs/buy", 405, "use POST", "method GET, not POST"),
+        ("POST", "/v1/irs/buy", 413, replies[3][2].decode(), "a body of more than 65,536 bytes"),
+    ]
 
 
 def test_a_query_that_is_not_utf8_or_missing_is_refused_by_the_reader() -> None:
