@@ -1215,6 +1215,22 @@ def test_the_control_endpoint_adds_and_clears_faults() -> None:
     assert app.requests == []  # not an IRS request: not kept
 
 
+def test_what_the_fake_keeps_of_a_scripted_error_and_a_dropped_connection() -> None:
+    app = FakeIRS()
+    app.add_fault(Fault.http_error(503), call=1)
+    app.add_fault(Fault.drop(), call=2)
+    url = app.buy_request("PLN20", "01105691111", ref_id="e1").to_url("http://fake")
+    path, query = url.split("http://fake", 1)[1].split("?", 1)
+    assert call_wsgi(app, path, query) == ("503 Fault", "a scripted HTTP error from the fake IRS")
+    with pytest.raises(ConnectionDropped):
+        call_wsgi(app, path, query)
+    kept = [(r.method, r.path, r.status, r.reply, [f.kind for f in r.faults], r.ref_id) for r in app.requests]
+    assert kept == [
+        ("POST", "/v1/irs/buy", 503, "a scripted HTTP error from the fake IRS", ["http_error"], "e1"),
+        ("POST", "/v1/irs/buy", 0, None, ["drop"], "e1"),  # 0: no status went back
+    ]
+
+
 def test_a_buy_request_asks_no_amount_by_default() -> None:
     assert FakeIRS().buy_request("DN1", "0811").amount == 0
 
