@@ -380,8 +380,9 @@ def test_reconcile_reads_in_workers_and_finds_what_one_process_finds(
     assert len(one["invalid_lines"]) == 3  # type: ignore[arg-type]
 
 
-def test_reconcile_reads_with_the_jobs_asked_on_the_command_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("command", ["reconcile", "validate"])
+def test_the_jobs_asked_on_the_command_line_are_used(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from irs_grammar import cli
 
@@ -401,7 +402,7 @@ def test_reconcile_reads_with_the_jobs_asked_on_the_command_line(
     monkeypatch.setattr(batches, "_in_workers", counted)
     reports = []
     for jobs in ("1", "2"):
-        assert cli.main(["reconcile", "--jobs", jobs, "--format", "json", str(log)]) == 1  # anomalies
+        assert cli.main([command, "--jobs", jobs, "--format", "json", str(log)]) == 1  # invalid lines
         reports.append(capsys.readouterr().out)
         assert used == ([] if jobs == "1" else [1])  # one process, then the workers
     assert reports[0] == reports[1]
