@@ -17,6 +17,7 @@ import os
 import platform
 import random
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -295,12 +296,14 @@ def reconcile_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
 
 
 def cold(code: str, repeats: int = 7) -> float:
-    """Median wall seconds of a fresh `python -c code`."""
+    """Median CPU seconds (user+sys) of a fresh `python -c code`: on a shared machine its wall
+    time swings by a fifth between runs of the same code, its CPU time by a few percent."""
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run([sys.executable, "-c", code], check=True)
-        times.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        times.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     return statistics.median(times)
 
 
