@@ -461,40 +461,28 @@ class _Terminal(_Stream):
         return True
 
 
+@pytest.mark.parametrize(
+    ("command", "line"),
+    [
+        ("validate", "R#A. @12:00:00.000000 01/01/2025"),
+        ("reconcile", "R#7 DN1 FAILED. TRXID: -. @10:54:14.776182 29/11/2024"),
+    ],
+)
 @pytest.mark.parametrize("quiet", [False, True], ids=["shown", "--quiet"])
-def test_validate_draws_its_progress_on_a_terminal_unless_quiet(
-    quiet: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_progress_is_drawn_on_a_terminal_unless_quiet(
+    command: str, line: str, quiet: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import time
 
     log = tmp_path / "two.log"
-    log.write_text("R#A. @12:00:00.000000 01/01/2025\n" * 2, encoding="utf-8")
-    clock = iter(range(0, 300, 3))
-    monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))  # three seconds a reading
-    terminal = _Terminal("utf-8")
-    monkeypatch.setattr(sys, "stderr", terminal)
-    monkeypatch.setattr(sys, "stdout", _Stream("utf-8"))
-    assert main(["validate", *(["--quiet"] if quiet else []), str(log)]) == 0
-    # started at 0, the file begun at 3, its one batch (2 lines, 66 bytes) read at 6; then cleared
-    drawn = f"\r{log}: 2 lines, 0.0 MB, 0 lines/s, 0:00 left\x1b[K\r\x1b[K"
-    assert terminal.getvalue() == ("" if quiet else drawn)
-
-
-@pytest.mark.parametrize("quiet", [False, True], ids=["shown", "--quiet"])
-def test_reconcile_draws_its_progress_on_a_terminal_unless_quiet(
-    quiet: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import time
-
-    log = tmp_path / "buys.log"
-    log.write_text("R#7 DN1 FAILED. TRXID: -. @10:54:14.776182 29/11/2024\n" * 2, encoding="utf-8")
+    log.write_text(f"{line}\n" * 2, encoding="utf-8")
     clock = iter(range(0, 3000, 3))
     monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))  # three seconds a reading
     terminal = _Terminal("utf-8")
     monkeypatch.setattr(sys, "stderr", terminal)
     monkeypatch.setattr(sys, "stdout", _Stream("utf-8"))
-    assert main(["reconcile", "--jobs", "1", *(["--quiet"] if quiet else []), str(log)]) == 0
-    # its one batch (2 lines, 110 bytes) read when the line is due (a reading after the start), then cleared
+    assert main([command, "--jobs", "1", *(["--quiet"] if quiet else []), str(log)]) == 0
+    # the file's one batch (2 lines) read once the line is due (a reading after the start), then cleared
     drawn = f"\r{log}: 2 lines, 0.0 MB, 0 lines/s, 0:00 left\x1b[K\r\x1b[K"
     assert terminal.getvalue() == ("" if quiet else drawn)
 

@@ -346,12 +346,9 @@ def test_reconcile_json_streams_its_long_lists(
     assert not any(issubclass(kind, list) for kind in built[0])
 
 
-def test_reconcile_reads_in_workers_and_finds_what_one_process_finds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    log = tmp_path / "buys.log"
-    lines = DAY1.read_text(encoding="utf-8").splitlines(keepends=True)
-    log.write_text("".join(f"x {line}" for line in lines) * 3, encoding="utf-8")  # prefixes, 45 lines
+@pytest.fixture
+def workers_used(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A 1 for each log read in worker processes; any log goes to them, in batches of 4 lines."""
     monkeypatch.setattr(batches, "PARALLEL_FROM_BYTES", 0)  # a small file goes to the workers too
     monkeypatch.setattr(reconciliation, "BATCH_LINES", 4)  # in many batches
     used: list[int] = []
@@ -362,6 +359,16 @@ def test_reconcile_reads_in_workers_and_finds_what_one_process_finds(
         return in_workers(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(batches, "_in_workers", counted)
+    return used
+
+
+def test_reconcile_reads_in_workers_and_finds_what_one_process_finds(
+    tmp_path: Path, workers_used: list[int]
+) -> None:
+    log = tmp_path / "buys.log"
+    lines = DAY1.read_text(encoding="utf-8").splitlines(keepends=True)
+    log.write_text("".join(f"x {line}" for line in lines) * 3, encoding="utf-8")  # prefixes, 45 lines
+    used = workers_used
 
     def report(jobs: int) -> dict[str, object]:
         result = reconcile([log], reading=Reading(extract=True, jobs=jobs))
@@ -382,24 +389,19 @@ def test_reconcile_reads_in_workers_and_finds_what_one_process_finds(
 
 @pytest.mark.parametrize("command", ["reconcile", "validate"])
 def test_the_jobs_asked_on_the_command_line_are_used(
-    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    command: str,
+    tmp_path: Path,
+    workers_used: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from irs_grammar import cli
 
     log = tmp_path / "buys.log"
     log.write_text(DAY1.read_text(encoding="utf-8") * 3, encoding="utf-8")
-    monkeypatch.setattr(batches, "PARALLEL_FROM_BYTES", 0)  # a small file goes to the workers too
-    monkeypatch.setattr(reconciliation, "BATCH_LINES", 4)
     monkeypatch.setattr(cli, "usable_cores", lambda: 2)  # --jobs 2 is not cut to this box's cores
     monkeypatch.setattr(cli, "default_jobs", lambda: 2)  # and --jobs 1 is not what it would choose
-    used: list[int] = []
-    in_workers = batches._in_workers
-
-    def counted(*args: object, **kwargs: object) -> object:
-        used.append(1)
-        return in_workers(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(batches, "_in_workers", counted)
+    used = workers_used
     reports = []
     for jobs in ("1", "2"):
         assert cli.main([command, "--jobs", jobs, "--format", "json", str(log)]) == 1  # invalid lines
