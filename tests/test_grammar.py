@@ -36,12 +36,19 @@ def test_builds_in_strict_mode() -> None:
     assert isinstance(parser, Lark)
 
 
-def test_strict_mode_would_catch_a_collision() -> None:
+def test_strict_mode_would_catch_a_collision(monkeypatch: pytest.MonkeyPatch) -> None:
     # The check above is not vacuous: a terminal that overlaps PRODUCT where
     # PRODUCT is expected (right after "R#") makes the strict build fail.
     broken = grammar_text().replace("start:", "start: _REPLY_MARK OTHER |", 1) + "\nOTHER: /[A-Z]+/\n"
     with pytest.raises(Exception, match="Collision between Terminals"):
         Lark(broken, parser="lalr", lexer="contextual", strict=True)
+    # and build_parser hands its `strict` to Lark: the same grammar fails there, and only there
+    from irs_grammar.wire import grammar
+
+    monkeypatch.setattr(grammar, "grammar_text", lambda name: broken)
+    assert isinstance(build_parser(), Lark)
+    with pytest.raises(Exception, match="Collision between Terminals"):
+        build_parser(strict=True)
 
 
 def test_every_terminal_has_a_readable_name() -> None:
