@@ -56,11 +56,9 @@ from .validation import LineResult, check_line, role_matchers
 from .wire.fastpath import common_transaction_re
 from .wire.kinds import kind_of_reply
 from .wire.timestamp import iso_moment
-from .wire.transaction import TransactionResponse, TransactionStatus
+from .wire.transaction import FINAL_STATUSES, TransactionResponse, TransactionStatus
 
 SUCCEEDED, FAILED, CONFLICTING = "succeeded", "failed", "conflicting"
-# The status words that end a buy (the others leave it open).
-_FINAL = (TransactionStatus.SUCCESS, TransactionStatus.FAILED)
 PENDING, UNKNOWN = "pending", "unknown"
 OUTCOMES = (SUCCEEDED, FAILED, CONFLICTING, PENDING, UNKNOWN)
 ANOMALY_KINDS = (
@@ -733,7 +731,7 @@ def _plain(ref_id: str, kept: list[Kept], tz: tzinfo | None) -> tuple[TableRow, 
     charged = None
     for row in kept:
         _, _, _, _, _, status, trxid, _, before, deduction, after, refid, _ = row
-        if status in _FINAL:
+        if status in FINAL_STATUSES:
             if final is not None:
                 return None
             final = row
@@ -811,7 +809,7 @@ def _order(anomaly: Anomaly) -> tuple[tuple[str, int], int, tuple[str, int]]:
 
 
 def _lifecycle(ref_id: str, replies: list[Seen]) -> _Lifecycle:
-    finals = [r for r in replies if r.status in _FINAL]
+    finals = [r for r in replies if r.status in FINAL_STATUSES]
     if finals:
         deciding = finals[-1]
         if len({r.status for r in finals}) > 1:
@@ -828,10 +826,10 @@ def _anomalies_of(transaction: _Lifecycle) -> list[Anomaly]:
     ref_id, replies = transaction.ref_id, transaction.replies
     found: list[Anomaly] = []
     statuses = {r.status for r in replies}
-    if set(_FINAL) <= statuses:
-        places = tuple(r.place for r in replies if r.status in _FINAL)
+    if statuses >= FINAL_STATUSES:
+        places = tuple(r.place for r in replies if r.status in FINAL_STATUSES)
         found.append(Anomaly("conflicting_outcome", ref_id, places, "both SUCCESS and FAILED for one ref_id"))
-    first_final = next((r for r in replies if r.status in _FINAL), None)
+    first_final = next((r for r in replies if r.status in FINAL_STATUSES), None)
     if first_final is not None:
         for later in replies[replies.index(first_final) + 1 :]:
             if later.status != first_final.status:
