@@ -164,6 +164,11 @@ def memory_under_faults(tmp: Path) -> list[tuple[str, str]]:
     return rows
 
 
+def _saldo(before: int) -> str:
+    """SISA SALDO's amounts for a buy of 1.000 from `before`, grouped as on the wire."""
+    return f"{before:,} - 1.000 = {before - 1000:,}".replace(",", ".")
+
+
 def buy_logs(tmp: Path, count: int) -> dict[str, Path]:
     """Logs of `count` lines: clean buys, stuck pending ones, invalid lines, and buys of which 30 %
     stay pending or 10 % have an anomaly (a second SUCCESS with another SN)."""
@@ -179,22 +184,20 @@ def buy_logs(tmp: Path, count: int) -> dict[str, Path]:
         for i in range(count // 2):  # each ref_id: INPROGRESS, then SUCCESS with the next balance
             clock = f"{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}.000000"
             moment = f"{clock} {1 + (i // 86400) % 28:02d}/12/2024"
-            after = balance - 1000
             pending = f"R#R{i} DN1. 0811 INPROGRESS. TRXID: T{i}. @{moment}\n"
-            amounts = f"{balance:,} - 1.000 = {after:,}".replace(",", ".")
+            amounts = _saldo(balance)
             success = f"R#R{i} DN1. 0811 SUCCESS. SN: S{i}. TRXID: T{i}. SISA SALDO: {amounts} @{moment}"
             success += f"&refid=R{i}\n"
             clean.write(pending + success)
             if i % 10 < 3:  # never charged: the balance of the next SUCCESS is the same
                 stuck30.write(pending + pending)
             else:
-                before = f"{balance30:,} - 1.000 = {balance30 - 1000:,}".replace(",", ".")
-                stuck30.write(pending + success.replace(amounts, before))
+                stuck30.write(pending + success.replace(amounts, _saldo(balance30)))
                 balance30 -= 1000
             anomalies10.write(
                 success + success.replace(f"SN: S{i}.", f"SN: X{i}.") if i % 10 == 0 else pending + success
             )
-            balance = after
+            balance -= 1000
             for j in (2 * i, 2 * i + 1):  # every one INPROGRESS for good: an anomaly each
                 stuck.write(f"R#P{j} DN1. 0811 INPROGRESS. TRXID: T{j}. @{moment}\n")
                 invalid.write(f"R#P{j} DN1. 0811 INPROGRESS. TRXID: T{j}. @{clock}\n")  # no date
@@ -336,6 +339,10 @@ def _parse_or_error(line: str) -> object:
         return error
 
 
+def _show(measure: str, figure: str) -> None:
+    print(f"  {measure:<58} {figure}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     options = argparse.ArgumentParser(description=__doc__)
     options.add_argument("--lines", type=int, default=20_000, help="lines per in-process run")
@@ -345,18 +352,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = options.parse_args(argv)
     if args.only == "cold":
         for measure, figure in cold_start(repeats=31):
-            print(f"  {measure:<58} {figure}")
+            _show(measure, figure)
         return
     if args.only == "reconcile":
         with tempfile.TemporaryDirectory() as tmp:
             for measure, figure in reconcile_alone(Path(tmp), args.log_lines):
-                print(f"  {measure:<58} {figure}")
+                _show(measure, figure)
         return
     rows: list[tuple[str, str]] = []
 
     def row(measure: str, figure: str) -> None:
         rows.append((measure, figure))
-        print(f"  {measure:<58} {figure}")
+        _show(measure, figure)
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"machine: {machine}")
