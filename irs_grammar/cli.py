@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
 from types import FrameType
-from typing import IO, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar
 
 from . import __version__
 from .batches import default_jobs, in_order, usable_cores
@@ -44,6 +44,9 @@ from .lines import MAX_LINE_BYTES, STDIN, LogReadError
 from .output import OutputError, replacing
 from .validation import Summary, check_log
 from .wire.request import BuyRequest, InquiryRequest, Request
+
+if TYPE_CHECKING:
+    from .columnar import TableBatch
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_BROKEN_PIPE = 130, 143, 141
@@ -108,9 +111,21 @@ def _write_json_lines(args: argparse.Namespace) -> None:
             sys.stdout.write(batch.data.decode("utf-8"))
 
 
-def _parsed(args: argparse.Namespace, *, ascii_only: bool) -> Iterator[ParsedBatch]:
-    """The JSON Lines of every input in batches (on up to --jobs processes), in input order; errors
-    reported on standard error as they come, an input that cannot be read reported and counted."""
+Parsed = TypeVar("Parsed", ParsedBatch, "TableBatch")
+
+
+def _parsed(
+    args: argparse.Namespace,
+    *,
+    ascii_only: bool,
+    work: Callable[..., Parsed] = parse_batch,  # type: ignore[assignment]
+    alone: Callable[[bytes, Options], Parsed] = parse_alone,  # type: ignore[assignment]
+    more: tuple[Any, ...] = (),
+) -> Iterator[Parsed]:
+    """What `work(batch, first, options, *more, max_line_length)` makes of every input in batches
+    (the JSON Lines by default; on up to --jobs processes), in input order, and `alone(raw,
+    options)` of a reply given as an argument; errors reported on standard error as they come, an
+    input that cannot be read reported and counted."""
     jobs = _jobs(args.jobs)
     progress = Progress(Progress.wanted(args))
     wire = getattr(args, "wire", False)
@@ -118,8 +133,7 @@ def _parsed(args: argparse.Namespace, *, ascii_only: bool) -> Iterator[ParsedBat
         for source in args.inputs or [STDIN]:
             if source.startswith("R#"):  # a reply given on the command line: no path, no line
                 raw = source.encode(errors="surrogateescape")
-                alone = parse_alone(raw, Options(None, args.tz, wire, ascii_only))
-                yield _reported("<argument>", alone, args)
+                yield _reported("<argument>", alone(raw, Options(None, args.tz, wire, ascii_only)), args)
                 continue
             label = "<stdin>" if source == STDIN else source
             options = Options(label, args.tz, wire, ascii_only, extract=args.extract)
@@ -127,8 +141,8 @@ def _parsed(args: argparse.Namespace, *, ascii_only: bool) -> Iterator[ParsedBat
             try:
                 for batch in in_order(
                     source,
-                    parse_batch,
-                    (options, args.max_line_length),
+                    work,
+                    (options, *more, args.max_line_length),
                     jobs=jobs,
                     max_line_length=args.max_line_length,
                     prepare=partial(writer, options),
@@ -143,7 +157,7 @@ def _parsed(args: argparse.Namespace, *, ascii_only: bool) -> Iterator[ParsedBat
         progress.close()
 
 
-def _reported(label: str, batch: ParsedBatch, args: argparse.Namespace) -> ParsedBatch:
+def _reported(label: str, batch: Parsed, args: argparse.Namespace) -> Parsed:
     for line, column, message in batch.errors:
         print(f"{label}:{line}:{column}: {message}", file=sys.stderr)
         args.invalid = True
@@ -158,17 +172,18 @@ def _write_parquet(args: argparse.Namespace) -> None:
     try:
         import pyarrow.parquet as pq
 
-        from .records import arrow_schema, json_lines_to_table
+        from .columnar import table_alone, table_batch
+        from .records import arrow_schema
     except ImportError:
         raise UsageError("Parquet needs pyarrow: pip install 'irs-grammar[parquet]'") from None
     zone = args.tz_name
     try:
         with replacing(args.output) as out, pq.ParquetWriter(out.temporary, arrow_schema(zone)) as writer:
-            # The typed records' JSON Lines, as parse writes them, read by Arrow's own JSON reader
-            # into the schema's columns: one row group per batch, no dict per reply.
-            for batch in _parsed(args, ascii_only=False):
-                if batch.data:
-                    writer.write_table(json_lines_to_table(batch.data, zone))
+            # Each batch's records built as Arrow columns (irs_grammar.columnar): one row group per batch.
+            alone = partial(table_alone, zone=zone)
+            for batch in _parsed(args, ascii_only=False, work=table_batch, alone=alone, more=(zone,)):
+                if batch.table is not None:
+                    writer.write_table(batch.table)
             # Renamed over the output only when every input was read to its end.
             out.complete = not args.io_failed
     except OutputError as e:

@@ -41,7 +41,16 @@ from .wire.reply import REASON, error_code_of
 from .wire.schema import COLUMNS
 from .wire.timestamp import ISO_DATES, iso_date, moment
 
-__all__ = ["Options", "ParsedBatch", "parse_alone", "parse_batch", "reference_line", "writer"]
+__all__ = [
+    "Options",
+    "ParsedBatch",
+    "parse_alone",
+    "parse_batch",
+    "read_slowly",
+    "reference_line",
+    "writer",
+    "writer_for",
+]
 
 # What a line is written as, given its text and number; None: not a line this writer takes.
 Writer = Callable[[str, int], "str | None"]
@@ -120,6 +129,39 @@ def _extra(pairs: list[tuple[str, str]], encode: Callable[[str], str]) -> str:
     return "[" + ", ".join(f'{{"key": {encode(k)}, "value": {encode(v)}}}' for k, v in pairs) + "]"
 
 
+# The columns of an inquiry's documented keys, in the order the record has them.
+_INQUIRY_SLOTS = {inquiry.PRICE: 0, inquiry.CUSTNUM: 1, inquiry.CUSTNAME: 2, inquiry.POWERCAPACITY: 3}
+
+
+def inquiry_fields(block: str) -> tuple[list[str | None], list[tuple[str, str]]]:
+    """An inquiry's `fields` group (fast path, general shape) as the record holds it: the values
+    of PRICE, CUSTNUM, CUSTNAME and POWERCAPACITY (the first of each, None for one missing), and
+    every other field, in wire order (EXTRA)."""
+    values: list[str | None] = [None, None, None, None]
+    rest: list[tuple[str, str]] = []
+    for key, value in field_re().findall(block + FIELDS_END):
+        slot = _INQUIRY_SLOTS.get(key)
+        if slot is None or values[slot] is not None:
+            rest.append((key, value))
+        else:
+            values[slot] = value
+    return values, rest
+
+
+def transaction_fields(block: str | None) -> tuple[str | None, list[tuple[str, str]]]:
+    """A buy reply's `fields` group (fast path, general shape) as the record holds it: the first
+    SN's value (None: no SN), and every other field, in wire order (EXTRA)."""
+    serial = None
+    rest: list[tuple[str, str]] = []
+    if block:
+        for key, value in field_re().findall(block + FIELDS_END):
+            if key == transaction.SN and serial is None:
+                serial = value
+            else:
+                rest.append((key, value))
+    return serial, rest
+
+
 _INQUIRY_FILLED = (
     "line",
     "PRODUCT_CODE",
@@ -141,7 +183,6 @@ class _Tools(NamedTuple):
     template: list[str]
     encode: Callable[[str], str]
     match_line: Callable[[str], re.Match[str] | None]
-    split: Callable[[str], list[tuple[str, str]]]
     zone: Callable[[str, str], str] | str
 
 
@@ -150,20 +191,12 @@ def _tools(kind: str, filled: Sequence[str], shape: Shape, options: Options) -> 
         _template(kind, filled, options),
         _encoder(options),
         line_re(shape).match,
-        field_re().findall,
         _zone_suffix(options.tz),
     )
 
 
 def _inquiry_record(options: Options) -> Writer:
-    template, encode, match_line, split, zone = _tools(inquiry.KIND, _INQUIRY_FILLED, INQUIRY_SHAPE, options)
-    # the columns of the documented keys, in the order the template has them
-    slots = {
-        inquiry.PRICE: 0,
-        inquiry.CUSTNUM: 1,
-        inquiry.CUSTNAME: 2,
-        inquiry.POWERCAPACITY: 3,
-    }
+    template, encode, match_line, zone = _tools(inquiry.KIND, _INQUIRY_FILLED, INQUIRY_SHAPE, options)
 
     match_common = common_inquiry_re().match
 
@@ -177,14 +210,7 @@ def _inquiry_record(options: Options) -> Writer:
             if m is None:
                 return None
             product, block, _, reason, t, d = m.groups()
-            values: list[str | None] = [None, None, None, None]
-            for key, value in split(block + FIELDS_END):
-                slot = slots.get(key)
-                if slot is None or values[slot] is not None:
-                    rest.append((key, value))
-                else:
-                    values[slot] = value
-            price, custnum, custname, power = values
+            (price, custnum, custname, power), rest = inquiry_fields(block)
         day = _day(t, d)
         if day is None:
             return None  # not a real moment: the reference says which part
@@ -235,10 +261,10 @@ _SUCCESS, _FAILED = transaction.TransactionStatus.SUCCESS.value, transaction.Tra
 
 
 def _transaction_record(options: Options) -> Writer:
-    template, encode, match_line, split, zone = _tools(
+    template, encode, match_line, zone = _tools(
         transaction.KIND, _TRANSACTION_FILLED, TRANSACTION_SHAPE, options
     )
-    sn, no_id = transaction.SN, transaction.NO_TRANSACTION_ID
+    no_id = transaction.NO_TRANSACTION_ID
 
     match_common = common_transaction_re().match
 
@@ -252,13 +278,7 @@ def _transaction_record(options: Options) -> Writer:
             if m is None:
                 return None
             ref, product, destination, status, details, block, _, reason, trxid, *tail = m.groups()
-            serial = None
-            if block:
-                for key, value in split(block + FIELDS_END):
-                    if key == sn and serial is None:
-                        serial = value
-                    else:
-                        rest.append((key, value))
+            serial, rest = transaction_fields(block)
         before, deduction, after, t, d, refid = tail
         if details is not None:
             reason = details
@@ -463,7 +483,7 @@ def parse_batch(
         lines: Sequence[str | bytes | Overlong] = [raw.decode() for raw in raw_lines]  # type: ignore[union-attr]
     except (UnicodeDecodeError, AttributeError):
         lines = raw_lines
-    write = _writer(options)
+    write = writer_for(options)
     out: list[str] = []
     errors: list[tuple[int, int, str]] = []
     extract = options.extract
@@ -474,7 +494,7 @@ def parse_batch(
             if text is not None:
                 out.append(text)
                 continue
-        _read_slowly(number, line, options, max_line_length, number, out, errors)
+        read_slowly(number, line, options, max_line_length, number, out, errors)
     # each line encoded alone: one str of the whole batch would be 4 bytes a character if one was not ASCII
     data = b"\n".join([text.encode() for text in out]) + b"\n" if out else b""
     return ParsedBatch(data, errors, len(lines))
@@ -485,11 +505,11 @@ def parse_alone(raw: bytes, options: Options) -> ParsedBatch:
     `parse(text).to_record()` gives them."""
     out: list[str] = []
     errors: list[tuple[int, int, str]] = []
-    _read_slowly(1, raw, options, MAX_LINE_BYTES, None, out, errors)
+    read_slowly(1, raw, options, MAX_LINE_BYTES, None, out, errors)
     return ParsedBatch("".join(text + "\n" for text in out).encode(), errors, 1)
 
 
-def _read_slowly(
+def read_slowly(
     number: int,
     line: str | bytes | Overlong,
     options: Options,
@@ -518,7 +538,7 @@ def _read_slowly(
 _WRITERS: dict[Options, Writer] = {}
 
 
-def _writer(options: Options) -> Writer:
+def writer_for(options: Options) -> Writer:
     """The writer of these options, made once per process (a worker makes its own)."""
     write = _WRITERS.get(options)
     if write is None:

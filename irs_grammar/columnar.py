@@ -1,0 +1,419 @@
+"""Arrow tables of typed records, built a column at a time from the fast path's match groups.
+
+`irs-grammar parse --format parquet` spends its time here. The lines of a
+batch that have one of the common shapes (`wire.fastpath.common_*_re`: most
+lines of a real log) are matched one by one and only their match groups are
+kept (a line of the fast path's general shape has its fields split into the
+same groups, and EXTRA); the groups, transposed into columns, become the
+record's columns through Arrow's compute functions (integers, booleans, the
+timestamp, ERROR_CODE once per distinct reason): no dict, no JSON text per
+reply. Every other line (a moment that is not real, a line the parser
+refuses, or any line when a named zone such as Asia/Jakarta must place each
+moment) is written as JSON Lines by `jsonlines` and read by Arrow's JSON
+reader, as every line was before.
+
+The definition stays `records.records_to_table()` of the replies'
+`to_record()`: tests/test_columnar.py holds the two to equal tables on every
+line the strategies draw. Needs pyarrow (the `parquet` extra).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import timedelta, timezone, tzinfo
+from functools import cache
+from operator import itemgetter
+from typing import Any, NamedTuple
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .jsonlines import Options, inquiry_fields, parse_alone, read_slowly, transaction_fields, writer_for
+from .lines import MAX_LINE_BYTES, Overlong
+from .records import arrow_schema, json_lines_to_table
+from .validation import REPLY_START
+from .wire import inquiry, transaction
+from .wire.fastpath import INQUIRY_SHAPE, TRANSACTION_SHAPE, common_inquiry_re, common_transaction_re, line_re
+from .wire.reply import error_code_of
+from .wire.timestamp import iso_date
+
+__all__ = ["TableBatch", "table_alone", "table_batch"]
+
+_TEXT = pa.string()
+
+
+class TableBatch(NamedTuple):
+    """A batch's records as one Arrow table (None: no reply in it) and its errors, (line number,
+    column, message), in line order."""
+
+    table: pa.Table | None
+    errors: list[tuple[int, int, str]]
+    lines: int  # lines read, blank and invalid ones too
+
+
+Groups = Sequence[Any]  # a line's values in its common shape's groups (str or None each)
+Pairs = list[tuple[str, str]]  # EXTRA: (key, value) of every other field, in wire order
+
+
+class _Kept(NamedTuple):
+    """The lines of one kind a batch's shapes took: their groups one line after the other (the
+    shape's `width` values a line: one flat list, turned into columns by Arrow), line numbers and
+    EXTRA (the place among them and the pairs, for the few lines that have any)."""
+
+    values: list[Any]
+    numbers: list[int]
+    extra: list[tuple[int, Pairs]]
+
+
+class _Columns(NamedTuple):
+    """What a kind's builder is given: its lines' groups as columns (an Arrow string array per
+    group), and the run's columns every kind fills the same way."""
+
+    values: list[pa.Array]
+    common: dict[str, Any]
+
+
+# -- the columns every kind shares ---------------------------------------------------------------
+
+
+def _moments(times: Sequence[str], dates: Sequence[str]) -> tuple[pa.Array, list[int]]:
+    """The `YYYY-MM-DDTHH:MM:SS.ffffff` text of each grammar-checked TIME and DATE, and the places
+    whose TIME and DATE name no real moment (for the caller to drop).
+
+    As `wire.timestamp.is_real_moment`: the time by comparing text, the date by the calendar once
+    per distinct date."""
+    date = pa.array(dates, _TEXT)
+    distinct = pc.unique(date)
+    day = pc.take(pa.array([iso_date(d) for d in distinct.to_pylist()], _TEXT), pc.index_in(date, distinct))
+    time = pa.array(times, _TEXT)
+    real = pc.and_(
+        pc.and_(
+            pc.not_equal(day, ""),  # iso_date: "" for no real day
+            pc.less_equal(pc.utf8_slice_codeunits(time, 0, 2), "23"),  # hours 00 to 23
+        ),
+        pc.and_(
+            pc.less_equal(pc.utf8_slice_codeunits(time, 3, 4), "5"),  # minutes 00 to 59
+            pc.less_equal(pc.utf8_slice_codeunits(time, 6, 7), "5"),  # seconds 00 to 59
+        ),
+    )
+    unreal = pc.indices_nonzero(pc.invert(real)).to_pylist()
+    return pc.binary_join_element_wise(day, time, ""), unreal
+
+
+def _timestamps(text: pa.Array, offset: timedelta | None, schema: pa.Schema) -> pa.Array:
+    """CURRENT_TIMESTAMP from the moments' text: naive, or the instant of a fixed offset's local time."""
+    naive = pc.cast(text, pa.timestamp("us"))
+    if offset is None:
+        return naive
+    instant = pc.subtract(naive, pa.scalar(offset, pa.duration("us")))
+    return instant.cast(schema.field("CURRENT_TIMESTAMP").type)
+
+
+def _error_codes(reasons: pa.Array) -> pa.Array:
+    """ERROR_CODE of each reason (null for none), error_code_of() asked once per distinct reason."""
+    distinct = pc.unique(reasons)
+    codes = pa.array([None if r is None else error_code_of(r) for r in distinct.to_pylist()], _TEXT)
+    return pc.take(codes, pc.index_in(reasons, distinct))  # a null reason finds the null in distinct
+
+
+def _rupiah(amounts: pa.Array) -> pa.Array:
+    """Grammar-checked amounts (`1.234.567`, at most 18 digits) as int64."""
+    return pc.cast(pc.replace_substring(amounts, ".", ""), pa.int64())
+
+
+def _extra(rows: int, extra: list[tuple[int, Pairs]], kind: pa.ListType) -> pa.Array:
+    """EXTRA: a list per row, empty but where `extra` gives a row (by its place) its pairs."""
+    if not extra:
+        offsets = pa.repeat(pa.scalar(0, pa.int32()), rows + 1)
+    else:
+        lengths = [0] * (rows + 1)
+        for place, more in extra:
+            lengths[place + 1] = len(more)
+        offsets = pc.cumulative_sum(pa.array(lengths, pa.int32()))
+    pairs = [pair for _, more in extra for pair in more]
+    keys, values = zip(*pairs, strict=True) if pairs else ((), ())
+    fields = pa.StructArray.from_arrays(
+        [pa.array(keys, _TEXT), pa.array(values, _TEXT)], fields=list(kind.value_type)
+    )
+    return pa.ListArray.from_arrays(offsets, fields, type=kind)
+
+
+def _columns(
+    shape: _Shape,
+    kept: _Kept,
+    options: Options,
+    offset: timedelta | None,
+    moments: pa.Array,
+    schema: pa.Schema,
+) -> _Columns:
+    """The kind's groups as columns, and the columns every kind fills the same way (the others null)."""
+    rows = len(kept.numbers)
+    common: dict[str, Any] = {field.name: pa.nulls(rows, field.type) for field in schema}
+    common["kind"] = pa.repeat(pa.scalar(shape.kind, _TEXT), rows)
+    common["path"] = pa.repeat(pa.scalar(options.path, _TEXT), rows)
+    common["line"] = pa.array(kept.numbers, pa.int64())
+    common["CURRENT_TIMESTAMP"] = _timestamps(moments, offset, schema)
+    common["EXTRA"] = _extra(rows, kept.extra, schema.field("EXTRA").type)
+    # the flat values as rows of `width`, then each group's column (a transpose in Arrow, not Python)
+    rows_of_groups = pa.FixedSizeListArray.from_arrays(pa.array(kept.values, _TEXT), shape.width)
+    return _Columns([pc.list_element(rows_of_groups, at) for at in range(shape.width)], common)
+
+
+# -- each kind: its common shape's groups, a general line as those groups, the groups as columns ----
+
+
+def _inquiry_groups(m: re.Match[str]) -> tuple[Groups, Pairs]:
+    """A general inquiry line (fast path) as the common shape's groups, and its EXTRA."""
+    product, block, _, reason, t, d = m.groups()
+    (price, custnum, custname, power), rest = inquiry_fields(block)
+    return (product, price, custnum, custname, power, reason, t, d), rest
+
+
+def _inquiry_columns(columns: _Columns) -> dict[str, Any]:
+    product, price, custnum, custname, power, reason, _, _ = columns.values
+    out = columns.common
+    out["PRODUCT_CODE"] = product
+    out["OK"] = pc.is_null(reason)
+    out["PRICE"] = pc.cast(price, pa.int64())
+    out["CUSTOMER_NUMBER"], out["CUSTOMER_NAME"], out["POWER_CAPACITY"] = custnum, custname, power
+    out["REASON"], out["ERROR_CODE"] = reason, _error_codes(reason)
+    return out
+
+
+def _transaction_groups(m: re.Match[str]) -> tuple[Groups, Pairs]:
+    """A general buy reply line (fast path) as the common shape's groups, and its EXTRA."""
+    ref, product, destination, status, details, block, _, reason, *tail = m.groups()
+    serial, rest = transaction_fields(block)
+    return (ref, product, destination, status, details, serial, reason, *tail), rest
+
+
+_SUCCESS = transaction.TransactionStatus.SUCCESS.value
+_FAILED = transaction.TransactionStatus.FAILED.value
+
+
+def _transaction_columns(columns: _Columns) -> dict[str, Any]:
+    (
+        ref,
+        product,
+        destination,
+        status,
+        details,
+        serial,
+        reason,
+        trxid,
+        before,
+        deduction,
+        after,
+        _,
+        _,
+        refid,
+    ) = columns.values
+    out = columns.common
+    ok, failed = pc.equal(status, _SUCCESS), pc.equal(status, _FAILED)
+    final = pc.or_(ok, failed)
+    reason = pc.coalesce(details, reason)  # bare details stand where REASON would
+    out["PRODUCT_CODE"], out["OK"] = product, ok
+    out["REASON"], out["ERROR_CODE"] = reason, _error_codes(reason)
+    out["REF_ID"], out["DESTINATION"], out["STATUS"] = ref, destination, status
+    out["FAILED"], out["FINAL"], out["PENDING"] = failed, final, pc.invert(final)
+    out["SERIAL_NUMBER"], out["BARE_DETAILS"] = serial, pc.is_valid(details)
+    no_id = pc.equal(trxid, transaction.NO_TRANSACTION_ID)
+    out["TRANSACTION_ID"] = pc.if_else(no_id, pa.scalar(None, _TEXT), trxid)
+    b, x, a = _rupiah(before), _rupiah(deduction), _rupiah(after)
+    out["BALANCE_BEFORE"], out["DEDUCTION"], out["BALANCE_AFTER"] = b, x, a
+    out["BALANCE_ADDS_UP"] = pc.equal(pc.subtract(b, x), a)  # null without a balance
+    out["REFID"] = refid
+    return out
+
+
+class _Shape(NamedTuple):
+    """A kind with a columnar builder: the match of its common shape and of its general one (the
+    fast path's whole line), a general match as the common groups and EXTRA, the places of TIME
+    and DATE among the groups, and how the groups become the record's columns."""
+
+    kind: str
+    common: Callable[[str], re.Match[str] | None]
+    general: Callable[[str], re.Match[str] | None]
+    groups: Callable[[re.Match[str]], tuple[Groups, Pairs]]
+    width: int  # groups a line
+    time_at: int
+    date_at: int
+    columns: Callable[[_Columns], dict[str, Any]]
+
+
+@cache
+def _shapes() -> tuple[_Shape, ...]:
+    """The kinds with a columnar builder (a kind not here goes through the JSON Lines writers)."""
+    shapes = []
+    for kind, common, general, groups, columns in (
+        (inquiry.KIND, common_inquiry_re(), line_re(INQUIRY_SHAPE), _inquiry_groups, _inquiry_columns),
+        (
+            transaction.KIND,
+            common_transaction_re(),
+            line_re(TRANSACTION_SHAPE),
+            _transaction_groups,
+            _transaction_columns,
+        ),
+    ):
+        at = common.groupindex
+        shapes.append(
+            _Shape(
+                kind,
+                common.match,
+                general.match,
+                groups,
+                common.groups,
+                at["time"] - 1,
+                at["date"] - 1,
+                columns,
+            )
+        )
+    return tuple(shapes)
+
+
+def _no_shape(text: str) -> None:
+    """The match of a run without shapes (a named zone): every line goes through JSON Lines."""
+    return None
+
+
+# -- a batch of log lines ------------------------------------------------------------------------
+
+
+def _fixed(tz: tzinfo | None) -> tuple[bool, timedelta | None]:
+    """Whether the run's zone has one offset (or none: naive timestamps), and that offset. A zone
+    whose offset depends on the moment (a named one) has each line placed by Python, through JSON Lines."""
+    if tz is None:
+        return True, None
+    return isinstance(tz, timezone), tz.utcoffset(None)
+
+
+def table_batch(
+    raw_lines: Sequence[bytes | Overlong],
+    first: int,
+    options: Options,
+    zone: str | None,
+    max_line_length: int = MAX_LINE_BYTES,
+) -> TableBatch:
+    """The records of a batch of raw lines (the first is line `first`) as one Arrow table of
+    `records.arrow_schema(zone)`, in line order, and the batch's errors: what `parse_batch`
+    writes as JSON Lines, as a table. Blank lines are skipped."""
+    try:  # the common case, decoded in one go; a batch with bad bytes or an overlong line goes line by line
+        lines: Sequence[str | bytes | Overlong] = [raw.decode() for raw in raw_lines]  # type: ignore[union-attr]
+    except (UnicodeDecodeError, AttributeError):
+        lines = raw_lines
+    fixed, offset = _fixed(options.tz)
+    shapes = _shapes() if fixed else ()
+    commons = [shape.common for shape in shapes] or [_no_shape]
+    kept = [_Kept([], [], []) for _ in commons]
+    write = writer_for(options)
+    others: list[str] = []  # the JSON Lines of the lines no shape took
+    errors: list[tuple[int, int, str]] = []
+    extract = options.extract
+    # The shape that took the last line is tried first (a log runs in stretches of one kind),
+    # with where its lines go bound to locals: the loop's whole cost is here.
+    hit = 0
+    match, keep, count = commons[0], kept[0].values.extend, kept[0].numbers.append
+    for number, line in enumerate(lines, first):
+        if type(line) is str:
+            start = line.find(REPLY_START) if extract else 0
+            if start >= 0:
+                text = line[start:] if start > 0 else line
+                m = match(text)
+                if m is not None:
+                    keep(m.groups())
+                    count(number)
+                    continue
+                took = _took(shapes, kept, hit, text, number)
+                if took >= 0:
+                    if took != hit:
+                        hit = took
+                        match, keep, count = commons[hit], kept[hit].values.extend, kept[hit].numbers.append
+                    continue
+                written = write(text, number)
+                if written is not None:
+                    others.append(written)
+                    continue
+        read_slowly(number, line, options, max_line_length, number, others, errors)
+    schema = arrow_schema(zone)
+    tables = []
+    for shape, these in zip(shapes, kept):  # noqa: B905 (kept has one more when there are no shapes)
+        if these.numbers:
+            these, moments = _real_moments_only(
+                shape, these, lines, first, options, max_line_length, others, errors
+            )
+        if these.numbers:
+            columns = _columns(shape, these, options, offset, moments, schema)
+            tables.append(pa.table(shape.columns(columns), schema=schema))
+    if others:
+        tables.append(json_lines_to_table(("\n".join(others) + "\n").encode(), zone))
+    errors.sort(key=itemgetter(0))
+    return TableBatch(_in_line_order(tables), errors, len(lines))
+
+
+def _took(shapes: Sequence[_Shape], kept: list[_Kept], hit: int, text: str, number: int) -> int:
+    """The shape that took a line the last line's common shape did not (that kind's general shape,
+    or another kind's common or general one), the line's groups kept with its kind's; -1: none."""
+    order: list[int] = [hit, *range(hit), *range(hit + 1, len(shapes))] if shapes else []
+    for at in order:
+        shape, these = shapes[at], kept[at]
+        if at != hit and (m := shape.common(text)) is not None:
+            these.values.extend(m.groups())
+            these.numbers.append(number)
+            return at
+        m = shape.general(text)
+        if m is not None:
+            groups, rest = shape.groups(m)
+            if rest:
+                these.extra.append((len(these.numbers), rest))
+            these.values.extend(groups)
+            these.numbers.append(number)
+            return at
+    return -1
+
+
+def _real_moments_only(
+    shape: _Shape,
+    kept: _Kept,
+    lines: Sequence[str | bytes | Overlong],
+    first: int,
+    options: Options,
+    max_line_length: int,
+    others: list[str],
+    errors: list[tuple[int, int, str]],
+) -> tuple[_Kept, pa.Array]:
+    """The kept lines whose TIME and DATE name a real moment, and the moments' text; the others are
+    read by the parser, which says which part is wrong (their errors are sorted into line order after)."""
+    width = shape.width
+    moments, unreal = _moments(kept.values[shape.time_at :: width], kept.values[shape.date_at :: width])
+    if not unreal:
+        return kept, moments
+    dropped = set(unreal)
+    for place in unreal:
+        number = kept.numbers[place]
+        read_slowly(number, lines[number - first], options, max_line_length, number, others, errors)
+    moved = dict(kept.extra)
+    real = _Kept([], [], [])
+    for place, number in enumerate(kept.numbers):
+        if place not in dropped:
+            if place in moved:
+                real.extra.append((len(real.numbers), moved[place]))
+            real.values.extend(kept.values[place * width : (place + 1) * width])
+            real.numbers.append(number)
+    left = pc.invert(pa.array([place in dropped for place in range(len(kept.numbers))]))
+    return real, pc.filter(moments, left)
+
+
+def _in_line_order(tables: list[pa.Table]) -> pa.Table | None:
+    if len(tables) <= 1:
+        return tables[0] if tables else None
+    table = pa.concat_tables(tables)
+    return table.take(pc.sort_indices(table["line"]))
+
+
+def table_alone(raw: bytes, options: Options, zone: str | None) -> TableBatch:
+    """One reply given on its own (on the command line), as parse_alone() writes it, as a table."""
+    alone = parse_alone(raw, options)
+    return TableBatch(
+        json_lines_to_table(alone.data, zone) if alone.data else None, alone.errors, alone.lines
+    )

@@ -1,0 +1,158 @@
+"""The columnar Parquet batches (irs_grammar.columnar) against the reference: the same Arrow table.
+
+The reference is `records_to_table()` of each valid line's `reply.to_record()`,
+the definition of a record; the errors are parse_batch's (which
+tests/test_jsonlines.py holds to the parser's). Every batch the strategies
+draw is built both ways: both kinds, general shapes (unknown keys, repeats,
+EXTRA), 18-digit amounts, bare details, every status, moments that are not
+real, prefixes for --extract, blank lines, fixed zones and a named one.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+pytest.importorskip("pyarrow")  # the `parquet` extra; `make test` installs it
+
+import irs_grammar as irs
+from irs_grammar import strategies
+from irs_grammar.columnar import table_alone, table_batch
+from irs_grammar.jsonlines import Options, parse_batch
+from irs_grammar.records import records_to_table
+from irs_grammar.wire.fastpath import (
+    INQUIRY_SHAPE,
+    TRANSACTION_SHAPE,
+    common_inquiry_re,
+    common_transaction_re,
+    line_re,
+)
+from tests.reach import reached
+
+LINES = st.one_of(strategies.response_lines(), strategies.transaction_lines(), strategies.grammar_lines())
+PREFIXED = st.builds(
+    lambda prefix, line: prefix + line, st.sampled_from(["2024-12-01 INFO ", "R ", "#"]), LINES
+)
+# (tz, the zone's name in the Arrow schema), as the command line makes them from --tz
+ZONES: list[tuple[tzinfo | None, str | None]] = [
+    (None, None),
+    (timezone(timedelta(hours=7)), "+07:00"),
+    (timezone(-timedelta(hours=5, minutes=30)), "-05:30"),
+    (ZoneInfo("Asia/Jakarta"), "Asia/Jakarta"),  # an offset that depends on the date: JSON Lines
+]
+
+
+def reference(lines: list[str], first: int, options: Options, zone: str | None) -> object:
+    """records_to_table() of the record of every valid line, None when there is none."""
+    records = []
+    for number, line in enumerate(lines, first):
+        start = line.find("R#") if options.extract else 0
+        try:
+            reply = irs.parse_reply(line[max(start, 0) :], tz=options.tz) if start >= 0 else None
+        except irs.ParseError:
+            continue
+        if reply is not None:
+            records.append(reply.to_record(path=options.path, line=number))
+    return records_to_table(records, zone) if records else None
+
+
+@given(
+    lines=st.lists(
+        st.one_of(LINES, LINES, PREFIXED, strategies.near_misses(), st.just(""), st.just("  \t")), max_size=8
+    ),
+    zone=st.sampled_from(ZONES),
+    path=st.sampled_from(["a.log", 'logs/50% "é".log']),
+    extract=st.booleans(),
+)
+def test_a_batch_is_the_table_of_its_records(
+    lines: list[str], zone: tuple[tzinfo | None, str | None], path: str, extract: bool
+) -> None:
+    tz, name = zone
+    options = Options(path, tz, False, False, extract=extract)
+    texts = [line if line.endswith("\n") else line + "\n" for line in lines]
+    raw = [text.encode(errors="surrogateescape") for text in texts]
+    batch = table_batch(raw, 3, options, name)
+    for line in lines:
+        common = common_inquiry_re().match(line) or common_transaction_re().match(line)
+        general = line_re(INQUIRY_SHAPE).match(line) or line_re(TRANSACTION_SHAPE).match(line)
+        if common or general:
+            event("a line of a common shape" if common else "a line of a general shape")
+    expected = reference(texts, 3, options, name)
+    reached()
+    if expected is None:
+        assert batch.table is None
+    else:
+        assert batch.table is not None
+        # column by column, to name the one that differs (no to_pylist: year 1 at +07:00 is before
+        # Python's first datetime)
+        assert batch.table.schema == expected.schema  # type: ignore[attr-defined]
+        differ = [name for name in batch.table.column_names if not batch.table[name].equals(expected[name])]  # type: ignore[index]
+        assert differ == []
+    assert batch.errors == parse_batch(raw, 3, options).errors
+    assert batch.lines == len(lines)
+
+
+def test_a_log_of_both_kinds_comes_out_in_line_order() -> None:
+    inquiry = "R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024"
+    general = "R#PLN20. XPOWER: 1. PRICE: 5. PRICE: 6. @12:32:55.821005 12/11/2024"  # EXTRA: XPOWER, PRICE 6
+    buy = "R#P1 DN1. 0811 SUCCESS. SN: 12. TRXID: T1. @10:00:00.000000 01/12/2024"
+    unreal = "R#PLN20. PRICE: 1. @10:00:00.000000 31/02/2024"  # no 31 February: dropped before `general`
+    lines = [buy, inquiry, "", unreal, general, "x", buy.replace("P1", "P3")]
+    batch = table_batch(
+        [line.encode() + b"\n" for line in lines], 1, Options("a.log", None, False, False), None
+    )
+    assert batch.table is not None
+    rows = batch.table.to_pylist()
+    assert [(r["line"], r["kind"]) for r in rows] == [
+        (1, "transaction"),
+        (2, "inquiry"),
+        (5, "inquiry"),
+        (7, "transaction"),
+    ]
+    assert rows[2]["PRICE"] == 5
+    assert rows[2]["EXTRA"] == [{"key": "XPOWER", "value": "1"}, {"key": "PRICE", "value": "6"}]
+    assert rows[1]["EXTRA"] == []
+    assert rows[3]["REF_ID"] == "P3"
+    assert [(line, column) for line, column, _ in batch.errors] == [(4, 37), (6, 1)]
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "24:00:00.000000 01/12/2024",
+        "23:60:00.000000 01/12/2024",
+        "23:59:60.000000 01/12/2024",
+        "10:00:00.000000 29/02/2023",
+        "10:00:00.000000 00/12/2024",
+        "10:00:00.000000 01/13/2024",
+        "10:00:00.000000 01/01/0000",
+    ],
+)
+def test_a_moment_that_is_not_real_is_the_parsers_error(moment: str) -> None:
+    lines = [
+        f"R#PLN20. PRICE: 1. @{moment}",
+        f"R#P1 DN1. 0811 SUCCESS. TRXID: T1. @{moment}",
+        # real: the last moment of a leap day
+        "R#P1 DN1. 0811 SUCCESS. TRXID: T1. @23:59:59.999999 29/02/2024",
+    ]
+    raw = [line.encode() + b"\n" for line in lines]
+    options = Options("a.log", timezone(timedelta(hours=7)), False, False)
+    batch = table_batch(raw, 1, options, "+07:00")
+    assert batch.table is not None
+    assert batch.table["line"].to_pylist() == [3]
+    assert [line for line, _, _ in batch.errors] == [1, 2]
+    assert batch.errors == parse_batch(raw, 1, options).errors
+
+
+def test_a_reply_given_alone_has_no_path_and_no_line() -> None:
+    batch = table_alone(
+        b"R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024", Options(None, None, False, False), None
+    )
+    assert batch.table is not None
+    (row,) = batch.table.to_pylist()
+    assert (row["path"], row["line"], row["PRICE"]) == (None, None, 20546)
+    assert table_alone(b"R#PLN20. PRICE: x", Options(None, None, False, False), None).table is None
