@@ -254,6 +254,48 @@ def jobs_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
     return rows
 
 
+def wall_seconds(command: list[str], repeats: int = 3) -> float:
+    """Median wall seconds of a command, output dropped."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def parquet_memory_and_scaling(tmp: Path, count: int) -> list[tuple[str, str]]:
+    """Peak memory of `parse --format parquet` against validate's, and the wall-time speed of
+    `--jobs 2` over `--jobs 1` for parse (JSON Lines, Parquet) and reconcile: on two free cores only."""
+    irs_command = [sys.executable, "-m", "irs_grammar"]
+    rows = []
+    mixed, buys = tmp / "mixed.log", tmp / "buys.log"
+    mixed.write_text("\n".join(mixed_log(count, 0.3, seed=5)) + "\n", encoding="utf-8")
+    buys.write_text("\n".join(generated_lines(count, 0.0, 3, "transaction")) + "\n", encoding="utf-8")
+    validate = peak_kib([*irs_command, "validate", "--quiet", "--jobs", "1", str(mixed)])
+    parquet = peak_kib(
+        [*irs_command, "parse", "--jobs", "1", "--format", "parquet", "-o", str(tmp / "o.pq"), str(mixed)]
+    )
+    imported = peak_kib([sys.executable, "-c", "import pyarrow.parquet, pyarrow.compute, pyarrow.json"])
+    rows.append(
+        (
+            f"`parse --format parquet` peak memory, {count:,} mixed replies",
+            f"{parquet / 1024:.0f} MiB ({parquet / validate:.2f}x validate's {validate / 1024:.0f} MiB; "
+            f"importing pyarrow alone: {imported / 1024:.0f} MiB)",
+        )
+    )
+    jobs = {
+        "`parse`": (["parse"], mixed),
+        "`parse --format parquet`": (["parse", "--format", "parquet", "-o", str(tmp / "o.pq")], mixed),
+        "`reconcile`": (["reconcile"], buys),
+    }
+    for name, (arguments, log) in jobs.items():
+        one = wall_seconds([*irs_command, *arguments, "--jobs", "1", str(log)])
+        two = wall_seconds([*irs_command, *arguments, "--jobs", "2", str(log)])
+        rows.append((f"{name} `--jobs 2` / `--jobs 1` speed, {count:,} lines", f"{one / two:.2f}x"))
+    return rows
+
+
 def reconcile_alone(tmp: Path, count: int) -> list[tuple[str, str]]:
     """The reconcile rows only (`--only reconcile`): its CPU over validate's on the buy log of
     jobs_against_validate, then reconcile_against_validate."""
@@ -348,8 +390,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     options.add_argument("--lines", type=int, default=20_000, help="lines per in-process run")
     options.add_argument("--log-lines", type=int, default=1_000_000, help="lines of the validated log")
     options.add_argument("--readme", action="store_true", help="write the table into README.md")
-    options.add_argument("--only", choices=("reconcile", "cold"), help="only these rows (not with --readme)")
+    options.add_argument(
+        "--only", choices=("reconcile", "cold", "jobs"), help="only these rows (not with --readme)"
+    )
     args = options.parse_args(argv)
+    if args.only == "jobs":
+        with tempfile.TemporaryDirectory() as tmp:
+            for measure, figure in jobs_against_validate(Path(tmp), args.log_lines):
+                _show(measure, figure)
+            for measure, figure in parquet_memory_and_scaling(Path(tmp), args.log_lines):
+                _show(measure, figure)
+        return
     if args.only == "cold":
         for measure, figure in cold_start(repeats=31):
             _show(measure, figure)
@@ -433,6 +484,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("\nthe main jobs vs validate --jobs 1, CPU of the same log, median of 3:")
     with tempfile.TemporaryDirectory() as tmp:
         for measure, figure in jobs_against_validate(Path(tmp), args.log_lines):
+            row(measure, figure)
+        for measure, figure in parquet_memory_and_scaling(Path(tmp), args.log_lines):
             row(measure, figure)
 
     print("\nreconcile vs validate, the same buy log (/usr/bin/time -v):")
