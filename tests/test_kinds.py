@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,10 @@ import pytest
 from lark import Token
 
 import irs_grammar as irs
+from irs_grammar import validation
 from irs_grammar.records import batch_to_table, to_record
 from irs_grammar.validation import Summary, check_batch
-from irs_grammar.wire import kinds
+from irs_grammar.wire import kinds, parser
 from irs_grammar.wire.fastpath import Shape, fast_reader_of
 from irs_grammar.wire.kinds import INQUIRY, TRANSACTION, Kind, kind_of_line, kind_of_reply
 from irs_grammar.wire.schema import new_record
@@ -137,6 +138,38 @@ def test_a_registered_kind_is_validated_and_counted(toy: Kind) -> None:
     batch = check_batch([line.encode() + b"\n" for line in (GOOD, FAILED, BAD, "")], 1, False)
     assert batch.summary.to_dict() == summary.to_dict()
     assert [number for number, _, _ in batch.errors] == [3]
+
+
+def test_a_valid_line_of_a_registered_kind_is_read_and_counted_without_the_slow_paths(
+    toy: Kind, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fast reader alone reads it, with the zone asked: the Lark reader is never called.
+    real_refuse = parser._refuse
+
+    def no_lark(kind: Kind, line: str, tz: tzinfo | None) -> Any:
+        raise AssertionError(f"a valid line went to Lark: {line}")
+
+    monkeypatch.setattr(parser, "_refuse", no_lark)
+    zone = timezone(timedelta(hours=7))
+    assert irs.parse_reply(GOOD, tz=zone) == ToyReply("X1", None, datetime(2025, 1, 1, 12, tzinfo=zone))
+    # A batch counts every valid line of every kind (two of them answers now) from the kinds'
+    # matchers alone: only the invalid and blank lines go through check_line.
+    checked: list[str] = []
+
+    def check_line(number: int, line: str, **options: Any) -> Any:
+        checked.append(line)
+        return real_check_line(number, line, **options)
+
+    real_check_line = validation.check_line
+    monkeypatch.setattr(validation, "check_line", check_line)
+    monkeypatch.setattr(parser, "_refuse", real_refuse)
+    inquiry = "R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024"
+    buy = "R#7 DN1 FAILED. TRXID: -. @10:54:14.776182 29/11/2024"
+    lines = [GOOD, inquiry, FAILED, buy, BAD, ""]
+    batch = check_batch([line.encode() + b"\n" for line in lines], 1, False)
+    assert checked == [BAD + "\n", "\n"]
+    assert (batch.summary.valid, batch.summary.invalid, batch.summary.blank) == (4, 1, 1)
+    assert dict(batch.summary.transactions) == {"FAILED": 1}
 
 
 def test_a_registered_kind_is_exported_as_typed_records(toy: Kind) -> None:

@@ -92,10 +92,11 @@ def test_serialize_takes_only_replies() -> None:
 def test_serialize_refuses_a_lone_surrogate_naming_the_field(code: int) -> None:
     surrogate = chr(code)
     moment = datetime(2024, 11, 29, 10, 54, 14)
-    cases: list[tuple[irs.InquiryResponse | irs.TransactionResponse, str]] = [
-        (InquiryResponse.build(timestamp=moment, customer_name=f"SITI{surrogate}"), "CUSTNAME"),
-        (InquiryResponse.build(timestamp=moment, reason=f"{surrogate}. x"), "REASON"),
-        (InquiryResponse.build(timestamp=moment, extra={"NOTE": f"a {surrogate}"}), "NOTE"),
+    # (reply, the field named, the surrogate's place in its value, from 1)
+    cases: list[tuple[irs.InquiryResponse | irs.TransactionResponse, str, int]] = [
+        (InquiryResponse.build(timestamp=moment, customer_name=f"SITI{surrogate}"), "CUSTNAME", 5),
+        (InquiryResponse.build(timestamp=moment, reason=f"{surrogate}. x"), "REASON", 1),
+        (InquiryResponse.build(timestamp=moment, extra={"NOTE": f"a {surrogate}"}), "NOTE", 3),
         (
             irs.TransactionResponse.build(
                 ref_id="1",
@@ -105,6 +106,7 @@ def test_serialize_refuses_a_lone_surrogate_naming_the_field(code: int) -> None:
                 serial_number=f"7{surrogate}",
             ),
             "SN",
+            2,
         ),
         (
             irs.TransactionResponse.build(
@@ -116,13 +118,14 @@ def test_serialize_refuses_a_lone_surrogate_naming_the_field(code: int) -> None:
                 bare_details=True,
             ),
             "REASON",
+            1,
         ),
     ]
-    for reply, field in cases:
+    for reply, field, place in cases:
         with pytest.raises(SerializeError) as refused:
             irs.serialize(reply)
         assert refused.value.field == field
-        assert f"lone surrogate (U+{ord(surrogate):04X})" in str(refused.value)
+        assert f"lone surrogate (U+{ord(surrogate):04X}) at {place}:" in str(refused.value)
 
 
 def test_parse_refuses_a_lone_surrogate_at_its_column() -> None:
