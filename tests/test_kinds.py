@@ -151,7 +151,8 @@ def test_a_valid_line_of_a_registered_kind_is_read_and_counted_without_the_slow_
 
     monkeypatch.setattr(parser, "_refuse", no_lark)
     zone = timezone(timedelta(hours=7))
-    assert irs.parse_reply(GOOD, tz=zone) == ToyReply("X1", None, datetime(2025, 1, 1, 12, tzinfo=zone))
+    reply: Any = irs.parse_reply(GOOD, tz=zone)
+    assert reply == ToyReply("X1", None, datetime(2025, 1, 1, 12, tzinfo=zone))
     # A batch counts every valid line of every kind (two of them answers now) from the kinds'
     # matchers alone: only the invalid and blank lines go through check_line.
     checked: list[str] = []
