@@ -11,10 +11,12 @@ import textwrap
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from irs_grammar.testing import FakeIRS, Fault
+from tests.wsgi import call_wsgi
 
 SECRET, PIN = "fake-secret", "123456"  # the fake's default client_secret and pin
 
@@ -86,6 +88,40 @@ def test_assert_called_counts_and_shows_what_came_instead() -> None:
         assert SECRET not in message
         with pytest.raises(AssertionError, match="ref_id='r1' 3 times, got 2"):
             fake.assert_called(ref_id="r1", times=3)
+
+
+def test_assert_called_holds_every_selector_and_names_each_when_nothing_matches() -> None:
+    app = FakeIRS()
+    for request in (
+        app.buy_request("PLN20", "01105691111", ref_id="r1"),
+        app.inquiry_request("PLN50", "0811"),
+    ):
+        url = urlsplit(request.to_url("http://fake-irs"))
+        call_wsgi(app, url.path, url.query)
+    # each selector alone picks its request out, and alone rules the other out
+    assert [r.request.ref_id for r in app.assert_called(product="PLN20")] == ["r1"]  # type: ignore[union-attr]
+    assert [r.path for r in app.assert_called(to="0811")] == ["/v1/irs/inquiry"]
+    assert [r.path for r in app.assert_called(path="/v1/irs/inquiry")] == ["/v1/irs/inquiry"]
+    for selectors, wanted in [
+        ({"product": "PLN100"}, "product='PLN100'"),
+        ({"to": "0812"}, "to='0812'"),
+        ({"path": "/v1/irs/refund"}, "path='/v1/irs/refund'"),
+        (
+            {"ref_id": "r1", "product": "PLN50", "to": "0811", "path": "/v1/irs/buy"},
+            "ref_id='r1', product='PLN50', to='0811', path='/v1/irs/buy'",
+        ),
+    ]:
+        with pytest.raises(AssertionError) as missing:
+            app.assert_called(**selectors)  # type: ignore[arg-type]
+        assert str(missing.value).startswith(f"expected a request with {wanted} at least once, got 0; ")
+    with pytest.raises(AssertionError, match=r"^expected a request with anything 3 times, got 2; "):
+        app.assert_called(times=3)
+    with pytest.raises(AssertionError, match=r"^expected a request with to='0811' 0 times, got 1; "):
+        app.assert_called(to="0811", times=0)
+    with pytest.raises(AssertionError, match=r"^expected a request with to='0812' 1 time, got 0; "):
+        app.assert_called(to="0812", times=1)
+    with pytest.raises(AssertionError, match=r"^expected a request with to='0811' 2 times, got 1; "):
+        app.assert_called(to="0811", times=2)
 
 
 def test_assert_rechecked_holds_every_check_to_the_first_buy_byte_for_byte() -> None:
@@ -211,6 +247,11 @@ def test_the_fixture_is_strict_by_default_and_set_up_by_its_marker(tmp_path: Pat
         ("delay:seconds=0.5", Fault.delay(0.5), {}),
         ("bad_balance:offset=-7", Fault.bad_balance(-7), {}),
         ("malformed", Fault.malformed(), {}),
+        (
+            "fail:reason=limit=5",
+            Fault.fail("limit=5"),
+            {},
+        ),  # a value may hold `=`: the first one ends the name
     ],
 )
 def test_a_fault_written_as_text_is_the_fault_add_fault_takes(
@@ -231,6 +272,10 @@ def test_a_fault_written_as_text_is_the_fault_add_fault_takes(
         ("drop:checks=2", "fault drop: got an unexpected keyword argument 'checks'"),
         ("drop:colour=red", "fault drop: 'colour=red' is not NAME=VALUE with NAME one of reason, "),
         ("drop:call", "fault drop: 'call' is not NAME=VALUE"),
+        # what the message repeats of a long part is its first 40 characters
+        ("n" * 50, f"fault {'n' * 40!r}: none of"),
+        ("drop:" + "c" * 50, f"fault drop: {'c' * 40!r} is not NAME=VALUE"),
+        ("pending:checks=" + "9x" * 25, f"fault pending: checks must be int, not {'9x' * 20!r}"),
     ],
 )
 def test_a_fault_spec_that_is_wrong_is_named(spec: str, message: str) -> None:

@@ -12,6 +12,7 @@ import contextlib
 import http.client
 import inspect
 import itertools
+import json
 import os
 import random
 import re
@@ -32,6 +33,7 @@ from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from wsgiref.util import setup_testing_defaults
 
 import httpx
@@ -42,11 +44,12 @@ from hypothesis import strategies as st
 import irs_grammar as irs
 from irs_grammar import ParseError, parse_reply
 from irs_grammar.testing import REASONS, ConnectionDropped, FakeIRS, Fault, Product
+from irs_grammar.testing.faults import fault_from_spec
 from irs_grammar.wire.inquiry import InquiryResponse
 from irs_grammar.wire.transaction import Balance, TransactionResponse
 from tests.reach import reached
 from tests.test_faults import sigint_as_at_a_terminal
-from tests.wsgi import call_wsgi
+from tests.wsgi import call_wsgi, call_wsgi_whole
 
 START = 100_000_000  # the documented default opening balance
 PLN20_PRICE = 20546  # R#PLN20. PRICE: 20546. … in the partner document
@@ -1213,6 +1216,46 @@ def test_the_control_endpoint_adds_and_clears_faults() -> None:
     assert control("DELETE") == ("200 OK", '{"cleared": true}')
     assert app.unused_faults() == []
     assert app.requests == []  # not an IRS request: not kept
+
+
+def test_the_control_endpoint_answers_in_json_and_says_what_it_refuses() -> None:
+    app = FakeIRS()
+
+    def control(
+        method: str, query: str = "", body: bytes = b"", length: str | None = None
+    ) -> tuple[str, Any]:
+        status, headers, text = call_wsgi_whole(app, "/_fake/faults", query, method, body, length)
+        if status.startswith("405"):
+            assert headers["allow"] == "POST, DELETE"
+            return status, text
+        assert headers["content-type"] == "application/json"
+        assert headers["content-length"] == str(len(text.encode()))
+        return status, json.loads(text)
+
+    assert control("GET") == ("405 Method Not Allowed", "POST or DELETE")
+    expected = 'fault=KIND[:NAME=VALUE,...] in the query, or {"faults": [...]} as JSON, expected'
+    assert control("POST") == ("400 Bad Request", {"error": expected})
+    # a fault the vocabulary does not hold: refused with the reason serve --fault gives
+    with pytest.raises(ValueError, match=r"^fault 'sometimes': none of fail, pending") as reason:
+        fault_from_spec("sometimes")
+    assert control("POST", "fault=sometimes") == ("400 Bad Request", {"error": str(reason.value)})
+    assert app.unused_faults() == []
+    # the query's faults and the body's, both; the body read to its Content-Length and no further
+    body = b'{"faults": ["drop:times=1"]}'
+    added = control("POST", "fault=pending:checks=1,product=PLN50", body + b"and then", str(len(body)))
+    assert added == ("200 OK", {"added": 2})
+    assert [f.kind for f in app.unused_faults()] == ["pending", "drop"]
+    # the selectors a spec names are kept: a buy of PLN20 leaves the fault for PLN50 unused
+    app.clear_faults()
+    assert control("POST", "fault=pending:checks=1,product=PLN50") == ("200 OK", {"added": 1})
+    for product, left in (("PLN20", ["pending"]), ("PLN50", [])):
+        url = urlsplit(app.buy_request(product, "01105691111").to_url("http://fake-irs"))
+        call_wsgi(app, url.path, url.query)
+        assert [f.kind for f in app.unused_faults()] == left
+    # a query of more than 64 parameters is refused, not read (64 are read)
+    many = "&".join(["fault=drop:times=1"] * 64)
+    assert control("POST", many) == ("200 OK", {"added": 64})
+    assert control("POST", many + "&x=1") == ("400 Bad Request", {"error": "at most 64 query parameters"})
 
 
 def test_what_the_fake_keeps_of_a_scripted_error_and_a_dropped_connection() -> None:

@@ -326,7 +326,10 @@ class FakeIRS:
             return _respond(
                 start_response, "405 Method Not Allowed", "POST or DELETE", [("Allow", "POST, DELETE")]
             )
-        specs = [value for name, value in parse_qsl(query, max_num_fields=64) if name == "fault"]
+        try:
+            specs = [value for name, value in parse_qsl(query, max_num_fields=64) if name == "fault"]
+        except ValueError:  # parse_qsl refuses a 65th parameter: a bounded query, said as a 400
+            return _respond_json(start_response, "400 Bad Request", {"error": "at most 64 query parameters"})
         if isinstance(body, dict) and isinstance(body.get("faults"), list):
             specs += [spec for spec in body["faults"] if isinstance(spec, str)]
         if not specs:
