@@ -17,8 +17,6 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-pytest.importorskip("pyarrow")  # the `parquet` extra; `make test` installs it
-
 import irs_grammar as irs
 from irs_grammar import strategies
 from irs_grammar.columnar import table_alone, table_batch
