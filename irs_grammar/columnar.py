@@ -58,7 +58,7 @@ Pairs = list[tuple[str, str]]  # EXTRA: (key, value) of every other field, in wi
 
 class _Kept(NamedTuple):
     """The lines of one kind a batch's shapes took: their groups one line after the other (the
-    shape's `width` values a line: one flat list, turned into columns by Arrow), line numbers and
+    shape's len(names) values a line: one flat list, turned into columns by Arrow), line numbers and
     EXTRA (the place among them and the pairs, for the few lines that have any)."""
 
     values: list[Any]
@@ -68,9 +68,9 @@ class _Kept(NamedTuple):
 
 class _Columns(NamedTuple):
     """What a kind's builder is given: its lines' groups as columns (an Arrow string array per
-    group), and the run's columns every kind fills the same way."""
+    group, by the group's name in the common shape), and the columns every kind fills the same way."""
 
-    values: list[pa.Array]
+    values: dict[str, pa.Array]
     common: dict[str, Any]
 
 
@@ -155,9 +155,12 @@ def _columns(
     common["line"] = pa.array(kept.numbers, pa.int64())
     common["CURRENT_TIMESTAMP"] = _timestamps(moments, offset, schema)
     common["EXTRA"] = _extra(rows, kept.extra, schema.field("EXTRA").type)
-    # the flat values as rows of `width`, then each group's column (a transpose in Arrow, not Python)
-    rows_of_groups = pa.FixedSizeListArray.from_arrays(pa.array(kept.values, _TEXT), shape.width)
-    return _Columns([pc.list_element(rows_of_groups, at) for at in range(shape.width)], common)
+    # the flat values as rows of the shape's groups, then each group's column (a transpose in Arrow)
+    rows_of_groups = pa.FixedSizeListArray.from_arrays(pa.array(kept.values, _TEXT), len(shape.names))
+    named = [
+        (at, name) for at, name in enumerate(shape.names) if name not in ("time", "date")
+    ]  # in `moments`
+    return _Columns({name: pc.list_element(rows_of_groups, at) for at, name in named}, common)
 
 
 # -- each kind: its common shape's groups, a general line as those groups, the groups as columns ----
@@ -171,12 +174,13 @@ def _inquiry_groups(m: re.Match[str]) -> tuple[Groups, Pairs]:
 
 
 def _inquiry_columns(columns: _Columns) -> dict[str, Any]:
-    product, price, custnum, custname, power, reason, _, _ = columns.values
-    out = columns.common
-    out["PRODUCT_CODE"] = product
+    group, out = columns.values, columns.common
+    reason = group["reason"]
+    out["PRODUCT_CODE"] = group["product"]
     out["OK"] = pc.is_null(reason)
-    out["PRICE"] = pc.cast(price, pa.int64())
-    out["CUSTOMER_NUMBER"], out["CUSTOMER_NAME"], out["POWER_CAPACITY"] = custnum, custname, power
+    out["PRICE"] = pc.cast(group["price"], pa.int64())
+    out["CUSTOMER_NUMBER"], out["CUSTOMER_NAME"] = group["custnum"], group["custname"]
+    out["POWER_CAPACITY"] = group["power"]
     out["REASON"], out["ERROR_CODE"] = reason, _error_codes(reason)
     return out
 
@@ -193,37 +197,22 @@ _FAILED = transaction.TransactionStatus.FAILED.value
 
 
 def _transaction_columns(columns: _Columns) -> dict[str, Any]:
-    (
-        ref,
-        product,
-        destination,
-        status,
-        details,
-        serial,
-        reason,
-        trxid,
-        before,
-        deduction,
-        after,
-        _,
-        _,
-        refid,
-    ) = columns.values
-    out = columns.common
+    group, out = columns.values, columns.common
+    status, details, trxid = group["status"], group["details"], group["trxid"]
     ok, failed = pc.equal(status, _SUCCESS), pc.equal(status, _FAILED)
     final = pc.or_(ok, failed)
-    reason = pc.coalesce(details, reason)  # bare details stand where REASON would
-    out["PRODUCT_CODE"], out["OK"] = product, ok
+    reason = pc.coalesce(details, group["reason"])  # bare details stand where REASON would
+    out["PRODUCT_CODE"], out["OK"] = group["product"], ok
     out["REASON"], out["ERROR_CODE"] = reason, _error_codes(reason)
-    out["REF_ID"], out["DESTINATION"], out["STATUS"] = ref, destination, status
+    out["REF_ID"], out["DESTINATION"], out["STATUS"] = group["ref"], group["destination"], status
     out["FAILED"], out["FINAL"], out["PENDING"] = failed, final, pc.invert(final)
-    out["SERIAL_NUMBER"], out["BARE_DETAILS"] = serial, pc.is_valid(details)
+    out["SERIAL_NUMBER"], out["BARE_DETAILS"] = group["sn"], pc.is_valid(details)
     no_id = pc.equal(trxid, transaction.NO_TRANSACTION_ID)
     out["TRANSACTION_ID"] = pc.if_else(no_id, pa.scalar(None, _TEXT), trxid)
-    b, x, a = _rupiah(before), _rupiah(deduction), _rupiah(after)
+    b, x, a = _rupiah(group["before"]), _rupiah(group["deduction"]), _rupiah(group["after"])
     out["BALANCE_BEFORE"], out["DEDUCTION"], out["BALANCE_AFTER"] = b, x, a
     out["BALANCE_ADDS_UP"] = pc.equal(pc.subtract(b, x), a)  # null without a balance
-    out["REFID"] = refid
+    out["REFID"] = group["refid"]
     return out
 
 
@@ -236,7 +225,7 @@ class _Shape(NamedTuple):
     common: Callable[[str], re.Match[str] | None]
     general: Callable[[str], re.Match[str] | None]
     groups: Callable[[re.Match[str]], tuple[Groups, Pairs]]
-    width: int  # groups a line
+    names: tuple[str, ...]  # the common shape's groups, in order (a line keeps len(names) values)
     time_at: int
     date_at: int
     columns: Callable[[_Columns], dict[str, Any]]
@@ -256,19 +245,9 @@ def _shapes() -> tuple[_Shape, ...]:
             _transaction_columns,
         ),
     ):
-        at = common.groupindex
-        shapes.append(
-            _Shape(
-                kind,
-                common.match,
-                general.match,
-                groups,
-                common.groups,
-                at["time"] - 1,
-                at["date"] - 1,
-                columns,
-            )
-        )
+        names = tuple(sorted(common.groupindex, key=common.groupindex.__getitem__))
+        time_at, date_at = names.index("time"), names.index("date")
+        shapes.append(_Shape(kind, common.match, general.match, groups, names, time_at, date_at, columns))
     return tuple(shapes)
 
 
@@ -384,7 +363,7 @@ def _real_moments_only(
 ) -> tuple[_Kept, pa.Array]:
     """The kept lines whose TIME and DATE name a real moment, and the moments' text; the others are
     read by the parser, which says which part is wrong (their errors are sorted into line order after)."""
-    width = shape.width
+    width = len(shape.names)
     moments, unreal = _moments(kept.values[shape.time_at :: width], kept.values[shape.date_at :: width])
     if not unreal:
         return kept, moments
