@@ -10,7 +10,7 @@ real, prefixes for --extract, blank lines, fixed zones and a named one.
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +18,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 import irs_grammar as irs
-from irs_grammar import strategies
+from irs_grammar import columnar, strategies
 from irs_grammar.columnar import table_alone, table_batch
 from irs_grammar.jsonlines import Options, parse_batch
 from irs_grammar.records import records_to_table
@@ -118,6 +118,95 @@ def test_a_log_of_both_kinds_comes_out_in_line_order() -> None:
     assert [(line, column) for line, column, _ in batch.errors] == [(4, 37), (6, 1)]
 
 
+def test_lines_of_either_kinds_general_shape_are_built_as_columns_not_through_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Only a line no shape takes goes through the JSON Lines writers: here none does.
+    def no_json(line: str, number: int) -> str | None:
+        raise AssertionError(f"line {number}, of a general shape, went through JSON Lines")
+
+    monkeypatch.setattr(columnar, "writer_for", lambda options: no_json)
+    lines = [
+        "R#PLN20. XPOWER: 1. @12:32:55.821005 12/11/2024",
+        "R#9 DN1 SUCCESS. SN: 1. NOTE: x. TRXID: T9. @10:54:14.776182 29/11/2024",
+        "R#PLN20. PRICE: 5. PRICE: 6. @12:32:55.821005 12/11/2024",
+    ]
+    batch = table_batch(
+        [line.encode() + b"\n" for line in lines], 1, Options("a.log", None, False, False), None
+    )
+    assert batch.table is not None
+    assert [(r["kind"], r["EXTRA"]) for r in batch.table.to_pylist()] == [
+        ("inquiry", [{"key": "XPOWER", "value": "1"}]),
+        ("transaction", [{"key": "NOTE", "value": "x"}]),
+        ("inquiry", [{"key": "PRICE", "value": "6"}]),
+    ]
+
+
+def test_each_column_of_the_common_shapes_as_the_documentation_reads_them() -> None:
+    lines = [
+        # the partner documentation's inquiry sample, every documented field
+        "R#PLN20. PRICE: 20546. CUSTNUM: 01105691111. CUSTNAME: BAHARRUDIN1. POWERCAPACITY: R1/2200VA."
+        " @12:32:55.821005 12/11/2024",
+        "R#PLN20. REASON: Nomor pelanggan salah Err:0042. @12:32:56.000000 12/11/2024",
+        "R#7 DN1 FAILED. REASON: Saldo tidak cukup Err:17. TRXID: -. @10:54:14.776182 29/11/2024",
+        "R#8 DN1 FAILED. Transaksi gagal. TRXID: T8. @10:54:15.000000 29/11/2024",  # bare details
+    ]
+    batch = table_batch(
+        [line.encode() + b"\n" for line in lines], 1, Options("a.log", None, False, False), None
+    )
+    assert batch.table is not None
+    got = [
+        {
+            name: row[name]
+            for name in ("CUSTOMER_NUMBER", "CUSTOMER_NAME", "POWER_CAPACITY", "REASON", "ERROR_CODE")
+        }
+        | {name: row[name] for name in ("OK", "BARE_DETAILS", "TRANSACTION_ID")}
+        for row in batch.table.to_pylist()
+    ]
+    assert got == [
+        {
+            "CUSTOMER_NUMBER": "01105691111",
+            "CUSTOMER_NAME": "BAHARRUDIN1",
+            "POWER_CAPACITY": "R1/2200VA",
+            "REASON": None,
+            "ERROR_CODE": None,
+            "OK": True,
+            "BARE_DETAILS": None,
+            "TRANSACTION_ID": None,
+        },
+        {
+            "CUSTOMER_NUMBER": None,
+            "CUSTOMER_NAME": None,
+            "POWER_CAPACITY": None,
+            "REASON": "Nomor pelanggan salah Err:0042",
+            "ERROR_CODE": "0042",
+            "OK": False,
+            "BARE_DETAILS": None,
+            "TRANSACTION_ID": None,
+        },
+        {
+            "CUSTOMER_NUMBER": None,
+            "CUSTOMER_NAME": None,
+            "POWER_CAPACITY": None,
+            "REASON": "Saldo tidak cukup Err:17",
+            "ERROR_CODE": "17",
+            "OK": False,
+            "BARE_DETAILS": False,
+            "TRANSACTION_ID": None,  # `-`: no id
+        },
+        {
+            "CUSTOMER_NUMBER": None,
+            "CUSTOMER_NAME": None,
+            "POWER_CAPACITY": None,
+            "REASON": "Transaksi gagal",
+            "ERROR_CODE": None,
+            "OK": False,
+            "BARE_DETAILS": True,
+            "TRANSACTION_ID": "T8",
+        },
+    ]
+
+
 @pytest.mark.parametrize(
     "moment",
     [
@@ -147,10 +236,15 @@ def test_a_moment_that_is_not_real_is_the_parsers_error(moment: str) -> None:
 
 
 def test_a_reply_given_alone_has_no_path_and_no_line() -> None:
-    batch = table_alone(
-        b"R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024", Options(None, None, False, False), None
-    )
+    options = Options(None, timezone(timedelta(hours=7)), False, False)
+    batch = table_alone(b"R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024", options, "+07:00")
     assert batch.table is not None
+    assert str(batch.table.schema.field("CURRENT_TIMESTAMP").type) == "timestamp[us, tz=+07:00]"
     (row,) = batch.table.to_pylist()
     assert (row["path"], row["line"], row["PRICE"]) == (None, None, 20546)
-    assert table_alone(b"R#PLN20. PRICE: x", Options(None, None, False, False), None).table is None
+    assert row["CURRENT_TIMESTAMP"] == datetime(2024, 11, 12, 5, 32, 55, 821005, tzinfo=UTC)
+    assert (batch.errors, batch.lines) == ([], 1)
+    refused = table_alone(b"R#PLN20. PRICE: x", options, "+07:00")
+    assert refused.table is None
+    assert [(line, column) for line, column, _ in refused.errors] == [(1, 17)]
+    assert refused.lines == 1

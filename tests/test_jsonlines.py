@@ -19,6 +19,7 @@ import irs_grammar as irs
 from irs_grammar import strategies
 from irs_grammar.jsonlines import (
     Options,
+    parse_alone,
     parse_batch,
     reference_line,
     writer,
@@ -171,3 +172,11 @@ def test_parquet_from_the_fast_json_lines_is_the_table_of_the_records(
         return
     reached()
     assert json_lines_to_table(batch.data, zone).equals(records_to_table(records, zone))
+
+
+def test_a_reply_given_alone_is_one_line_read() -> None:
+    options = Options(None, None, False, False)
+    written = parse_alone(b"R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024", options)
+    assert (written.data.count(b"\n"), written.errors, written.lines) == (1, [], 1)
+    refused = parse_alone(b"R#PLN20. PRICE: x", options)
+    assert (refused.data, [e[:2] for e in refused.errors], refused.lines) == (b"", [(1, 17)], 1)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from irs_grammar.testing import FakeIRS, Fault
+from irs_grammar.testing import ConnectionDropped, FakeIRS, Fault
 from tests.wsgi import call_wsgi
 
 SECRET, PIN = "fake-secret", "123456"  # the fake's default client_secret and pin
@@ -122,6 +122,100 @@ def test_assert_called_holds_every_selector_and_names_each_when_nothing_matches(
         app.assert_called(to="0812", times=1)
     with pytest.raises(AssertionError, match=r"^expected a request with to='0811' 2 times, got 1; "):
         app.assert_called(to="0811", times=2)
+
+
+def _send(app: FakeIRS, url: str) -> str:
+    """One request to the fake, in process; its reply."""
+    parts = urlsplit(url)
+    return call_wsgi(app, parts.path, parts.query)[1]
+
+
+def test_a_failure_message_lists_what_came_one_line_a_request() -> None:
+    app = FakeIRS()
+    with pytest.raises(AssertionError) as nothing:
+        app.assert_called(ref_id="r1")
+    assert str(nothing.value).endswith("; the fake received:\n  (no request at all)")
+    app.add_fault(Fault.http_error(503), call=2)
+    app.add_fault(Fault.delay(0.01), product="PLN50", times=1)
+    app.add_fault(Fault.drop(), product="PLN50", times=1)
+    buys = [
+        app.buy_request(p, "01105691111", ref_id=r)
+        for p, r in (("PLN20", "r1"), ("PLN20", "r2"), ("PLN50", "r3"))
+    ]
+    first = _send(app, buys[0].to_url("http://fake-irs"))
+    _send(app, buys[1].to_url("http://fake-irs"))
+    with pytest.raises(ConnectionDropped):
+        _send(app, buys[2].to_url("http://fake-irs"))
+    _send(app, "http://fake-irs/v1/irs/buy?x=" + "y" * 300)
+    query = (
+        "client_id=fake-client&client_secret=***&idrs=fake-idrs&pin=***"
+        "&product_code={}&ref_id={}&to=01105691111&amount=0"
+    )
+    assert len(first) > 80  # the reply is cut at 80 characters, the query at 200
+    scripted = "a scripted HTTP error from the fake IRS"
+    assert [r.line() for r in app.requests] == [
+        f"#1 POST /v1/irs/buy?{query.format('PLN20', 'r1')} -> 200 {first[:80]!r}",
+        f"#2 POST /v1/irs/buy?{query.format('PLN20', 'r2')} -> 503 {scripted!r} [http_error]",
+        f"#3 POST /v1/irs/buy?{query.format('PLN50', 'r3')} -> 0 '' [delay, drop]",  # dropped: no status
+        "#4 POST /v1/irs/buy?x="
+        + "y" * 198
+        + " -> refused: malformed: url: query part 1 is not a parameter of BuyRequest",
+    ]
+    with pytest.raises(AssertionError) as missing:
+        app.assert_called(ref_id="r9")
+    listing = "\n".join(f"  {r.line()}" for r in app.requests)
+    assert (
+        str(missing.value)
+        == f"expected a request with ref_id='r9' at least once, got 0; the fake received:\n{listing}"
+    )
+    # strict mode's check: one problem a line, under what it is
+    unused = Fault.pending(1)
+    app.add_fault(unused, product="OVO10")
+    with pytest.raises(AssertionError) as strict:
+        app.check()
+    assert str(strict.value) == (
+        "the fake IRS endpoint (strict mode; `strict=False` to allow):\n"
+        f"  request {app.requests[3].line()}\n  fault {unused!r} never acted on a request"
+    )
+
+
+def test_a_long_listing_shows_the_last_twenty_and_counts_the_others() -> None:
+    for sent, earlier in ((20, None), (23, "  ... 3 earlier ones")):
+        app = FakeIRS()
+        for n in range(sent):
+            _send(app, f"http://fake-irs/v1/irs/buy?n={n}")
+        with pytest.raises(AssertionError) as missing:
+            app.assert_called(ref_id="r1")
+        listing = str(missing.value).split("; the fake received:\n")[1].split("\n")
+        assert listing == [*([earlier] if earlier else []), *(f"  {r.line()}" for r in app.requests[-20:])]
+
+
+def test_assert_rechecked_says_how_many_came_and_which_check_differs() -> None:
+    app = FakeIRS()
+    _send(app, "http://fake-irs/v1/irs/buy?x=1")  # refused: no ref_id to compare
+    buy = app.buy_request("PLN20", "01105691111", ref_id="r1")
+    for count, said in ((0, "0 requests"), (1, "1 request")):
+        with pytest.raises(AssertionError) as few:
+            app.assert_rechecked("r1")
+        assert str(few.value).startswith(
+            f"expected the buy of ref_id 'r1' and at least one re-check, got {said}; "
+        )
+        assert str(few.value).endswith(
+            "the fake received:\n" + "\n".join(f"  {r.line()}" for r in app.requests)
+        )
+        if count == 0:
+            _send(app, buy.to_url("http://fake-irs"))
+    url = buy.to_url("http://fake-irs")
+    reordered = url.replace("&amount=0", "").replace("?", "?amount=0&")
+    _send(app, reordered)
+    _send(app, reordered)
+    with pytest.raises(AssertionError) as differs:
+        app.assert_rechecked("r1")
+    first, second, third = app.requests[1:]
+    assert str(differs.value) == (
+        "a re-check of ref_id 'r1' is not the first buy byte for byte:\n"
+        f"  first: {first.line()}\n  then:  {second.line()}\n  then:  {third.line()}"
+    )
 
 
 def test_assert_rechecked_holds_every_check_to_the_first_buy_byte_for_byte() -> None:

@@ -390,6 +390,17 @@ def test_parquet_in_a_zone_names_it(tmp_path: Path) -> None:
     assert column.to_pylist()[0] == datetime(2024, 11, 12, 12, 32, 55, 821005, tzinfo=wib)
 
 
+def test_parquet_of_a_reply_given_on_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "one.parquet"
+    reply = "R#PLN20. PRICE: 20546. CUSTNAME: SITI. @12:32:55.821005 12/11/2024"
+    result = command.run("parse", "--tz", "+07:00", "--format", "parquet", "-o", str(out), reply)
+    assert (result.returncode, result.stderr) == (0, "")
+    (row,) = pq.read_table(out).to_pylist()
+    assert (row["path"], row["line"], row["PRICE"], row["CUSTOMER_NAME"]) == (None, None, 20546, "SITI")
+    wib = timezone(timedelta(hours=7))
+    assert row["CURRENT_TIMESTAMP"] == datetime(2024, 11, 12, 12, 32, 55, 821005, tzinfo=wib)
+
+
 def test_batch_records_number_lines_from_one_by_default() -> None:
     from irs_grammar.records import batch_records
 

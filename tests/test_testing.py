@@ -9,6 +9,7 @@ unless the test is about repetition.
 from __future__ import annotations
 
 import contextlib
+import errno
 import http.client
 import inspect
 import itertools
@@ -1662,3 +1663,26 @@ def test_a_termination_while_serve_starts_a_connection_stops_the_server() -> Non
             server.serve_forever(poll_interval=0.05)
     finally:
         server.server_close()
+
+
+def test_a_failed_connection_is_one_line_on_standard_error_and_a_client_that_left_none(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from irs_grammar.testing.server import _Server
+
+    for error in (OSError(5, "Input/output error"), BrokenPipeError()):
+        try:
+            raise error
+        except OSError:
+            _Server.handle_error(None, None, ("10.0.0.7", 51234))  # type: ignore[arg-type]  # self unused
+    assert capsys.readouterr().err == (
+        "irs-grammar: a connection from 10.0.0.7 failed: OSError(5, 'Input/output error')\n"
+    )
+
+
+def test_a_reply_log_that_is_not_a_regular_file_is_refused_as_an_invalid_argument(tmp_path: Path) -> None:
+    # errno EINVAL, as the OS says of a wrong kind of file; the message names the kind
+    with pytest.raises(OSError, match="a reply log is a regular file") as refused:
+        FakeIRS(log=tmp_path)
+    assert refused.value.errno == errno.EINVAL
+    assert refused.value.strerror == "is a directory; a reply log is a regular file"
