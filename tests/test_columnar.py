@@ -11,6 +11,7 @@ real, prefixes for --extract, blank lines, fixed zones and a named one.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +22,9 @@ import irs_grammar as irs
 from irs_grammar import columnar, strategies
 from irs_grammar.columnar import table_alone, table_batch
 from irs_grammar.jsonlines import Options, parse_batch
-from irs_grammar.records import records_to_table
+from irs_grammar.jsonlines import read_slowly as real_read_slowly
+from irs_grammar.lines import MAX_LINE_BYTES, Overlong
+from irs_grammar.records import json_lines_to_table, records_to_table
 from irs_grammar.wire.fastpath import (
     INQUIRY_SHAPE,
     TRANSACTION_SHAPE,
@@ -118,28 +121,74 @@ def test_a_log_of_both_kinds_comes_out_in_line_order() -> None:
     assert [(line, column) for line, column, _ in batch.errors] == [(4, 37), (6, 1)]
 
 
-def test_lines_of_either_kinds_general_shape_are_built_as_columns_not_through_json(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("extract", [False, True])
+@pytest.mark.parametrize("zone", [ZONES[0], ZONES[1]], ids=["naive", "+07:00"])
+def test_valid_lines_of_either_kind_and_shape_are_built_as_columns_not_through_json_or_the_parser(
+    extract: bool, zone: tuple[tzinfo | None, str | None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Only a line no shape takes goes through the JSON Lines writers: here none does.
-    def no_json(line: str, number: int) -> str | None:
-        raise AssertionError(f"line {number}, of a general shape, went through JSON Lines")
+    # Only a line no shape takes goes to the JSON Lines writers, and only a line they do not write
+    # to the parser (read_slowly): here the refused line and the blank one.
+    asked: list[int] = []
+    slow: list[int] = []
 
-    monkeypatch.setattr(columnar, "writer_for", lambda options: no_json)
+    def json_writer(line: str, number: int) -> str | None:
+        asked.append(number)
+        return None
+
+    def read_slowly(number: int, *rest: Any) -> None:
+        slow.append(number)
+        real_read_slowly(number, *rest)
+
+    monkeypatch.setattr(columnar, "writer_for", lambda options: json_writer)
+    monkeypatch.setattr(columnar, "read_slowly", read_slowly)
+    prefix = "2024-12-01 INFO " if extract else ""
     lines = [
-        "R#PLN20. XPOWER: 1. @12:32:55.821005 12/11/2024",
-        "R#9 DN1 SUCCESS. SN: 1. NOTE: x. TRXID: T9. @10:54:14.776182 29/11/2024",
-        "R#PLN20. PRICE: 5. PRICE: 6. @12:32:55.821005 12/11/2024",
+        # a common inquiry; with --extract its reply starts at the first R#
+        "R#PLN20. REASON: see R#7. @12:32:55.821005 12/11/2024",
+        "R#PLN20. XPOWER: 1. @12:32:55.821005 12/11/2024",  # general inquiry
+        "R#9 DN1 SUCCESS. SN: 1. NOTE: x. TRXID: T9. @10:54:14.776182 29/11/2024",  # general buy
+        "R#7 DN1 FAILED. TRXID: -. @10:54:14.776182 29/11/2024",  # common buy
+        "R#PLN20. PRICE: 5. PRICE: 6. @12:32:55.821005 12/11/2024",  # general inquiry, after a buy
+        "R#PLN20. PRICE: x. @12:32:55.821005 12/11/2024",  # refused
+        "",
     ]
-    batch = table_batch(
-        [line.encode() + b"\n" for line in lines], 1, Options("a.log", None, False, False), None
-    )
+    options = Options("a.log", zone[0], False, False, extract=extract)
+    prefixed = [(prefix + line) for line in lines]
+    if extract:
+        prefixed[4] = " " + lines[4]  # a prefix of one character
+    batch = table_batch([line.encode() + b"\n" for line in prefixed], 1, options, zone[1])
     assert batch.table is not None
+    assert batch.table["REASON"][0].as_py() == "see R#7"
     assert [(r["kind"], r["EXTRA"]) for r in batch.table.to_pylist()] == [
+        ("inquiry", []),
         ("inquiry", [{"key": "XPOWER", "value": "1"}]),
         ("transaction", [{"key": "NOTE", "value": "x"}]),
+        ("transaction", []),
         ("inquiry", [{"key": "PRICE", "value": "6"}]),
     ]
+    # (with --extract the blank line holds the prefix alone: no R#, so no writer is asked)
+    assert asked == ([6] if extract else [6, 7])
+    assert slow == [6, 7]
+    no_reply = [(7, 1)] if extract else []
+    assert [(line, column) for line, column, _ in batch.errors] == [(6, 17 + len(prefix)), *no_reply]
+
+
+def test_a_batch_with_bytes_that_are_not_utf8_or_a_line_too_long_is_read_line_by_line() -> None:
+    good = b"R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024\n"
+    raw: list[bytes | Overlong] = [
+        good,
+        b"R#PLN20. CUSTNAME: \xff. @12:32:55.821005 12/11/2024\n",
+        Overlong(9999),
+        good,
+    ]
+    options = Options("a.log", None, False, False)
+    batch = table_batch(raw, 4, options, None)
+    assert batch.table is not None
+    assert batch.table["line"].to_pylist() == [4, 7]
+    assert batch.table.equals(json_lines_to_table(parse_batch(raw, 4, options).data, None))
+    assert batch.errors == parse_batch(raw, 4, options).errors
+    assert [line for line, _, _ in batch.errors] == [5, 6]
+    assert f"longer than {MAX_LINE_BYTES:,} bytes (9,999)" in batch.errors[1][2]
 
 
 def test_each_column_of_the_common_shapes_as_the_documentation_reads_them() -> None:
