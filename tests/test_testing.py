@@ -1686,3 +1686,18 @@ def test_a_reply_log_that_is_not_a_regular_file_is_refused_as_an_invalid_argumen
         FakeIRS(log=tmp_path)
     assert refused.value.errno == errno.EINVAL
     assert refused.value.strerror == "is a directory; a reply log is a regular file"
+
+
+def test_what_the_fake_says_of_a_url_before_it_runs_and_a_fault_that_could_never_act() -> None:
+    fake = FakeIRS()
+    with pytest.raises(RuntimeError) as stopped:
+        _ = fake.url
+    assert (
+        str(stopped.value) == "the fake is not running: use `with fake.running():` (or the fake_irs fixture)"
+    )
+    with pytest.raises(ValueError, match="catalogue") as never:
+        fake.add_fault(Fault.drop(), product="PLN100")
+    assert str(never.value) == (
+        "product: 'PLN100' is not in the catalogue (PLN20, PLN50, OVO10, GOPAY10, DN1, MAX5000, MXD17): "
+        "a fault for it would never act"
+    )
