@@ -1701,3 +1701,28 @@ def test_what_the_fake_says_of_a_url_before_it_runs_and_a_fault_that_could_never
         "product: 'PLN100' is not in the catalogue (PLN20, PLN50, OVO10, GOPAY10, DN1, MAX5000, MXD17): "
         "a fault for it would never act"
     )
+
+
+def test_the_requests_log_holds_each_request_as_its_json_and_a_log_that_fails_fails_no_request(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "requests.jsonl"
+    log.write_text('{"kept": "what was there"}\n', encoding="utf-8")  # appended to, not replaced
+    app = FakeIRS(requests_log=log)
+    for url in (
+        app.buy_request("PLN20", "Ümit", ref_id="r1").to_url("http://fake-irs"),
+        "http://fake-irs/v1/irs/x",
+    ):
+        parts = urlsplit(url)
+        call_wsgi(app, parts.path, parts.query)
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {"kept": "what was there"},
+        *(r.to_dict() for r in app.requests),
+    ]
+    assert [r.to_dict()["time"] for r in app.requests] == [str(r.time) for r in app.requests]
+    assert "pin=***" in lines[1]
+    # a requests log that cannot be written (here a folder) loses its lines, not the requests
+    folder = FakeIRS(requests_log=tmp_path)
+    assert call_wsgi(folder, "/v1/irs/x", "")[0] == "404 Not Found"
+    assert len(folder.requests) == 1
