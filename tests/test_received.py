@@ -465,3 +465,10 @@ def test_an_example_suite_type_checks_under_mypy_strict(tmp_path: Path) -> None:
         in done.stdout
     )
     assert 'has incompatible type "str"; expected "int"' in done.stdout
+
+
+def test_masked_hides_a_secret_that_holds_an_equals_sign() -> None:
+    from irs_grammar.testing.received import masked
+
+    query = "client_id=c&client_secret=s=cr=t&idrs=i&pin=1=2&to=0811"
+    assert masked(query) == "client_id=c&client_secret=***&idrs=i&pin=***&to=0811"

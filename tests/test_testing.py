@@ -1726,3 +1726,34 @@ def test_the_requests_log_holds_each_request_as_its_json_and_a_log_that_fails_fa
     folder = FakeIRS(requests_log=tmp_path)
     assert call_wsgi(folder, "/v1/irs/x", "")[0] == "404 Not Found"
     assert len(folder.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "length", "read", "status"),
+    [
+        (b"x" * 200_000, None, 200_000, "413 Content Too Large"),  # past 64 KiB: read away, refused
+        (b"x" * 65_536, None, 65_536, "200 OK"),
+        (b"x", None, 1, "200 OK"),
+        (b"x" * 10, "100", 10, "200 OK"),  # shorter than its Content-Length: what there is
+        (b"x" * 10, "", 0, "200 OK"),  # no Content-Length: nothing read
+        (b"x" * 10, "ten", 0, "200 OK"),  # a Content-Length that is no number: as none
+    ],
+)
+def test_an_irs_requests_body_is_read_away(body: bytes, length: str | None, read: int, status: str) -> None:
+    # a body an IRS request does not use is read (on a kept-alive connection, the next request
+    # starts after it), up to what its Content-Length says
+    app = FakeIRS()
+    url = urlsplit(app.buy_request("PLN20", "01105691111", ref_id="r1").to_url("http://fake-irs"))
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": url.path,
+        "QUERY_STRING": url.query,
+        "CONTENT_LENGTH": str(len(body)) if length is None else length,
+        "wsgi.input": BytesIO(body),
+    }
+    setup_testing_defaults(environ)
+    seen: list[str] = []
+    reply = b"".join(app(environ, lambda status, headers: seen.append(status))).decode()
+    assert seen == [status]
+    assert reply.startswith("R#r1 PLN20. 01105691111 ") == (status == "200 OK")
+    assert environ["wsgi.input"].tell() == read
