@@ -1757,3 +1757,14 @@ def test_an_irs_requests_body_is_read_away(body: bytes, length: str | None, read
     assert seen == [status]
     assert reply.startswith("R#r1 PLN20. 01105691111 ") == (status == "200 OK")
     assert environ["wsgi.input"].tell() == read
+
+
+def test_an_account_on_its_own_has_the_documented_defaults_and_its_seed_picks_the_customers() -> None:
+    from irs_grammar.testing import Account
+
+    account = Account()
+    assert (account.seed, account.balance, account.replies.maxlen) == (0, 100_000_000, 10_000)
+    # a destination's name and power class come from the seed: the same for one, not for another
+    names = {seed: {Account(seed=seed)._customer(f"0811{n:04}") for n in range(20)} for seed in (0, 1)}
+    assert names[0] == {Account()._customer(f"0811{n:04}") for n in range(20)}
+    assert names[0] != names[1]
