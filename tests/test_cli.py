@@ -466,6 +466,7 @@ class _Terminal(_Stream):
     [
         ("validate", "R#A. @12:00:00.000000 01/01/2025"),
         ("reconcile", "R#7 DN1 FAILED. TRXID: -. @10:54:14.776182 29/11/2024"),
+        ("parse", "R#A. @12:00:00.000000 01/01/2025"),
     ],
 )
 @pytest.mark.parametrize("quiet", [False, True], ids=["shown", "--quiet"])

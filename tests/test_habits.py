@@ -387,7 +387,7 @@ def test_reconcile_reads_in_workers_and_finds_what_one_process_finds(
     assert len(one["invalid_lines"]) == 3  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("command", ["reconcile", "validate"])
+@pytest.mark.parametrize("command", ["reconcile", "validate", "parse"])
 def test_the_jobs_asked_on_the_command_line_are_used(
     command: str,
     tmp_path: Path,
@@ -404,7 +404,8 @@ def test_the_jobs_asked_on_the_command_line_are_used(
     used = workers_used
     reports = []
     for jobs in ("1", "2"):
-        assert cli.main([command, "--jobs", jobs, "--format", "json", str(log)]) == 1  # invalid lines
+        report = ["--format", "json"] if command != "parse" else []  # parse writes JSON Lines
+        assert cli.main([command, "--jobs", jobs, *report, str(log)]) == 1  # invalid lines
         reports.append(capsys.readouterr().out)
         assert used == ([] if jobs == "1" else [1])  # one process, then the workers
     assert reports[0] == reports[1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -180,3 +181,34 @@ def test_a_reply_given_alone_is_one_line_read() -> None:
     assert (written.data.count(b"\n"), written.errors, written.lines) == (1, [], 1)
     refused = parse_alone(b"R#PLN20. PRICE: x", options)
     assert (refused.data, [e[:2] for e in refused.errors], refused.lines) == (b"", [(1, 17)], 1)
+
+
+@pytest.mark.parametrize("extract", [False, True])
+def test_valid_lines_are_written_by_the_fast_writers_not_the_parser(
+    extract: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # only a line the fast writers leave goes to read_slowly (the parser): here the refused one and
+    # the blank one; with --extract, lines after a prefix of any length, or none
+    from irs_grammar import jsonlines
+
+    slow: list[int] = []
+    real = jsonlines.read_slowly
+
+    def read_slowly(number: int, *rest: Any) -> None:
+        slow.append(number)
+        real(number, *rest)
+
+    monkeypatch.setattr(jsonlines, "read_slowly", read_slowly)
+    lines = [
+        "R#PLN20. REASON: see R#7. @12:32:55.821005 12/11/2024",
+        "R#7 DN1 FAILED. TRXID: -. @10:54:14.776182 29/11/2024",
+        "R#PLN20. PRICE: x. @12:32:55.821005 12/11/2024",
+        "",
+    ]
+    if extract:
+        lines[0], lines[1] = "2024-12-01 INFO " + lines[0], " " + lines[1]
+    batch = parse_batch(
+        [line.encode() + b"\n" for line in lines], 1, Options("a.log", None, False, False, extract)
+    )
+    assert [json.loads(line)["REASON"] for line in batch.data.splitlines()] == ["see R#7", None]
+    assert slow == [3, 4]
