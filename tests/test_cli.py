@@ -231,6 +231,20 @@ def test_reconcile_rows_escape_non_ascii_where_the_output_cannot_hold_it(
     assert ('"serial": "\\u00dc1"' if encoding == "ascii" else '"serial": "Ü1"') in out.getvalue()
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "ascii"])
+def test_parse_escapes_non_ascii_where_the_output_cannot_hold_it(
+    encoding: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "replies.log"
+    log.write_text("R#PLN20. CUSTNAME: Ümit. @12:32:55.821005 12/11/2024\n", encoding="utf-8")
+    out = _Stream(encoding)
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main(["parse", "--jobs", "1", str(log)]) == 0
+    assert (
+        '"CUSTOMER_NAME": "\\u00dcmit"' if encoding == "ascii" else '"CUSTOMER_NAME": "Ümit"'
+    ) in out.getvalue()
+
+
 def test_errors_as_text_up_to_the_limit_then_the_count(monkeypatch: pytest.MonkeyPatch) -> None:
     out = _Stream("utf-8")
     monkeypatch.setattr(sys, "stdout", out)
