@@ -219,30 +219,37 @@ def test_json_escapes_non_ascii_for_an_output_that_names_no_encoding(monkeypatch
     assert _json_ascii() is True
 
 
+@pytest.mark.parametrize(
+    ("command", "line", "written"),
+    [
+        (
+            ["reconcile", "--format", "jsonl"],
+            "R#7 DN1. 0811 SUCCESS. SN: Ü1. TRXID: 9. @10:54:14.776182 29/11/2024",
+            '"serial": "{}1"',
+        ),
+        (
+            ["parse", "--jobs", "1"],
+            "R#PLN20. CUSTNAME: Ümit. @12:32:55.821005 12/11/2024",
+            '"CUSTOMER_NAME": "{}mit"',
+        ),
+    ],
+    ids=["reconcile", "parse"],
+)
 @pytest.mark.parametrize("encoding", ["utf-8", "ascii"])
-def test_reconcile_rows_escape_non_ascii_where_the_output_cannot_hold_it(
-    encoding: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    log = tmp_path / "buys.log"
-    log.write_text("R#7 DN1. 0811 SUCCESS. SN: Ü1. TRXID: 9. @10:54:14.776182 29/11/2024\n", encoding="utf-8")
-    out = _Stream(encoding)
-    monkeypatch.setattr(sys, "stdout", out)
-    assert main(["reconcile", "--format", "jsonl", str(log)]) == 0
-    assert ('"serial": "\\u00dc1"' if encoding == "ascii" else '"serial": "Ü1"') in out.getvalue()
-
-
-@pytest.mark.parametrize("encoding", ["utf-8", "ascii"])
-def test_parse_escapes_non_ascii_where_the_output_cannot_hold_it(
-    encoding: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_json_escapes_non_ascii_where_the_output_cannot_hold_it(
+    command: list[str],
+    line: str,
+    written: str,
+    encoding: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     log = tmp_path / "replies.log"
-    log.write_text("R#PLN20. CUSTNAME: Ümit. @12:32:55.821005 12/11/2024\n", encoding="utf-8")
+    log.write_text(line + "\n", encoding="utf-8")
     out = _Stream(encoding)
     monkeypatch.setattr(sys, "stdout", out)
-    assert main(["parse", "--jobs", "1", str(log)]) == 0
-    assert (
-        '"CUSTOMER_NAME": "\\u00dcmit"' if encoding == "ascii" else '"CUSTOMER_NAME": "Ümit"'
-    ) in out.getvalue()
+    assert main([*command, str(log)]) == 0
+    assert written.format("\\u00dc" if encoding == "ascii" else "Ü") in out.getvalue()
 
 
 def test_errors_as_text_up_to_the_limit_then_the_count(monkeypatch: pytest.MonkeyPatch) -> None:
