@@ -11,12 +11,11 @@ import textwrap
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from irs_grammar.testing import ConnectionDropped, FakeIRS, Fault
-from tests.wsgi import call_wsgi
+from tests.wsgi import call_url
 
 SECRET, PIN = "fake-secret", "123456"  # the fake's default client_secret and pin
 
@@ -96,8 +95,7 @@ def test_assert_called_holds_every_selector_and_names_each_when_nothing_matches(
         app.buy_request("PLN20", "01105691111", ref_id="r1"),
         app.inquiry_request("PLN50", "0811"),
     ):
-        url = urlsplit(request.to_url("http://fake-irs"))
-        call_wsgi(app, url.path, url.query)
+        call_url(app, request.to_url("http://fake-irs"))
     # each selector alone picks its request out, and alone rules the other out
     assert [r.request.ref_id for r in app.assert_called(product="PLN20")] == ["r1"]  # type: ignore[union-attr]
     assert [r.path for r in app.assert_called(to="0811")] == ["/v1/irs/inquiry"]
@@ -124,12 +122,6 @@ def test_assert_called_holds_every_selector_and_names_each_when_nothing_matches(
         app.assert_called(to="0811", times=2)
 
 
-def _send(app: FakeIRS, url: str) -> str:
-    """One request to the fake, in process; its reply."""
-    parts = urlsplit(url)
-    return call_wsgi(app, parts.path, parts.query)[1]
-
-
 def test_a_failure_message_lists_what_came_one_line_a_request() -> None:
     app = FakeIRS()
     with pytest.raises(AssertionError) as nothing:
@@ -142,11 +134,11 @@ def test_a_failure_message_lists_what_came_one_line_a_request() -> None:
         app.buy_request(p, "01105691111", ref_id=r)
         for p, r in (("PLN20", "r1"), ("PLN20", "r2"), ("PLN50", "r3"))
     ]
-    first = _send(app, buys[0].to_url("http://fake-irs"))
-    _send(app, buys[1].to_url("http://fake-irs"))
+    _, first = call_url(app, buys[0].to_url("http://fake-irs"))
+    call_url(app, buys[1].to_url("http://fake-irs"))
     with pytest.raises(ConnectionDropped):
-        _send(app, buys[2].to_url("http://fake-irs"))
-    _send(app, "http://fake-irs/v1/irs/buy?x=" + "y" * 300)
+        call_url(app, buys[2].to_url("http://fake-irs"))
+    call_url(app, "http://fake-irs/v1/irs/buy?x=" + "y" * 300)
     query = (
         "client_id=fake-client&client_secret=***&idrs=fake-idrs&pin=***"
         "&product_code={}&ref_id={}&to=01105691111&amount=0"
@@ -183,7 +175,7 @@ def test_a_long_listing_shows_the_last_twenty_and_counts_the_others() -> None:
     for sent, earlier in ((20, None), (23, "  ... 3 earlier ones")):
         app = FakeIRS()
         for n in range(sent):
-            _send(app, f"http://fake-irs/v1/irs/buy?n={n}")
+            call_url(app, f"http://fake-irs/v1/irs/buy?n={n}")
         with pytest.raises(AssertionError) as missing:
             app.assert_called(ref_id="r1")
         listing = str(missing.value).split("; the fake received:\n")[1].split("\n")
@@ -192,7 +184,7 @@ def test_a_long_listing_shows_the_last_twenty_and_counts_the_others() -> None:
 
 def test_assert_rechecked_says_how_many_came_and_which_check_differs() -> None:
     app = FakeIRS()
-    _send(app, "http://fake-irs/v1/irs/buy?x=1")  # refused: no ref_id to compare
+    call_url(app, "http://fake-irs/v1/irs/buy?x=1")  # refused: no ref_id to compare
     buy = app.buy_request("PLN20", "01105691111", ref_id="r1")
     for count, said in ((0, "0 requests"), (1, "1 request")):
         with pytest.raises(AssertionError) as few:
@@ -204,11 +196,11 @@ def test_assert_rechecked_says_how_many_came_and_which_check_differs() -> None:
             "the fake received:\n" + "\n".join(f"  {r.line()}" for r in app.requests)
         )
         if count == 0:
-            _send(app, buy.to_url("http://fake-irs"))
+            call_url(app, buy.to_url("http://fake-irs"))
     url = buy.to_url("http://fake-irs")
     reordered = url.replace("&amount=0", "").replace("?", "?amount=0&")
-    _send(app, reordered)
-    _send(app, reordered)
+    call_url(app, reordered)
+    call_url(app, reordered)
     with pytest.raises(AssertionError) as differs:
         app.assert_rechecked("r1")
     first, second, third = app.requests[1:]

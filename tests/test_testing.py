@@ -50,7 +50,7 @@ from irs_grammar.wire.inquiry import InquiryResponse
 from irs_grammar.wire.transaction import Balance, TransactionResponse
 from tests.reach import reached
 from tests.test_faults import sigint_as_at_a_terminal
-from tests.wsgi import call_wsgi, call_wsgi_whole
+from tests.wsgi import call_url, call_wsgi, call_wsgi_whole
 
 START = 100_000_000  # the documented default opening balance
 PLN20_PRICE = 20546  # R#PLN20. PRICE: 20546. … in the partner document
@@ -575,9 +575,9 @@ def test_every_reply_the_fake_sends_parses_and_the_balance_adds_up(
             if not honest:
                 request = type(request)(**{**request_parameters(request), "pin": "nope"})
             for _ in range(sends - 1):  # sent again: the check of a pending buy
-                status, body = call_wsgi(fake, request.PATH, request.to_url("http://h").split("?", 1)[1])
+                status, body = call_url(fake, request.to_url("http://h"))
                 parse_reply(body)
-            status, body = call_wsgi(fake, request.PATH, request.to_url("http://h").split("?", 1)[1])
+            status, body = call_url(fake, request.to_url("http://h"))
         assert status == "200 OK"
         reply = parse_reply(body)  # never a ParseError: no fault is scripted
         event(f"{kind}: {getattr(reply, 'status', 'ok' if reply.ok else 'refused')}")
@@ -1250,8 +1250,7 @@ def test_the_control_endpoint_answers_in_json_and_says_what_it_refuses() -> None
     app.clear_faults()
     assert control("POST", "fault=pending:checks=1,product=PLN50") == ("200 OK", {"added": 1})
     for product, left in (("PLN20", ["pending"]), ("PLN50", [])):
-        url = urlsplit(app.buy_request(product, "01105691111").to_url("http://fake-irs"))
-        call_wsgi(app, url.path, url.query)
+        call_url(app, app.buy_request(product, "01105691111").to_url("http://fake-irs"))
         assert [f.kind for f in app.unused_faults()] == left
     # a query of more than 64 parameters is refused, not read (64 are read)
     many = "&".join(["fault=drop:times=1"] * 64)
@@ -1483,7 +1482,7 @@ def test_the_fakes_log_reconciles_to_the_balance_it_moved_under_any_faults(
 
     def call(request: irs.InquiryRequest | irs.BuyRequest) -> None:
         with contextlib.suppress(ConnectionDropped):  # carried out, the reply never sent
-            call_wsgi(fake, request.PATH, request.to_url("http://h").split("?", 1)[1])
+            call_url(fake, request.to_url("http://h"))
 
     for what, first, second, third in [("buy", "r1", "DN1", True), *steps]:  # a buy in every example
         if what == "fault":
@@ -1713,8 +1712,7 @@ def test_the_requests_log_holds_each_request_as_its_json_and_a_log_that_fails_fa
         app.buy_request("PLN20", "Ümit", ref_id="r1").to_url("http://fake-irs"),
         "http://fake-irs/v1/irs/x",
     ):
-        parts = urlsplit(url)
-        call_wsgi(app, parts.path, parts.query)
+        call_url(app, url)
     lines = log.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == [
         {"kept": "what was there"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from io import BytesIO
 from typing import Any
+from urllib.parse import urlsplit
 from wsgiref.util import setup_testing_defaults
 
 
@@ -11,6 +12,12 @@ def call_wsgi(app: Any, path: str, query: str, method: str = "POST") -> tuple[st
     """(HTTP status line, body) of one request to the WSGI application `app`."""
     status, _, body = call_wsgi_whole(app, path, query, method)
     return status, body
+
+
+def call_url(app: Any, url: str) -> tuple[str, str]:
+    """(HTTP status line, body) of a POST to a whole URL (any host: only its path and query count)."""
+    parts = urlsplit(url)
+    return call_wsgi(app, parts.path, parts.query)
 
 
 def call_wsgi_whole(
