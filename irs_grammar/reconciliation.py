@@ -49,9 +49,10 @@ from typing import Any, NamedTuple, cast
 
 from .batches import in_order
 from .errors import ParseError
-from .lines import MAX_LINE_BYTES, STDIN, Overlong, line_text
-from .spill import Scratch, SpilledList
-from .state import Kept, Row, Seen, State, StateError, line_key, moment_of, seen
+from .lines import MAX_LINE_BYTES, STDIN, LogReadError, Overlong, line_text
+from .spill import Scratch, SpilledList, Tape
+from .spool import Spool
+from .state import Chained, Kept, Row, Seen, State, StateError, keyed, line_key, moment_of, seen
 from .validation import LineResult, check_line, role_matchers
 from .wire.fastpath import common_transaction_re
 from .wire.kinds import kind_of_reply
@@ -195,9 +196,13 @@ class TransactionTable(Mapping[str, Transaction]):
     """The transactions of a reconciliation by ref_id, kept in a temporary SQLite file, not in memory.
 
     Read it as a dict (`[ref_id]`, `get`, `in`, `len`, iteration in ref_id
-    order); the totals are SQL over it. A million transactions cost the disk
-    about their text, not the memory. The file is removed with the object
-    (or at `close()`).
+    order). A million transactions cost the disk about their text, not the
+    memory. The file is removed with the object (or at `close()`).
+
+    reconcile() appends its transactions to a tape (spill.Tape: written as
+    they come, 30 times as fast as SQLite's inserts) and counts the totals
+    as it goes; the SQLite table is built from the tape the first time a
+    transaction is looked up or listed. A report of totals never builds it.
 
     >>> table = TransactionTable()
     >>> places = ("buys.log:1",)
@@ -207,12 +212,17 @@ class TransactionTable(Mapping[str, Transaction]):
     """
 
     def __init__(self, scratch: Scratch | None = None) -> None:
-        self.scratch = scratch if scratch is not None else Scratch()  # made at the first add()
+        self.scratch = scratch if scratch is not None else Scratch()  # made when the table is built
         self.scratch.table(
             "CREATE TABLE t (ref_id TEXT PRIMARY KEY, places TEXT, outcome TEXT, deciding TEXT, "
             "status TEXT, product TEXT, day TEXT, deducted INTEGER, destination TEXT, first TEXT, "
             "last TEXT, trxid TEXT, serial TEXT, anomalies TEXT) WITHOUT ROWID"
         )
+        self._tape = Tape()  # rows appended, not in the table yet
+        self._notes = Tape()  # (ref_id, kind) of anomalies noted while they were on the tape
+        # Transactions and deductions by (product, day, outcome) of the rows appended; None once add()
+        # may have replaced one (the totals are SQL over the table then).
+        self._totals: dict[tuple[str, str, str], list[int]] | None = {}
 
     @property
     def path(self) -> str | None:
@@ -221,17 +231,46 @@ class TransactionTable(Mapping[str, Transaction]):
 
     @property
     def _db(self) -> sqlite3.Connection | None:
+        """The table, built from the tape first if rows wait there (None: nothing was ever added)."""
+        tape, notes = self._tape, self._notes
+        if tape.written:
+            self._tape, self._notes = Tape(), Tape()
+            self._insert(tape.read())
+            self._noted(Anomaly(kind, ref_id, (), "") for ref_id, kind in notes.read())
         return self.scratch.connection() if self.scratch.opened else None
 
     def close(self) -> None:
         """Remove the file now (the table, and what else the file held, is empty afterwards)."""
+        self._tape.close()
+        self._notes.close()
+        self._totals = {}
         self.scratch.close()
 
     def add(self, transactions: Iterable[Transaction]) -> None:
         self.add_rows(map(_row, transactions))
 
     def add_rows(self, rows: Iterable[TableRow]) -> None:
-        """Transactions as rows of the table (_row(), or judge()'s own for a plain history)."""
+        """Transactions as rows of the table (_row()): one of a ref_id in the table replaces it."""
+        self._db  # noqa: B018  the rows on the tape first, so that these replace them
+        self._totals = None
+        self._insert(rows)
+
+    def append(self, rows: list[TableRow]) -> None:
+        """Transactions of ref_ids not added yet (_row(), or judge()'s own for a plain history), as
+        judge() has them: to the tape, counted into the totals."""
+        self._tape.append(rows)
+        totals = self._totals
+        if totals is None:
+            return  # SQL counts them, once they are in the table
+        for row in rows:
+            counted = totals.get(key := (row[5], row[6], row[2]))  # product, day, outcome
+            if counted is None:
+                totals[key] = [1, row[7]]
+            else:
+                counted[0] += 1
+                counted[1] += row[7]
+
+    def _insert(self, rows: Iterable[TableRow]) -> None:
         db = self.scratch.connection()
         db.execute("BEGIN")
         db.executemany("INSERT OR REPLACE INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -239,6 +278,12 @@ class TransactionTable(Mapping[str, Transaction]):
 
     def note(self, found: Iterable[Anomaly]) -> None:
         """Anomalies found after their transactions were added (balance gaps, over the whole account)."""
+        if self._tape.written:
+            self._notes.append([(anomaly.ref_id, anomaly.kind) for anomaly in found])
+        else:
+            self._noted(found)
+
+    def _noted(self, found: Iterable[Anomaly]) -> None:
         for anomaly in found:
             transaction = self.get(anomaly.ref_id)
             if transaction is not None and anomaly.kind not in transaction.anomalies:
@@ -261,6 +306,8 @@ class TransactionTable(Mapping[str, Transaction]):
                 yield ref_id
 
     def __len__(self) -> int:
+        if self._totals is not None:
+            return sum(transactions for transactions, _ in self._totals.values())
         return 0 if self._db is None else int(self._db.execute("SELECT count(*) FROM t").fetchone()[0])
 
     def rows(self) -> Iterator[Transaction]:
@@ -270,10 +317,12 @@ class TransactionTable(Mapping[str, Transaction]):
                 yield _transaction(row)
 
     def outcomes(self) -> dict[str, int]:
-        counts = dict(self._query("SELECT outcome, count(*) FROM t GROUP BY outcome"))
+        counts = {row["outcome"]: row["transactions"] for row in self.crossed(("outcome",))}
         return {"total": sum(counts.values()), **{outcome: counts.get(outcome, 0) for outcome in OUTCOMES}}
 
     def deducted(self) -> int:
+        if self._totals is not None:
+            return sum(deducted for _, deducted in self._totals.values())
         return int(sum(n for (n,) in self._query("SELECT sum(deducted) FROM t") if n is not None))
 
     def totals_by(self, column: str) -> dict[str, dict[str, int]]:
@@ -288,6 +337,8 @@ class TransactionTable(Mapping[str, Transaction]):
         unknown = [column for column in columns if column not in GROUPS]
         if unknown or not columns:
             raise ValueError(f"totals go by {', '.join(GROUPS)}, not {', '.join(unknown) or 'nothing'}")
+        if self._totals is not None:
+            return _crossed(self._totals, columns)
         names = ", ".join(columns)  # only names from GROUPS reach the SQL
         rows = self._query(
             f"SELECT {names}, count(*), sum(deducted) FROM t GROUP BY {names} ORDER BY {names}"
@@ -306,6 +357,21 @@ class TransactionTable(Mapping[str, Transaction]):
 
 # What totals can be crossed by (`reconcile --by product,day`): columns of the transaction table.
 GROUPS = ("product", "day", "outcome")
+
+
+def _crossed(totals: dict[tuple[str, str, str], list[int]], columns: Sequence[str]) -> list[dict[str, Any]]:
+    """TransactionTable.crossed() from the totals counted by (product, day, outcome), as its SQL
+    gives them: one row per combination of `columns`, sorted by them."""
+    places = [GROUPS.index(column) for column in columns]
+    crossed: dict[tuple[str, ...], list[int]] = {}
+    for key, (transactions, deducted) in totals.items():
+        counted = crossed.setdefault(tuple(key[place] for place in places), [0, 0])
+        counted[0] += transactions
+        counted[1] += deducted
+    return [
+        {**dict(zip(columns, values, strict=True)), "transactions": n, "deducted": deducted}
+        for values, (n, deducted) in sorted(crossed.items())
+    ]
 
 
 # A row of the transaction table, in its columns' order.
@@ -479,7 +545,8 @@ def read_batch(
     by_text: bool,
 ) -> ReadBatch:
     """The replies of consecutive raw lines (the first is line `first` of `label`); runs in worker
-    processes too (irs_grammar.batches), so each row leaves it ready for the store."""
+    processes too (irs_grammar.batches), so each row leaves it ready for the store: a row kept
+    (KEPT_COLUMNS) for a Spool, or with its line's key (`by_text`) for a State."""
     rows: list[Row] = []
     invalid: list[tuple[int, int, str]] = []
     inquiries = 0
@@ -504,9 +571,9 @@ def read_batch(
                     when = iso[:-7] if iso.endswith(".000000") else iso
                     # The match took each amount by the AMOUNT terminal: its digits are the number.
                     before, deduction, after = (None,) * 3 if amounts[0] is None else map(_digits, amounts)
-                    key = line_key(number, text, by_text=by_text)
-                    row = (label, key, number, when, ref, product, status, trxid, serial)
-                    rows.append((*row, before, deduction, after, refid, destination))
+                    row = (label, number, when, ref, product, status, trxid, serial, before, deduction, after)
+                    kept = (*row, refid, destination)
+                    rows.append(keyed(kept, line_key(text)) if by_text else kept)
                     continue
             elif (m := match_answer(text)) is not None:
                 inquiries += 1
@@ -529,7 +596,7 @@ def read_batch(
         if (kind := kind_of_reply(reply)) is not None and kind.role == "transaction":
             # A step of a buy (its kind's role says so), kept with the key of the line it was read from.
             seen = Seen.of(cast(TransactionResponse, reply), label, number)
-            rows.append(seen.row(line_key(number, cast(str, line_or_error), by_text=by_text)))
+            rows.append(seen.row(line_key(cast(str, line_or_error))) if by_text else seen.kept())
         else:
             inquiries += 1
     if latest and (last is None or datetime.fromisoformat(latest) > last):
@@ -645,16 +712,26 @@ def reconcile(
     ('failed', ['failed_with_deduction'])
     """
     result = Reconciliation()
-    # Without a state the same database is a temporary file: SQLite sorts and groups the
-    # replies, so memory holds one ref_id's replies at a time; the summaries go to a file too.
+    # Without a state, the replies go to a Spool (anonymous files, a part of them in memory at a
+    # time); the summaries go to a temporary SQLite file (TransactionTable).
     where = os.fspath(state) if state is not None else f"a temporary file in {tempfile.gettempdir()}"
     try:
-        with State(None if state is None else os.fspath(state)) as store:
-            store.add(read_replies(sources, tz, result, by_text=store.by_text, reading=reading))
+        if state is None:
+            spool = Spool()
+            try:
+                spool.add(read_replies(sources, tz, result, by_text=False, reading=reading))
+                return judge(spool, result, pending_after, tz)
+            finally:
+                spool.close()
+        with State(os.fspath(state)) as store:
+            store.add(read_replies(sources, tz, result, by_text=True, reading=reading))
             return judge(store, result, pending_after, tz)
-    except sqlite3.Error as error:  # a full disk, an I/O error: the run is rolled back, its files gone
+    except LogReadError:
         result.transactions.close()
-        raise StateError(f"{where}: {error}") from None
+        raise
+    except (sqlite3.Error, OSError) as error:  # a full disk, an I/O error: the run is rolled back,
+        result.transactions.close()  # its files gone
+        raise StateError(f"{where}: {getattr(error, 'strerror', None) or error}") from None
     except BaseException:
         result.transactions.close()
         raise
@@ -664,7 +741,7 @@ _BATCH = 1_000  # transactions held before they go to the table on disk
 
 
 def judge(
-    store: State, result: Reconciliation, pending_after: timedelta, tz: tzinfo | None
+    store: State | Spool, result: Reconciliation, pending_after: timedelta, tz: tzinfo | None
 ) -> Reconciliation:
     """Outcomes and anomalies of every reply kept (the logs', and an earlier run's)."""
     moments = [m for m in (store.last_moment(tz), result.last_moment) if m is not None]
@@ -674,13 +751,13 @@ def judge(
     for ref_id, kept in store.rows_by_ref():
         plain = _plain(ref_id, kept, tz)
         if plain is not None:  # nothing in its replies to look at: only its age can make an anomaly
-            row, deciding, first_when = plain
-            stuck = _stuck(
-                ref_id, row[2], (_place(kept[0]), first_when), deciding[5], row[3], last_moment, pending_after
-            )
-            if stuck is not None:
-                anomalies.append(stuck)
-                row = (*row[:-1], stuck.kind)
+            row, deciding = plain
+            if row[2] in _OPEN and last_moment is not None:  # the first moment is built only then
+                opened = (_place(kept[0]), moment_of(kept[0][2], tz))
+                stuck = _stuck(ref_id, row[2], opened, deciding[5], row[3], last_moment, pending_after)
+                if stuck is not None:
+                    anomalies.append(stuck)
+                    row = (*row[:-1], stuck.kind)
         else:
             lifecycle = _lifecycle(ref_id, [seen(row, tz) for row in kept])
             found = _anomalies_of(lifecycle)
@@ -700,9 +777,9 @@ def judge(
             row = _row(lifecycle.compact(a.kind for a in found))
         table.append(row)
         if len(table) == _BATCH:  # to the table on disk, a batch at a time: memory stays flat
-            result.transactions.add_rows(table)
-            table.clear()
-    result.transactions.add_rows(table)
+            result.transactions.append(table)
+            table = []
+    result.transactions.append(table)
     gaps: list[Anomaly] = []  # a batch at a time, as the transactions: a million gaps cost no memory
     for gap in _balance_gaps(store.balance_rows()):
         gaps.append(gap)
@@ -719,16 +796,17 @@ def _place(row: Kept) -> str:
     return f"{row[0]}:{row[1]}"
 
 
-def _plain(ref_id: str, kept: list[Kept], tz: tzinfo | None) -> tuple[TableRow, Kept, datetime] | None:
-    """The transaction table's row, its deciding reply and first moment, of a ref_id whose replies
-    cannot make an anomaly (at most one final reply, no FAILED charge, one TRXID charged, every
-    refid its own, every balance adding up), read from the rows kept; None for any other
-    history, which _anomalies_of judges.
+def _plain(ref_id: str, kept: list[Kept], tz: tzinfo | None) -> tuple[TableRow, Kept] | None:
+    """The transaction table's row and the deciding reply of a ref_id whose replies cannot make an
+    anomaly (at most one final reply, no FAILED charge, one TRXID charged, every refid its own,
+    every balance adding up), read from the rows kept; None for any other history, which
+    _anomalies_of judges.
 
     A shortcut past building a Seen and a datetime for each reply: test_reconcile.py holds its rows
     to those of the full judgement on every history drawn."""
     final = None
     charged = None
+    charges: set[tuple[int, int, int]] = set()  # the snapshots charged, all under the one TRXID
     for row in kept:
         _, _, _, _, _, status, trxid, _, before, deduction, after, refid, _ = row
         if status in FINAL_STATUSES:
@@ -742,6 +820,7 @@ def _plain(ref_id: str, kept: list[Kept], tz: tzinfo | None) -> tuple[TableRow, 
                 if status == "FAILED" or (charged is not None and charged != trxid):
                     return None
                 charged = trxid
+                charges.add((before, deduction, after))
         if refid is not None and refid != ref_id:
             return None
     if final is not None:
@@ -749,28 +828,39 @@ def _plain(ref_id: str, kept: list[Kept], tz: tzinfo | None) -> tuple[TableRow, 
     else:
         deciding = kept[-1]
         outcome = PENDING if deciding[5] == TransactionStatus.INPROGRESS else UNKNOWN
-    charges = {(row[6], row[8], row[9], row[10]) for row in kept if row[8] is not None and row[9] > 0}
     destination = deciding[12]
     if destination is None:
         destination = next((row[12] for row in reversed(kept) if row[12] is not None), None)
-    first_when = moment_of(kept[0][2], tz)
     row = (
         ref_id,
-        _PLACES_SEPARATOR.join(map(_place, kept)),
+        _PLACES_SEPARATOR.join([f"{path}:{line}" for path, line, *_ in kept]),
         outcome,
         _place(deciding),
         deciding[5],
         deciding[4],
         deciding[2][:10],  # the ISO moment's date: the wall-clock day, whatever the zone
-        sum(charge[2] for charge in charges),
+        sum(charge[1] for charge in charges),
         destination,
-        first_when.isoformat(),
-        moment_of(kept[-1][2], tz).isoformat(),
+        _iso_in(kept[0][2], tz),
+        _iso_in(kept[-1][2], tz),
         None if deciding[6] == "-" else deciding[6],
         deciding[7],
         "",
     )
-    return row, deciding, first_when
+    return row, deciding
+
+
+_OPEN = (PENDING, UNKNOWN)  # the outcomes that are not final
+
+
+def _iso_in(moment: str, tz: tzinfo | None) -> str:
+    """moment_of(moment, tz).isoformat(): the text itself when it is naive as the run is and written
+    as isoformat() writes it (a fraction of 0 left out), without building the datetime."""
+    if tz is None and (
+        len(moment) == 19 or (len(moment) == 26 and moment[19] == "." and moment[20:] != "000000")
+    ):
+        return moment
+    return moment_of(moment, tz).isoformat()
 
 
 def _stuck(
@@ -784,7 +874,7 @@ def _stuck(
 ) -> Anomaly | None:
     """stuck_pending: not final, its first reply (place, moment) older than `pending_after` at the
     last moment read."""
-    if outcome not in (PENDING, UNKNOWN) or last_moment is None:
+    if outcome not in _OPEN or last_moment is None:
         return None
     age = last_moment - first[1]
     if age <= pending_after:
@@ -898,21 +988,21 @@ def _anomalies_of(transaction: _Lifecycle) -> list[Anomaly]:
     return found
 
 
-def _balance_gaps(chain: Iterable[Kept]) -> Iterator[Anomaly]:
+def _balance_gaps(chain: Iterable[Chained]) -> Iterator[Anomaly]:
     """In timestamp order, each balance snapshot's before against the previous one's after.
 
     A re-check repeats its transaction's snapshot: the store gives only the
     first reply of each (ref_id, TRXID, amounts).
     """
-    for previous, reply in pairwise(chain):
-        # Rows with a balance only (State.balance_rows: WHERE before IS NOT NULL): before, after.
-        before, previous_after = reply[8], previous[10]
+    for previous, link in pairwise(chain):
+        _, path, line, ref_id, before, _ = link
+        previous_after = previous[5]
         if before != previous_after:
             amount = before - previous_after
             yield Anomaly(
                 "balance_gap",
-                reply[3],
-                (_place(previous), _place(reply)),
+                ref_id,
+                (f"{previous[1]}:{previous[2]}", f"{path}:{line}"),
                 f"balance before {_rupiah(before)}, but {_rupiah(previous_after)} "
                 f"after the previous reply: {_signed(amount)} between them "
                 "(other activity on the account, or a reply missing from the log)",

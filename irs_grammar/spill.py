@@ -1,21 +1,30 @@
-"""Results kept on disk, not in memory: the temporary SQLite file of one reconciliation.
+"""Results kept on disk, not in memory: the temporary files of one reconciliation.
 
 A month of logs can hold a million transactions, a million stuck ones (each an
 anomaly) or a million invalid lines: each costs the disk about its text and
 the memory nothing but a batch. `Scratch` is the file (made at the first
 write, removed with its owner or at `close()`); `SpilledList` is a list kept
 in one of its tables, appended to in batches and read back in its order.
+
+Rows a run reads once and sorts (a log's replies) take no database: `Parts`
+spreads them by the hash of one column over parts of an anonymous file and
+gives them back a part at a time; `Runs` sorts more rows than memory holds
+(sorted runs on the file, merged). Both write with marshal (the rows are
+tuples of str, int, bytes and None), which is several times as fast as
+SQLite's inserts and sorts for rows read back once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import heapq
+import marshal
 import os
 import sqlite3
 import tempfile
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Generic, TypeVar, overload
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO, Any, Generic, TypeVar, overload
 
 T = TypeVar("T")
 _BATCH = 1_000  # rows held before they go to the file
@@ -147,3 +156,198 @@ class SpilledList(Sequence[T], Generic[T]):
 
     def __repr__(self) -> str:
         return f"<SpilledList {self._name} of {len(self)}>"
+
+
+Row = tuple[Any, ...]
+Place = tuple[int, int]  # a chunk's offset and size in its file
+
+
+class Chunks:
+    """An anonymous file (gone when closed) of lists of rows, each written whole and read back by
+    its place. Made at the first write."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+        self._file: IO[bytes] | None = None
+
+    def write(self, rows: list[Row]) -> Place:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix=self._prefix)  # noqa: SIM115  close() closes it
+        data = marshal.dumps(rows)
+        offset = self._file.seek(0, os.SEEK_END)
+        self._file.write(data)
+        return offset, len(data)
+
+    def read(self, place: Place) -> list[Row]:
+        assert self._file is not None  # a place comes from write()
+        offset, size = place
+        self._file.seek(offset)
+        rows: list[Row] = marshal.loads(self._file.read(size))
+        return rows
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class Tape:
+    """Rows appended in batches, read back once in their order (`read()` ends it).
+
+    >>> tape = Tape()
+    >>> tape.append([(1,), (2,)]); tape.append([(3,)])
+    >>> list(tape.read())
+    [(1,), (2,), (3,)]
+    """
+
+    def __init__(self) -> None:
+        self._chunks = Chunks("irs-tape-")
+        self._places: list[Place] = []
+
+    @property
+    def written(self) -> bool:
+        """Whether rows wait on the tape."""
+        return bool(self._places)
+
+    def append(self, rows: list[Row]) -> None:
+        if rows:
+            self._places.append(self._chunks.write(rows))
+
+    def read(self) -> Iterator[Row]:
+        try:
+            for place in self._places:
+                yield from self._chunks.read(place)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._places = []
+        self._chunks.close()
+
+
+# Rows held as objects before they go to the file (about 700 bytes each: 14 MB), and the parts they
+# are spread over once they do. A part read back holds about a 256th of the rows; one of more than
+# _PART_ROWS is spread again under another hash, so memory stays flat however long the logs are.
+_HELD_ROWS = 20_000
+_PARTS = 256
+_PART_ROWS = 40_000
+_DEPTH = 3  # 256 ** 4 parts at most: past that, a part is one key's rows (the memory one key's take)
+
+
+class Parts:
+    """Rows spread over 256 parts by the hash of `rows[column]`: every row of one key in one part.
+
+    `add()` rows; `parts()` gives each part's rows once (in no order). While
+    they are few, nothing is written: all the rows are one part.
+
+    >>> parts = Parts(0)
+    >>> parts.add([("a", 1), ("b", 2), ("a", 3)])
+    >>> [sorted(part) for part in parts.parts()]
+    [[('a', 1), ('a', 3), ('b', 2)]]
+    """
+
+    def __init__(self, column: int, *, depth: int = 0, chunks: Chunks | None = None) -> None:
+        self._column, self._depth = column, depth
+        self._chunks = chunks if chunks is not None else Chunks("irs-replies-")
+        self._held: list[Row] = []
+        self._places: list[list[Place]] = [[] for _ in range(_PARTS)]
+        self._counts = [0] * _PARTS
+        self._spread = depth > 0  # a part spread again is written at once (to its parent's file)
+
+    def add(self, rows: Iterable[Row]) -> None:
+        held = self._held
+        held.extend(rows)
+        if len(held) >= _HELD_ROWS:
+            self._write()
+
+    def _part(self, key: Any) -> int:
+        # Each depth spreads by other bits of the key's hash (SipHash for text: its bits independent).
+        return (hash(key) >> (8 * self._depth)) % _PARTS
+
+    def _write(self) -> None:
+        self._spread = True
+        spread: list[list[Row]] = [[] for _ in range(_PARTS)]
+        column, part = self._column, self._part
+        for row in self._held:
+            spread[part(row[column])].append(row)
+        self._held.clear()
+        for number, rows in enumerate(spread):
+            if rows:
+                self._places[number].append(self._chunks.write(rows))
+                self._counts[number] += len(rows)
+
+    def parts(self) -> Iterator[list[Row]]:
+        try:
+            if not self._spread:
+                if self._held:
+                    yield self._held
+                return
+            if self._held:
+                self._write()
+            for number, count in enumerate(self._counts):
+                places = self._places[number]
+                if count > _PART_ROWS and self._depth < _DEPTH:
+                    again = Parts(self._column, depth=self._depth + 1, chunks=self._chunks)
+                    for place in places:
+                        again.add(self._chunks.read(place))
+                    yield from again.parts()
+                elif count:
+                    yield [row for place in places for row in self._chunks.read(place)]
+        finally:
+            if self._depth == 0:
+                self.close()
+
+    def close(self) -> None:
+        """Drop the rows and the file (parts() does at its end)."""
+        self._held = []
+        self._chunks.close()
+
+
+_RUN_ROWS = 40_000  # rows sorted in memory at a time (short tuples: about 350 bytes each)
+_READ_ROWS = 256  # rows of each run read back at a time while they are merged
+
+
+class Runs:
+    """More rows than memory holds, sorted: `add()` them, then iterate `merged()` once.
+
+    Sorted runs of _RUN_ROWS go to an anonymous file in slices; merging reads
+    each run a slice at a time. Rows are compared as tuples.
+
+    >>> runs = Runs()
+    >>> runs.add([(3, "c"), (1, "a"), (2, "b")])
+    >>> list(runs.merged())
+    [(1, 'a'), (2, 'b'), (3, 'c')]
+    """
+
+    def __init__(self) -> None:
+        self._held: list[Row] = []
+        self._chunks = Chunks("irs-chain-")
+        self._runs: list[list[Place]] = []  # each run's slices
+
+    def add(self, rows: Iterable[Row]) -> None:
+        self._held.extend(rows)
+        if len(self._held) >= _RUN_ROWS:
+            self._write()
+
+    def _write(self) -> None:
+        held = sorted(self._held)
+        self._held = []
+        self._runs.append(
+            [self._chunks.write(held[i : i + _READ_ROWS]) for i in range(0, len(held), _READ_ROWS)]
+        )
+
+    def _run(self, slices: list[Place]) -> Iterator[Row]:
+        for place in slices:
+            yield from self._chunks.read(place)
+
+    def merged(self) -> Iterator[Row]:
+        try:
+            if not self._runs:
+                held, self._held = sorted(self._held), []
+                yield from held
+                return
+            if self._held:
+                self._write()
+            yield from heapq.merge(*map(self._run, self._runs))
+        finally:
+            self._chunks.close()

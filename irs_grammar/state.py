@@ -29,11 +29,11 @@ A moment is kept as the reply's clock wrote it and read in the zone of the
 run (`tz`, or none): a state kept with `--tz +07:00` and read without a zone
 gives the same wall-clock times, naive, so a run never mixes the two kinds.
 
-Without a state file, reconcile() uses the same tables in a temporary file:
-SQLite sorts and groups the replies, so memory holds one ref_id's replies at
-a time, whatever the length of the logs; the compact summary of each
-(`Reconciliation.transactions`) goes to a table of its own in another
-temporary file (reconciliation.TransactionTable), removed with the result.
+Without a state file, reconcile() keeps its replies in a spool.Spool (the
+same rows, spread on anonymous files: nothing to keep, so no database); the
+compact summary of each transaction (`Reconciliation.transactions`) goes to a
+table of its own in a temporary file (reconciliation.TransactionTable),
+removed with the result.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ import hashlib
 import os
 import sqlite3
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
 from itertools import groupby
@@ -65,9 +64,6 @@ CREATE TABLE replies (
     PRIMARY KEY (path, digest)
 ) WITHOUT ROWID
 """
-_KEYED = """,
-    PRIMARY KEY (path, digest)
-) WITHOUT ROWID"""
 # From schema version 1 (without the destination) to this one.
 _UPGRADE = {1: "ALTER TABLE replies ADD COLUMN destination TEXT"}
 
@@ -115,12 +111,11 @@ class Seen(NamedTuple):
             reply.destination,
         )
 
-    def row(self, key: bytes) -> Row:
-        """This reply as a row of the replies table, under `key` (line_key())."""
+    def kept(self) -> Kept:
+        """This reply as a row kept (KEPT_COLUMNS), as a run without a state keeps it (spool.Spool)."""
         before, deduction, after = self.balance or (None, None, None)
         return (
             self.path,
-            key,
             self.line,
             self.when.isoformat(),
             self.ref_id,
@@ -135,22 +130,27 @@ class Seen(NamedTuple):
             self.destination,
         )
 
+    def row(self, key: bytes) -> Row:
+        """This reply as a row of a state's replies table, under `key` (line_key())."""
+        return keyed(self.kept(), key)
 
-# A row of the replies table, in its columns' order: what a reader (a worker process too) hands the store.
+
+# A row of the replies table, in its columns' order: what a reader (a worker process too) hands a State.
 Row = tuple[Any, ...]
 
 
-def line_key(number: int, text: str, *, by_text: bool) -> bytes:
-    """A reply's key beside its path: the sha256 of its line's text less its line break (`by_text`,
-    in a state file kept across runs), else its line number (a temporary database, read once).
+def keyed(kept: Kept, key: bytes) -> Row:
+    """A row kept (KEPT_COLUMNS) as a row of the replies table: the key after the path."""
+    return (kept[0], key, *kept[1:])
 
-    The text digest is 0.2.0's key: serialize(parse(line)) is the line less its line break. Keying a
-    temporary database by digest made a stateless run 1.6 times as slow, for one difference only:
-    a line repeated word for word in one log is one reply in a state file and two without (outcomes,
-    amounts and anomalies are the same either way; only the places listed differ).
+
+def line_key(text: str) -> bytes:
+    """A reply's key in a state beside its path: the sha256 of its line's text less its line break.
+
+    It is 0.2.0's key: serialize(parse(line)) is the line less its line break. A line repeated word
+    for word in one log is one reply in a state file and two in a run without one (outcomes, amounts
+    and anomalies are the same either way; only the places listed differ).
     """
-    if not by_text:
-        return number.to_bytes(8, "big")
     body = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
     return hashlib.sha256(body.encode()).digest()
 
@@ -179,14 +179,9 @@ def _check_path(path: str) -> None:
 
 
 class State:
-    """`with State(path) as state: seen = state.merge(new_replies, tz)`: one transaction a run."""
+    """`with State(path) as state: state.add(rows)`, then read them back: one transaction a run."""
 
-    def __init__(self, path: str | None) -> None:
-        """`path` None: a temporary database, removed on exit."""
-        self.temporary = path is None
-        if path is None:
-            handle, path = tempfile.mkstemp(prefix="irs-reconcile-", suffix=".sqlite")
-            os.close(handle)
+    def __init__(self, path: str) -> None:
         self.path = path
         self.db: sqlite3.Connection | None = None
 
@@ -197,8 +192,7 @@ class State:
         return self.db
 
     def __enter__(self) -> State:
-        if not self.temporary:
-            _check_path(self.path)
+        _check_path(self.path)
         try:
             db = sqlite3.connect(self.path, isolation_level=None)
         except sqlite3.Error as error:
@@ -228,13 +222,11 @@ class State:
             )
         if ours and version != VERSION and version not in _UPGRADE:
             raise StateError(f"{self.path}: state of schema version {version}; this is version {VERSION}")
-        db.execute("PRAGMA journal_mode=" + ("OFF" if self.temporary else "WAL"))
+        db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA temp_store=FILE")  # sorting a month of replies goes to disk, not memory
         db.execute("BEGIN IMMEDIATE")
         if fresh:
-            # A temporary database is read once, its keys unique line numbers: a plain table
-            # (appended to, no key to keep in order) is read the same and filled 1.4 times as fast.
-            db.execute(_CREATE.replace(_KEYED, ")") if self.temporary else _CREATE)
+            db.execute(_CREATE)
             db.execute(f"PRAGMA user_version = {VERSION}")
         elif version in _UPGRADE:  # inside the run's transaction: a failed run leaves version 1 as it was
             db.execute(_UPGRADE[version])
@@ -247,7 +239,7 @@ class State:
     ) -> None:
         db = self._connection
         try:
-            if kind is None and not self.temporary:
+            if kind is None:
                 db.execute("COMMIT")
             else:
                 # After a full disk SQLite may have rolled the run back itself: nothing left to undo.
@@ -256,17 +248,9 @@ class State:
         finally:
             db.close()
             self.db = None
-            if self.temporary:
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(self.path)
-
-    @property
-    def by_text(self) -> bool:
-        """Whether replies are keyed by their text (line_key()): in a state file, not a temporary one."""
-        return not self.temporary
 
     def add(self, rows: Iterable[Row]) -> None:
-        """Keep the replies not kept yet: rows made by Seen.row(line_key(..., by_text=self.by_text))."""
+        """Keep the replies not kept yet: rows made by Seen.row(line_key(text)) (or keyed())."""
         self._connection.executemany(
             "INSERT OR IGNORE INTO replies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
@@ -278,13 +262,13 @@ class State:
         for ref_id, group in groupby(rows, key=_ref_id):
             yield ref_id, list(group)
 
-    def balance_rows(self) -> Iterator[Kept]:
-        """Every reply with a balance in timestamp order, but a re-check of the same snapshot (rows kept)."""
+    def balance_rows(self) -> Iterator[Chained]:
+        """Every reply with a balance in timestamp order, but a re-check of the same snapshot (Chained)."""
         return iter(
             self._connection.execute(
-                f"SELECT {_COLUMNS} FROM (SELECT *, row_number() OVER (PARTITION BY ref_id, trxid, before, "
-                "deduction, after ORDER BY moment, path, line) AS nth FROM replies WHERE before IS NOT NULL) "
-                "WHERE nth = 1 ORDER BY moment, path, line"
+                "SELECT moment, path, line, ref_id, before, after FROM (SELECT *, row_number() OVER "
+                "(PARTITION BY ref_id, trxid, before, deduction, after ORDER BY moment, path, line) AS nth "
+                "FROM replies WHERE before IS NOT NULL) WHERE nth = 1 ORDER BY moment, path, line"
             )
         )
 
@@ -300,6 +284,8 @@ KEPT_COLUMNS = (
 )  # fmt: skip
 _COLUMNS = ", ".join(KEPT_COLUMNS)
 Kept = tuple[Any, ...]
+# A link of the balance chain: moment, path, line, ref_id, before, after (sorted as tuples: by moment).
+Chained = tuple[str, str, int, str, int, int]
 
 
 def _ref_id(row: Kept) -> str:

@@ -6,6 +6,7 @@ real cause, no traceback, and for JSON output a complete document or nothing.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import os
@@ -892,17 +893,40 @@ def test_a_full_disk_during_reconcile_is_one_line_exit_2_and_leaves_the_state_as
         return db
 
     monkeypatch.setattr(sqlite3, "connect", small_disk)
-    for where in (state, None):  # the state file, then the temporary one
+    real_file = tempfile.TemporaryFile
+
+    def small_file(*args: Any, **kwargs: Any) -> SmallFile:
+        return SmallFile(real_file(*args, **kwargs))
+
+    # The state file, then a run without one: its replies go to anonymous files (spool.Spool).
+    monkeypatch.setattr(tempfile, "TemporaryFile", small_file)
+    for where, full in ((state, "database or disk is full"), (None, "No space left on device")):
         capsys.readouterr()
         args = ["reconcile", *(["--state", str(where)] if where else []), str(big)]
         assert main(args) == 2
         err = capsys.readouterr().err
         assert "Traceback" not in err
         shown = where or f"a temporary file in {scratch}"
-        assert err == f"irs-grammar: {shown}: database or disk is full\n"
+        assert err == f"irs-grammar: {shown}: {full}\n"
         assert list(scratch.iterdir()) == []  # no temporary file left
     monkeypatch.undo()
     assert sqlite_snapshot(state) == before
+
+
+class SmallFile:
+    """A temporary file on a disk that fills after 160 KiB."""
+
+    def __init__(self, file: Any) -> None:
+        self.file, self.written = file, 0
+
+    def write(self, data: bytes) -> int:
+        self.written += len(data)
+        if self.written > 160 * 1024:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return int(self.file.write(data))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.file, name)
 
 
 # -- reconcile: a file named twice is read once; a name that is not UTF-8 is read and shown -----------
@@ -1007,8 +1031,6 @@ def test_a_file_that_is_not_regular_is_named_by_its_kind(mode: int, kind: str | 
 
 
 def test_an_output_that_fails_while_written_is_named_and_leaves_nothing(tmp_path: Path) -> None:
-    import errno
-
     from irs_grammar.output import OutputError, replacing
 
     out = tmp_path / "out.parquet"

@@ -14,6 +14,7 @@ from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from fnmatch import fnmatchcase
+from itertools import permutations
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -24,18 +25,20 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 import irs_grammar as irs
-from irs_grammar import reconciliation, strategies
+from irs_grammar import reconciliation, spill, spool, strategies
 from irs_grammar.lines import LogReadError
 from irs_grammar.reconciliation import (
+    Anomaly,
     ReadBatch,
     Reconciliation,
+    Transaction,
     TransactionTable,
     _duration,
     _signed,
     parse_duration,
     read_batch,
 )
-from irs_grammar.state import APPLICATION_ID, Seen, State, StateError, line_key, seen
+from irs_grammar.state import APPLICATION_ID, Seen, State, StateError, line_key, moment_of, seen
 from irs_grammar.validation import check_line
 from irs_grammar.wire.transaction import TransactionResponse
 from tests.command import run
@@ -530,14 +533,15 @@ def test_a_moment_is_read_as_its_reply_wrote_it_in_the_zone_of_the_run(
     path = str(tmp_path / "state.sqlite")
     reply = irs.parse_transaction(SOLD, tz=kept_in)
     with State(path) as state:
-        state.add([Seen.of(reply, "buys.log", 1).row(line_key(1, SOLD, by_text=True))])
+        state.add([Seen.of(reply, "buys.log", 1).row(line_key(SOLD))])
     wall = datetime(2024, 12, 1, 12, 0, 0, 250000)
     for read_in in (None, JAKARTA, UTC):
         with State(path) as state:
             [(ref_id, [kept])] = list(state.rows_by_ref())
             assert (ref_id, wall_and_zone(seen(kept, read_in).when)) == ("L1", (wall, read_in))
             [chained] = list(state.balance_rows())
-            assert wall_and_zone(seen(chained, read_in).when) == (wall, read_in)
+            assert chained[1:] == ("buys.log", 1, "L1", 10_000, 9_000)
+            assert wall_and_zone(moment_of(chained[0], read_in)) == (wall, read_in)
             assert wall_and_zone(state.last_moment(read_in)) == (wall, read_in)
 
 
@@ -611,23 +615,22 @@ def test_a_state_of_another_schema_version_is_refused_and_left_as_it_was(tmp_pat
         assert db.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
 
 
-def test_a_temporary_state_keeps_no_journal_and_leaves_no_file(
+def test_a_run_without_a_state_leaves_no_file_but_its_results(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    with State(None) as state:
-        assert Path(state.path).parent == tmp_path
-        assert fnmatchcase(Path(state.path).name, "irs-reconcile-*.sqlite")  # as the README names it
-        assert state.db is not None
-        assert state.db.execute("PRAGMA journal_mode").fetchone() == ("off",)  # read once, then dropped
-    with pytest.raises(KeyError), State(None):
-        raise KeyError("a run that fails")
-    assert list(tmp_path.iterdir()) == []
-    result = irs.reconcile([write(tmp_path / "buys.log", SOLD)])
+    monkeypatch.setattr(spill, "_HELD_ROWS", 2)  # the replies go to the spool's files
+    log = write(tmp_path / "buys.log", SOLD, OPEN, SOLD.replace("R#L1", "R#L2"))
+    result = irs.reconcile([log])
+    assert (len(result.transactions), result.deducted(), result.transactions.path) == (3, 2000, None)
+    assert [p.name for p in tmp_path.iterdir()] == ["buys.log"]  # totals need no table
+    assert result.transactions["L2"].outcome == "succeeded"  # a transaction looked up: the table built
     assert result.transactions.path is not None
     table = Path(result.transactions.path).name  # the result's own file, removed with it
-    assert fnmatchcase(table, "irs-transactions-*.sqlite")
+    assert fnmatchcase(table, "irs-transactions-*.sqlite")  # as the README names it
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["buys.log", table])
+    result.transactions.close()
+    assert [p.name for p in tmp_path.iterdir()] == ["buys.log"]
 
 
 def test_a_state_is_read_and_written_only_inside_its_with_block(tmp_path: Path) -> None:
@@ -717,7 +720,8 @@ def test_a_batch_is_read_fast_into_the_rows_of_its_replies(lines: list[str], by_
             continue
         last = result.reply.timestamp if last is None else max(last, result.reply.timestamp)
         if isinstance(result.reply, TransactionResponse):
-            rows.append(Seen.of(result.reply, "a.log", number).row(line_key(number, text, by_text=by_text)))
+            seen_reply = Seen.of(result.reply, "a.log", number)
+            rows.append(seen_reply.row(line_key(text)) if by_text else seen_reply.kept())
         else:
             inquiries += 1
     event("a transaction reply" if rows else "no transaction reply")
@@ -801,6 +805,126 @@ def test_a_plain_history_is_judged_by_the_shortcut_as_by_the_full_judgement(
         full = _judged(state, read_in, shortcut=False)
     reached()
     assert shortcut == full
+
+
+# -- a run without a state (spool.Spool): what a state's SQL gives, however the rows are spread --------
+
+
+def _spooled_and_kept(log: Path, tz: tzinfo | None, folder: str) -> list[tuple[Any, ...]]:
+    """What reconcile() finds in a log without a state and with one: rows, anomalies, report."""
+    results = [irs.reconcile([log], tz=tz), irs.reconcile([log], state=Path(folder, "state.sqlite"), tz=tz)]
+    try:
+        return [(list(r.transactions.rows()), list(r.anomalies), r.to_dict()) for r in results]
+    finally:
+        for result in results:
+            result.transactions.close()
+
+
+@given(lines=_kept_histories().flatmap(st.permutations), tz=ZONES, spread=st.booleans())
+def test_a_run_without_a_state_finds_what_a_state_finds(
+    lines: list[str], tz: tzinfo | None, spread: bool
+) -> None:
+    # The lines in any order: a log's order is not always its timestamps'.
+    # Spread: the replies go to the spool's file at once, each part above 2 rows is spread again
+    # (to the last depth), the balance chain is sorted in runs of 2 read back a row at a time.
+    tiny: dict[str, Any] = {"_HELD_ROWS": 1, "_PART_ROWS": 2, "_RUN_ROWS": 2, "_READ_ROWS": 1}
+    as_is = {name: getattr(spill, name) for name in tiny}
+    with tempfile.TemporaryDirectory() as folder, mock.patch.multiple(spill, **(tiny if spread else as_is)):
+        log = Path(folder, "buys.log")
+        log.write_text("".join(lines), encoding="utf-8")  # no line twice: the state keeps each
+        spooled, kept = _spooled_and_kept(log, tz, folder)
+    reached()
+    event(f"balance links: {'several' if len(lines) > 2 else 'few'}")
+    assert spooled == kept
+
+
+def test_the_spool_spreads_its_rows_over_parts_and_sorts_the_chain_in_runs(tmp_path: Path) -> None:
+    # 600 ref_ids, 2 replies each: spread over parts, those above 3 rows spread again, the chain
+    # merged from runs of 100; the report is the state's.
+    lines = [
+        f"R#R{i} DN1. 0811 {status}. TRXID: T{i}. SISA SALDO: {900 - i}.000 - 1.000 = {899 - i}.000 "
+        f"@10:{i // 60:02d}:{i % 60:02d}.000000 01/12/2024"
+        for i in range(600)
+        for status in ("INPROGRESS", "SUCCESS")
+    ]
+    log = write(tmp_path / "buys.log", *lines)
+    written: list[int] = []
+    real = spill.Parts._write
+
+    def counted(parts: spill.Parts) -> None:
+        written.append(parts._depth)
+        real(parts)
+
+    tiny: dict[str, Any] = {"_HELD_ROWS": 100, "_PART_ROWS": 3, "_RUN_ROWS": 100, "_READ_ROWS": 7}
+    with (
+        mock.patch.multiple(spill, **tiny),
+        mock.patch.object(spool, "_BATCH", 100),
+        mock.patch.object(spill.Parts, "_write", counted),
+    ):
+        spooled, kept = _spooled_and_kept(log, None, str(tmp_path))
+    assert spooled == kept
+    assert len(spooled[0]) == 600
+    assert spooled[2]["anomalies"] == []  # every balance chained
+    assert written.count(0) == 12  # 1,200 rows, 100 at a time
+    assert max(written) >= 1  # a part of more than 3 rows spread again
+
+
+_TRANSACTIONS = st.lists(
+    st.builds(
+        Transaction,
+        ref_id=st.text("AB7XY", min_size=1, max_size=4),
+        replies=st.just(("buys.log:1",)),
+        outcome=st.sampled_from(reconciliation.OUTCOMES),
+        deciding=st.just("buys.log:1"),
+        status=st.sampled_from(["SUCCESS", "FAILED", "INPROGRESS"]),
+        product=st.sampled_from(["DN1", "PLN20", "Z"]),
+        day=st.sampled_from(["2024-12-01", "2024-12-02", "2025-01-01"]),
+        deducted=st.integers(0, 10**18),
+    ),
+    unique_by=lambda t: t.ref_id,
+)
+
+
+@given(transactions=_TRANSACTIONS, gaps=st.sets(st.text("AB7XY", min_size=1, max_size=4)))
+def test_a_table_counts_its_totals_as_sql_counts_them_and_builds_itself_from_its_tape(
+    transactions: list[Transaction], gaps: set[str]
+) -> None:
+    appended, added = TransactionTable(), TransactionTable()
+    try:
+        appended.append([reconciliation._row(t) for t in transactions])
+        added.add(transactions)  # to the table at once: its totals are SQL
+        noted = [Anomaly("balance_gap", ref_id, ("a:1", "a:2"), "") for ref_id in sorted(gaps)]
+        appended.note(noted)  # waits with the tape
+        added.note(noted)
+        assert appended.path is None  # the totals need no table
+        reached()
+        for columns in [c for n in (1, 2, 3) for c in permutations(reconciliation.GROUPS, n)]:
+            assert appended.crossed(columns) == added.crossed(columns)
+        assert (appended.outcomes(), appended.deducted(), len(appended)) == (
+            added.outcomes(),
+            added.deducted(),
+            len(added),
+        )
+        assert appended.path is None
+        assert list(appended.rows()) == list(added.rows())  # built from the tape, the notes applied
+        assert [t.ref_id for t in appended.rows() if t.anomalies] == sorted(
+            gaps & {t.ref_id for t in transactions}
+        )
+    finally:
+        appended.close()
+        added.close()
+
+
+def test_parts_hold_every_row_once_each_key_in_one_part_and_spread_a_big_part_again() -> None:
+    rows = [(f"K{key}", copy) for key in range(600) for copy in (1, 2)]
+    with mock.patch.multiple(spill, _HELD_ROWS=10, _PART_ROWS=3):
+        parts = spill.Parts(0)
+        parts.add(rows)
+        got = list(parts.parts())
+    assert sorted(row for part in got for row in part) == sorted(rows)
+    assert len({row[0] for part in got for row in part}) == sum(len({row[0] for row in part}) for part in got)
+    # 600 keys over 256 parts: some hold 3 keys or more, spread again (under another hash) to 2 rows
+    assert max(map(len, got)) == 2
 
 
 _AT = "@08:00:00.000000 01/12/2024"
@@ -922,7 +1046,7 @@ def test_a_batch_reads_the_common_lines_fast_and_the_rest_in_full() -> None:
     with mock.patch.object(reconciliation, "check_line", wraps=check_line) as full:
         got = read_batch(raw, 1, "a.log", None, False, 1 << 20, False)
     # the moments as datetime.isoformat() writes them: the fraction kept, or none when it is 0
-    assert [(row[2], row[3], row[9:12]) for row in got.rows] == [
+    assert [(row[1], row[2], row[8:11]) for row in got.rows] == [
         (1, "2024-12-01T08:00:00.821005", (10_000, 1_000, 9_000)),
         (2, "2024-12-01T08:00:01", (None, None, None)),
         (3, "2024-12-01T09:00:00", (None, None, None)),
@@ -939,10 +1063,4 @@ def test_a_batch_reads_the_common_lines_fast_and_the_rest_in_full() -> None:
 @pytest.mark.parametrize("ending", ["\n", "\r\n", ""])
 def test_a_line_is_kept_in_a_state_under_the_digest_of_its_text_less_its_break(ending: str) -> None:
     # 0.2.0's key: the sha256 of serialize(parse(line)), which is the line less its break
-    key = line_key(3, _COMMON + ending, by_text=True)
-    assert key == hashlib.sha256(_COMMON.encode()).digest()
-    assert (
-        line_key(3, _COMMON + ending, by_text=False)
-        == line_key(3, "", by_text=False)
-        != line_key(4, "", by_text=False)
-    )
+    assert line_key(_COMMON + ending) == hashlib.sha256(_COMMON.encode()).digest()
