@@ -565,19 +565,52 @@ def read_batch(
             except UnicodeDecodeError:
                 text = ""
             if (m := match_buy(text)) is not None:
-                ref, product, destination, status, _, serial, _, trxid, *amounts, t, d, refid = m.groups()
+                (
+                    ref,
+                    product,
+                    destination,
+                    status,
+                    _,
+                    serial,
+                    _,
+                    trxid,
+                    before,
+                    deduction,
+                    after,
+                    t,
+                    d,
+                    refid,
+                ) = m.groups()
                 if iso := iso_moment(t, d):  # else not a real moment: the slow path says which part
-                    latest = max(latest, iso)
+                    if iso > latest:
+                        latest = iso
                     when = iso[:-7] if iso.endswith(".000000") else iso
-                    # The match took each amount by the AMOUNT terminal: its digits are the number.
-                    before, deduction, after = (None,) * 3 if amounts[0] is None else map(_digits, amounts)
-                    row = (label, number, when, ref, product, status, trxid, serial, before, deduction, after)
-                    kept = (*row, refid, destination)
+                    if before is not None:
+                        # The match took each amount by the AMOUNT terminal: its digits are the number.
+                        before = int(before.replace(".", ""))
+                        deduction = int(deduction.replace(".", ""))
+                        after = int(after.replace(".", ""))
+                    kept = (
+                        label,
+                        number,
+                        when,
+                        ref,
+                        product,
+                        status,
+                        trxid,
+                        serial,
+                        before,
+                        deduction,
+                        after,
+                        refid,
+                        destination,
+                    )
                     rows.append(keyed(kept, line_key(text)) if by_text else kept)
                     continue
             elif (m := match_answer(text)) is not None:
                 inquiries += 1
-                latest = max(latest, iso_moment(m["time"], m["date"]))
+                if (iso := iso_moment(m["time"], m["date"])) > latest:
+                    latest = iso
                 continue
         line_or_error = line_text(number, raw, max_line_length)
         line = (
@@ -602,11 +635,6 @@ def read_batch(
     if latest and (last is None or datetime.fromisoformat(latest) > last):
         last = datetime.fromisoformat(latest)
     return ReadBatch(rows, invalid, inquiries, last)
-
-
-def _digits(amount: str) -> int:
-    """An amount the AMOUNT terminal matched (`97.411.793`) as rupiah, without checking it again."""
-    return int(amount.replace(".", ""))
 
 
 def read_replies(

@@ -56,12 +56,9 @@ class Spool:
         chain = self._chain
         for part in self._parts.parts():
             part.sort(key=_IN_ORDER)
-            snapshots: list[Chained] = []
             for ref_id, group in groupby(part, key=_REF_ID):
-                replies = list(group)
-                snapshots.extend(first_snapshots(replies))
-                yield ref_id, replies
-            chain.add(snapshots)
+                yield ref_id, list(group)
+            chain.add(first_snapshots(part))
 
     def balance_rows(self) -> Iterator[Chained]:
         """The balance chain (state.Chained) in timestamp order: only after rows_by_ref() is read."""
@@ -75,12 +72,12 @@ class Spool:
 
 
 def first_snapshots(replies: list[Kept]) -> Iterator[Chained]:
-    """The replies of one ref_id (in timestamp order) that carry a balance, but a re-check repeating
-    a snapshot (the same TRXID and amounts) seen before: as links of the balance chain."""
+    """The replies (each ref_id's in timestamp order) that carry a balance, but a re-check repeating
+    a snapshot (the same ref_id, TRXID and amounts) seen before: as links of the balance chain."""
     seen: set[tuple[object, ...]] = set()
     for path, line, moment, ref_id, _, _, trxid, _, before, deduction, after, _, _ in replies:
         if before is not None:
-            snapshot = (trxid, before, deduction, after)
+            snapshot = (ref_id, trxid, before, deduction, after)
             if snapshot not in seen:
                 seen.add(snapshot)
                 yield (moment, path, line, ref_id, before, after)
