@@ -283,7 +283,9 @@ def test_the_fast_paths_moment_check_is_the_grammars(hour: str) -> None:
         assert (fast(line, None) is not None) is isinstance(real, irs.InquiryResponse)
         assert is_real_moment(time_, date) is isinstance(real, irs.InquiryResponse)
         # reconcile's reader: the ISO moment of a real one, "" for the rest
-        iso = real.timestamp.isoformat(timespec="microseconds") if isinstance(real, irs.InquiryResponse) else ""
+        iso = (
+            real.timestamp.isoformat(timespec="microseconds") if isinstance(real, irs.InquiryResponse) else ""
+        )
         assert iso_moment(time_, date) == iso
         assert outcome(irs.parse, line) == real
 
