@@ -76,10 +76,7 @@ def _in_workers(
     jobs: int,
     told: Callable[[int, int], object] = _nothing,
 ) -> Iterator[R]:
-    import multiprocessing  # only big logs pay for importing it
-
-    context = multiprocessing.get_context(start_method(multiprocessing.get_all_start_methods()))
-    pool = context.Pool(jobs, initializer=_quiet_worker)
+    pool = _pool(jobs)
     try:
         window: deque[tuple[AsyncResult[R], int, int]] = deque()
         in_flight = 0
@@ -111,6 +108,33 @@ def _in_workers(
     finally:
         pool.terminate()  # at once, on an interrupt too: no worker outlives the command
         pool.join()
+
+
+def each_in_workers(
+    work: Callable[..., R], items: Iterable[Any], args: tuple[Any, ...], jobs: int
+) -> Iterator[R]:
+    """`work(item, *args)` for each item on `jobs` processes, results in the items' order; at
+    most 2 * jobs items in flight (reconcile judges the parts of its spool so)."""
+    pool = _pool(jobs)
+    try:
+        window: deque[AsyncResult[R]] = deque()
+        for item in items:
+            window.append(pool.apply_async(work, (item, *args)))
+            if len(window) > 2 * jobs:
+                yield window.popleft().get()
+        while window:
+            yield window.popleft().get()
+        pool.close()
+    finally:
+        pool.terminate()  # at once, on an interrupt too: no worker outlives the command
+        pool.join()
+
+
+def _pool(jobs: int) -> Any:
+    import multiprocessing  # only big logs pay for importing it
+
+    context = multiprocessing.get_context(start_method(multiprocessing.get_all_start_methods()))
+    return context.Pool(jobs, initializer=_quiet_worker)
 
 
 def start_method(available: list[str]) -> str | None:

@@ -47,11 +47,11 @@ from functools import partial
 from itertools import pairwise
 from typing import Any, NamedTuple, cast
 
-from .batches import in_order
+from .batches import each_in_workers, in_order
 from .errors import ParseError
 from .lines import MAX_LINE_BYTES, STDIN, LogReadError, Overlong, line_text
-from .spill import Scratch, SpilledList, Tape
-from .spool import Spool
+from .spill import Scratch, SpilledList, Spread, Tape, dumps, rows_of, run_of, spread
+from .spool import REF_ID_COLUMN, Spool, by_ref, first_snapshots
 from .state import Chained, Kept, Row, Seen, State, StateError, keyed, line_key, moment_of, seen
 from .validation import LineResult, check_line, role_matchers
 from .wire.fastpath import common_transaction_re
@@ -222,7 +222,7 @@ class TransactionTable(Mapping[str, Transaction]):
         self._notes = Tape()  # (ref_id, kind) of anomalies noted while they were on the tape
         # Transactions and deductions by (product, day, outcome) of the rows appended; None once add()
         # may have replaced one (the totals are SQL over the table then).
-        self._totals: dict[tuple[str, str, str], list[int]] | None = {}
+        self._totals: Totals | None = {}
 
     @property
     def path(self) -> str | None:
@@ -259,16 +259,18 @@ class TransactionTable(Mapping[str, Transaction]):
         """Transactions of ref_ids not added yet (_row(), or judge()'s own for a plain history), as
         judge() has them: to the tape, counted into the totals."""
         self._tape.append(rows)
-        totals = self._totals
-        if totals is None:
-            return  # SQL counts them, once they are in the table
-        for row in rows:
-            counted = totals.get(key := (row[5], row[6], row[2]))  # product, day, outcome
-            if counted is None:
-                totals[key] = [1, row[7]]
-            else:
-                counted[0] += 1
-                counted[1] += row[7]
+        if self._totals is not None:  # else SQL counts them, once they are in the table
+            count_totals(rows, self._totals)
+
+    def append_written(self, written: Written) -> None:
+        """append() of rows a worker process wrote and counted (judge_part())."""
+        chunk, totals = written
+        self._tape.append_raw(chunk)
+        if self._totals is not None:
+            for key, (transactions, deducted) in totals.items():
+                counted = self._totals.setdefault(key, [0, 0])
+                counted[0] += transactions
+                counted[1] += deducted
 
     def _insert(self, rows: Iterable[TableRow]) -> None:
         db = self.scratch.connection()
@@ -358,8 +360,24 @@ class TransactionTable(Mapping[str, Transaction]):
 # What totals can be crossed by (`reconcile --by product,day`): columns of the transaction table.
 GROUPS = ("product", "day", "outcome")
 
+# Transactions and deductions by (product, day, outcome).
+Totals = dict[tuple[str, str, str], list[int]]
+# Rows of the transaction table as a worker wrote them (a tape's chunk), and their totals.
+Written = tuple[bytes, Totals]
 
-def _crossed(totals: dict[tuple[str, str, str], list[int]], columns: Sequence[str]) -> list[dict[str, Any]]:
+
+def count_totals(rows: Iterable[TableRow], totals: Totals) -> None:
+    """Rows of the transaction table counted into `totals`."""
+    for row in rows:
+        counted = totals.get(key := (row[5], row[6], row[2]))  # product, day, outcome
+        if counted is None:
+            totals[key] = [1, row[7]]
+        else:
+            counted[0] += 1
+            counted[1] += row[7]
+
+
+def _crossed(totals: Totals, columns: Sequence[str]) -> list[dict[str, Any]]:
     """TransactionTable.crossed() from the totals counted by (product, day, outcome), as its SQL
     gives them: one row per combination of `columns`, sorted by them."""
     places = [GROUPS.index(column) for column in columns]
@@ -521,18 +539,27 @@ def _anomaly(row: tuple[Any, ...]) -> Anomaly:
 
 
 # Lines read a batch at a time: a row of the store weighs about 600 bytes, ten times its line, so
-# reconcile's batches are a tenth of validate's (20,000 lines made 30 MB more at the peak).
+# reconcile's batches are a tenth of validate's (20,000 lines made 30 MB more at the peak). Read
+# by workers for a Spool, a batch comes back as chunks of about a sixth of its text: as validate's.
 BATCH_LINES = 2_000
+SPREAD_BATCH_LINES = 20_000
 
 
 class ReadBatch(NamedTuple):
     """What read_batch() found in a batch of lines: the transaction replies as rows of the store,
-    each invalid line as (line, column, message), the inquiry replies counted, the latest timestamp."""
+    each invalid line as (line, column, message), the inquiry replies counted, the latest timestamp;
+    from read_spread(), the rows spread by ref_id instead (`rows` empty)."""
 
     rows: list[Row]
     invalid: list[tuple[int, int, str]]
     inquiries: int
     last_moment: datetime | None
+    spread: Spread = ()
+
+    @property
+    def replies(self) -> int:
+        """The transaction replies read, as rows or spread."""
+        return len(self.rows) + sum(count for _, _, count in self.spread)
 
 
 def read_batch(
@@ -637,6 +664,20 @@ def read_batch(
     return ReadBatch(rows, invalid, inquiries, last)
 
 
+def read_spread(
+    raw_lines: Sequence[bytes | Overlong],
+    first: int,
+    label: str,
+    tz: tzinfo | None,
+    extract: bool,
+    max_line_length: int,
+) -> ReadBatch:
+    """read_batch() for a Spool, in a worker process: the rows leave it spread by ref_id, as the
+    chunks the spool writes (a few bytes to send back; the main process never loads them)."""
+    batch = read_batch(raw_lines, first, label, tz, extract, max_line_length, False)
+    return batch._replace(rows=[], spread=spread(batch.rows, REF_ID_COLUMN))
+
+
 def read_replies(
     sources: Iterable[str | os.PathLike[str]],
     tz: tzinfo | None,
@@ -644,8 +685,10 @@ def read_replies(
     *,
     by_text: bool,
     reading: Reading,
-) -> Iterator[Row]:
-    """Each transaction reply of the sources as a row of the store; counts the rest into `result`."""
+    spreading: bool = False,
+) -> Iterator[ReadBatch]:
+    """The sources' transaction replies, a batch at a time, as rows of the store (`by_text`: keyed
+    for a State) or spread by ref_id for a Spool (`spreading`); counts the rest into `result`."""
     read: dict[tuple[int, int], str] = {}  # (device, inode) of each regular file read -> its name
     for source in sources:
         path = os.fspath(source)
@@ -655,23 +698,24 @@ def read_replies(
             continue
         label = _shown(path)  # a name that is not UTF-8 is kept (and stored) with its bytes escaped
         done = None if reading.done is None else partial(reading.done, path)
+        options = (label, tz, reading.extract, reading.max_line_length)
         for batch in in_order(
             path,
-            read_batch,
-            (label, tz, reading.extract, reading.max_line_length, by_text),
+            read_spread if spreading else read_batch,
+            options if spreading else (*options, by_text),
             jobs=reading.jobs,
             max_line_length=reading.max_line_length,
             done=done,
-            batch_lines=BATCH_LINES,
+            batch_lines=SPREAD_BATCH_LINES if spreading else BATCH_LINES,
         ):
             result.invalid_lines.extend((label, n, column, message) for n, column, message in batch.invalid)
             result.inquiries += batch.inquiries
-            result.replies += len(batch.rows)
+            result.replies += batch.replies
             if batch.last_moment is not None and (
                 result.last_moment is None or batch.last_moment > result.last_moment
             ):
                 result.last_moment = batch.last_moment
-            yield from batch.rows
+            yield batch
 
 
 class Reading(NamedTuple):
@@ -747,12 +791,22 @@ def reconcile(
         if state is None:
             spool = Spool()
             try:
-                spool.add(read_replies(sources, tz, result, by_text=False, reading=reading))
-                return judge(spool, result, pending_after, tz)
+                # With workers, they spread the rows: this process writes them, never loading them.
+                spreading = reading.jobs > 1
+                batches = read_replies(
+                    sources, tz, result, by_text=False, reading=reading, spreading=spreading
+                )
+                for batch in batches:
+                    if spreading:
+                        spool.add_spread(batch.spread)
+                    else:
+                        spool.add(batch.rows)
+                return judge(spool, result, pending_after, tz, reading.jobs)
             finally:
                 spool.close()
         with State(os.fspath(state)) as store:
-            store.add(read_replies(sources, tz, result, by_text=True, reading=reading))
+            for batch in read_replies(sources, tz, result, by_text=True, reading=reading):
+                store.add(batch.rows)
             return judge(store, result, pending_after, tz)
     except LogReadError:
         result.transactions.close()
@@ -769,14 +823,95 @@ _BATCH = 1_000  # transactions held before they go to the table on disk
 
 
 def judge(
-    store: State | Spool, result: Reconciliation, pending_after: timedelta, tz: tzinfo | None
+    store: State | Spool,
+    result: Reconciliation,
+    pending_after: timedelta,
+    tz: tzinfo | None,
+    jobs: int = 1,
 ) -> Reconciliation:
-    """Outcomes and anomalies of every reply kept (the logs', and an earlier run's)."""
-    moments = [m for m in (store.last_moment(tz), result.last_moment) if m is not None]
-    last_moment = max(moments, default=None)
+    """Outcomes and anomalies of every reply kept (the logs', and an earlier run's); a spool's
+    parts on `jobs` processes when it went to disk."""
+    # A spool holds this run's replies only, whose latest moment is the reader's.
+    kept = store.last_moment(tz) if isinstance(store, State) else None
+    last_moment = max([m for m in (kept, result.last_moment) if m is not None], default=None)
     anomalies = result.anomalies  # on disk, read back in the report's order
+    if isinstance(store, Spool) and store.spread and jobs > 1:
+        tasks = _tasks(store.raw_parts())
+        judged = each_in_workers(judge_parts, tasks, (tz, last_moment, pending_after), jobs)
+        for written, anomaly_rows, links in (part for group in judged for part in group):
+            result.transactions.append_written(written)
+            anomalies.extend_rows(anomaly_rows)
+            store.link_run(links)
+    else:
+        for table, found in _judged(store.rows_by_ref(), tz, last_moment, pending_after):
+            result.transactions.append(table)  # to the table on disk, a batch at a time
+            anomalies.extend(found)
+    gaps: list[Anomaly] = []  # a batch at a time, as the transactions: a million gaps cost no memory
+    for gap in _balance_gaps(store.balance_rows()):
+        gaps.append(gap)
+        if len(gaps) == _BATCH:
+            anomalies.extend(gaps)
+            result.transactions.note(gaps)
+            gaps.clear()
+    anomalies.extend(gaps)
+    result.transactions.note(gaps)
+    return result
+
+
+# Parts given to a worker at a time: a task costs the pool about half a millisecond, a part as
+# little as a few (of 256); a task's parts weigh at most _TASK_BYTES (their rows come back about
+# as heavy), and 2 * jobs tasks are in flight: memory stays flat.
+_PARTS_A_TASK = 8
+_TASK_BYTES = 1 << 20
+
+
+def _tasks(parts: Iterable[list[bytes]]) -> Iterator[list[list[bytes]]]:
+    task: list[list[bytes]] = []
+    size = 0
+    for part in parts:
+        task.append(part)
+        size += sum(map(len, part))
+        if len(task) == _PARTS_A_TASK or size >= _TASK_BYTES:
+            yield task
+            task, size = [], 0
+    if task:
+        yield task
+
+
+def judge_parts(
+    parts: list[list[bytes]], tz: tzinfo | None, last_moment: datetime | None, pending_after: timedelta
+) -> list[tuple[Written, list[tuple[Any, ...]], list[bytes]]]:
+    """judge_part() of each part, in one worker task."""
+    return [judge_part(part, tz, last_moment, pending_after) for part in parts]
+
+
+def judge_part(
+    chunks: list[bytes], tz: tzinfo | None, last_moment: datetime | None, pending_after: timedelta
+) -> tuple[Written, list[tuple[Any, ...]], list[bytes]]:
+    """One part of a spool (Spool.raw_parts()) judged, in a worker process, and handed back as the
+    main process keeps it: its transactions' rows written and counted, their anomalies as rows of
+    the anomalies' list, its links of the balance chain as a sorted run (spill.Runs.add_run())."""
+    part = rows_of(chunks)
     table: list[TableRow] = []
-    for ref_id, kept in store.rows_by_ref():
+    anomalies: list[tuple[Any, ...]] = []
+    for rows, found in _judged(by_ref(part), tz, last_moment, pending_after):
+        table += rows
+        anomalies += map(_anomaly_row, found)
+    totals: Totals = {}
+    count_totals(table, totals)
+    return (dumps(table), totals), anomalies, run_of(list(first_snapshots(part)))
+
+
+def _judged(
+    histories: Iterable[tuple[str, list[Kept]]],
+    tz: tzinfo | None,
+    last_moment: datetime | None,
+    pending_after: timedelta,
+) -> Iterator[tuple[list[TableRow], list[Anomaly]]]:
+    """Each ref_id's row of the transaction table and its anomalies, _BATCH ref_ids at a time."""
+    table: list[TableRow] = []
+    anomalies: list[Anomaly] = []
+    for ref_id, kept in histories:
         plain = _plain(ref_id, kept, tz)
         if plain is not None:  # nothing in its replies to look at: only its age can make an anomaly
             row, deciding = plain
@@ -804,20 +939,10 @@ def judge(
             anomalies.extend(found)
             row = _row(lifecycle.compact(a.kind for a in found))
         table.append(row)
-        if len(table) == _BATCH:  # to the table on disk, a batch at a time: memory stays flat
-            result.transactions.append(table)
-            table = []
-    result.transactions.append(table)
-    gaps: list[Anomaly] = []  # a batch at a time, as the transactions: a million gaps cost no memory
-    for gap in _balance_gaps(store.balance_rows()):
-        gaps.append(gap)
-        if len(gaps) == _BATCH:
-            anomalies.extend(gaps)
-            result.transactions.note(gaps)
-            gaps.clear()
-    anomalies.extend(gaps)
-    result.transactions.note(gaps)
-    return result
+        if len(table) == _BATCH:  # memory stays flat
+            yield table, anomalies
+            table, anomalies = [], []
+    yield table, anomalies
 
 
 def _place(row: Kept) -> str:

@@ -23,6 +23,7 @@ import os
 import sqlite3
 import tempfile
 import weakref
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any, Generic, TypeVar, overload
 
@@ -112,6 +113,12 @@ class SpilledList(Sequence[T], Generic[T]):
         for item in items:
             self.append(item)
 
+    def extend_rows(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Items as `to_row` made them already (in a worker process)."""
+        self._pending.extend(rows)
+        if len(self._pending) >= _BATCH:
+            self._flush()
+
     def _flush(self) -> None:
         if self._pending:
             db = self._scratch.connection()
@@ -169,26 +176,41 @@ class Chunks:
     def __init__(self, prefix: str) -> None:
         self._prefix = prefix
         self._file: IO[bytes] | None = None
+        self._end = 0  # the file's size
+        self._at = 0  # where the file is positioned: a seek flushes the buffer, so only when needed
 
     def write(self, rows: list[Row]) -> Place:
+        return self.write_raw(dumps(rows))
+
+    def write_raw(self, data: bytes) -> Place:
+        """A chunk made elsewhere (spread() in a worker process)."""
         if self._file is None:
             self._file = tempfile.TemporaryFile(prefix=self._prefix)  # noqa: SIM115  close() closes it
-        data = marshal.dumps(rows)
-        offset = self._file.seek(0, os.SEEK_END)
+        place = self._end, len(data)
+        if self._at != self._end:
+            self._file.seek(self._end)
         self._file.write(data)
-        return offset, len(data)
+        self._end = self._at = self._end + len(data)
+        return place
 
     def read(self, place: Place) -> list[Row]:
+        rows: list[Row] = marshal.loads(self.raw(place))
+        return rows
+
+    def raw(self, place: Place) -> bytes:
+        """The chunk as written (rows_of() reads it)."""
         assert self._file is not None  # a place comes from write()
         offset, size = place
-        self._file.seek(offset)
-        rows: list[Row] = marshal.loads(self._file.read(size))
-        return rows
+        if self._at != offset:
+            self._file.seek(offset)
+        self._at = offset + size
+        return self._file.read(size)
 
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
+            self._end = self._at = 0
 
 
 class Tape:
@@ -213,6 +235,10 @@ class Tape:
         if rows:
             self._places.append(self._chunks.write(rows))
 
+    def append_raw(self, chunk: bytes) -> None:
+        """Rows dumps() wrote (in a worker process)."""
+        self._places.append(self._chunks.write_raw(chunk))
+
     def read(self) -> Iterator[Row]:
         try:
             for place in self._places:
@@ -231,15 +257,35 @@ class Tape:
 # are. (20,000 held took 2.5 MB more at the peak for no CPU saved, on 200,000 buy replies.)
 _HELD_ROWS = 8_000
 _PARTS = 256
-_PART_ROWS = 40_000
-_DEPTH = 3  # 256 ** 4 parts at most: past that, a part is one key's rows (the memory one key's take)
+_PART_ROWS = 16_000  # 11 MB
+_DEPTH = 3  # 256 ** 4 parts, the hash's 32 bits: past that, a part is one key's rows (as they take)
+
+
+def key_hash(key: str) -> int:
+    """32 bits of a key that every process computes alike (Python's hash() of text is salted per
+    process): the CRC-32 of its UTF-8."""
+    return zlib.crc32(key.encode("utf-8", "surrogatepass"))
+
+
+Spread = Sequence[tuple[int, bytes, int]]  # (part, chunk, rows): rows spread over the parts, as written
+
+
+def spread(rows: list[Row], column: int) -> Spread:
+    """The rows as Parts spreads them at its first depth, each part's as a chunk: a worker process
+    hands them on so (Parts.add_spread()), and the process that keeps them never loads them."""
+    parts: list[list[Row]] = [[] for _ in range(_PARTS)]
+    for row in rows:
+        parts[key_hash(row[column]) % _PARTS].append(row)
+    return [(number, dumps(rows), len(rows)) for number, rows in enumerate(parts) if rows]
 
 
 class Parts:
-    """Rows spread over 256 parts by the hash of `rows[column]`: every row of one key in one part.
+    """Rows spread over 256 parts by the hash of the text `rows[column]` (key_hash()): every row of
+    one key in one part.
 
-    `add()` rows; `parts()` gives each part's rows once (in no order). While
-    they are few, nothing is written: all the rows are one part.
+    `add()` rows (or `add_spread()` them as spread() made them); `parts()` gives
+    each part's rows once (in no order). While they are few, nothing is
+    written: all the rows are one part.
 
     >>> parts = Parts(0)
     >>> parts.add([("a", 1), ("b", 2), ("a", 3)])
@@ -261,29 +307,44 @@ class Parts:
         if len(held) >= _HELD_ROWS:
             self._write()
 
-    def _part(self, key: Any) -> int:
-        # Each depth spreads by other bits of the key's hash (SipHash for text: its bits independent).
-        return (hash(key) >> (8 * self._depth)) % _PARTS
+    def add_spread(self, chunks: Spread) -> None:
+        """Rows spread() spread (at the first depth), written as they are."""
+        self._spread = True
+        for number, chunk, count in chunks:
+            self._places[number].append(self._chunks.write_raw(chunk))
+            self._counts[number] += count
 
     def _write(self) -> None:
         self._spread = True
         spread: list[list[Row]] = [[] for _ in range(_PARTS)]
-        column, part = self._column, self._part
+        column, shift = self._column, 8 * self._depth  # each depth spreads by other bits of the hash
         for row in self._held:
-            spread[part(row[column])].append(row)
+            spread[(key_hash(row[column]) >> shift) % _PARTS].append(row)
         self._held.clear()
         for number, rows in enumerate(spread):
             if rows:
                 self._places[number].append(self._chunks.write(rows))
                 self._counts[number] += len(rows)
 
+    @property
+    def spread(self) -> bool:
+        """Whether the rows went to the file (else they are one part, in memory)."""
+        return self._spread
+
     def parts(self) -> Iterator[list[Row]]:
+        if not self._spread:
+            held, self._held = self._held, []
+            if held:
+                yield held
+            return
+        for chunks in self.raw_parts():
+            yield rows_of(chunks)
+
+    def raw_parts(self) -> Iterator[list[bytes]]:
+        """Each part as the chunks that hold it, as written (rows_of() reads them): a worker process
+        can be given one."""
         try:
-            if not self._spread:
-                if self._held:
-                    yield self._held
-                return
-            if self._held:
+            if self._held or not self._spread:
                 self._write()
             for number, count in enumerate(self._counts):
                 places = self._places[number]
@@ -291,9 +352,9 @@ class Parts:
                     again = Parts(self._column, depth=self._depth + 1, chunks=self._chunks)
                     for place in places:
                         again.add(self._chunks.read(place))
-                    yield from again.parts()
+                    yield from again.raw_parts()
                 elif count:
-                    yield [row for place in places for row in self._chunks.read(place)]
+                    yield [self._chunks.raw(place) for place in places]
         finally:
             if self._depth == 0:
                 self.close()
@@ -304,10 +365,28 @@ class Parts:
         self._chunks.close()
 
 
+def dumps(rows: list[Row]) -> bytes:
+    """Rows as a chunk of these files (marshal: tuples of str, int, bytes and None)."""
+    return marshal.dumps(rows)
+
+
+def rows_of(chunks: list[bytes]) -> list[Row]:
+    """The rows of chunks as Chunks wrote them, in their order."""
+    return [row for chunk in chunks for row in marshal.loads(chunk)]
+
+
 # Rows sorted in memory at a time (short tuples: about 350 bytes each; 40,000 took 5 MB more at the
 # peak for the same CPU).
 _RUN_ROWS = 16_000
-_READ_ROWS = 256  # rows of each run read back at a time while they are merged
+# Rows of each run read back at a time while they are merged: with --jobs, a run per part, so at
+# most 256 runs of short rows (6 MB).
+_READ_ROWS = 64
+
+
+def run_of(rows: list[Row]) -> list[bytes]:
+    """Rows as a run of Runs: sorted (in place), in slices of _READ_ROWS written as chunks."""
+    rows.sort()
+    return [dumps(rows[i : i + _READ_ROWS]) for i in range(0, len(rows), _READ_ROWS)]
 
 
 class Runs:
@@ -333,11 +412,12 @@ class Runs:
             self._write()
 
     def _write(self) -> None:
-        held = sorted(self._held)
-        self._held = []
-        self._runs.append(
-            [self._chunks.write(held[i : i + _READ_ROWS]) for i in range(0, len(held), _READ_ROWS)]
-        )
+        held, self._held = self._held, []
+        self.add_run(run_of(held))
+
+    def add_run(self, slices: list[bytes]) -> None:
+        """A run sorted elsewhere (run_of(), in a worker process)."""
+        self._runs.append([self._chunks.write_raw(piece) for piece in slices])
 
     def _run(self, slices: list[Place]) -> Iterator[Row]:
         for place in slices:

@@ -14,22 +14,24 @@ The ref_ids come in no order (a part's after another's); what reads them
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import datetime, tzinfo
-from itertools import groupby, islice
+from collections.abc import Iterator
+from itertools import groupby
 from operator import itemgetter
 
-from .spill import Parts, Runs
-from .state import Chained, Kept, moment_of
+from .spill import Parts, Runs, Spread
+from .state import Chained, Kept
 
-_BATCH = 2_000  # rows taken from add()'s iterable at a time
 _REF_ID = itemgetter(3)
 # A ref_id's replies in timestamp order, then by path and line (as State.rows_by_ref orders them).
 _IN_ORDER = itemgetter(3, 2, 0, 1)
+REF_ID_COLUMN = 3  # what the rows are spread by (spill.spread() in a worker process)
 
 
 class Spool:
-    """`add()` the rows of a run (KEPT_COLUMNS), then `rows_by_ref()` once, then `balance_rows()` once.
+    """`add()` a run's rows (KEPT_COLUMNS) a batch at a time, then `rows_by_ref()` once, then
+    `balance_rows()` once.
+
+    It holds this run's replies only: the run's latest moment is the reader's (no last_moment()).
 
     >>> spool = Spool()
     >>> r = ("a.log", 2, "2024-12-01T10:00:00", "7", "DN1", "SUCCESS", "9", "S", 5, 1, 4, None, None)
@@ -41,34 +43,50 @@ class Spool:
     """
 
     def __init__(self) -> None:
-        self._parts = Parts(3)  # by ref_id
+        self._parts = Parts(REF_ID_COLUMN)
         self._chain = Runs()
-        self._latest = ""  # the latest moment's text
 
-    def add(self, rows: Iterable[Kept]) -> None:
-        rows = iter(rows)
-        while batch := list(islice(rows, _BATCH)):  # a batch at a time: memory holds no more
-            self._latest = max(self._latest, max(map(itemgetter(2), batch)))
-            self._parts.add(batch)
+    def add(self, rows: list[Kept]) -> None:
+        self._parts.add(rows)
+
+    def add_spread(self, chunks: Spread) -> None:
+        """Rows spread by ref_id in a worker process (spill.spread(rows, REF_ID_COLUMN))."""
+        self._parts.add_spread(chunks)
 
     def rows_by_ref(self) -> Iterator[tuple[str, list[Kept]]]:
         """Each ref_id with its replies in timestamp order (then path, line); ref_ids in no order."""
-        chain = self._chain
         for part in self._parts.parts():
-            part.sort(key=_IN_ORDER)
-            for ref_id, group in groupby(part, key=_REF_ID):
-                yield ref_id, list(group)
-            chain.add(first_snapshots(part))
+            yield from by_ref(part)
+            self._chain.add(first_snapshots(part))
+
+    @property
+    def spread(self) -> bool:
+        """Whether the rows went to disk, spread over parts (else they are one part, in memory)."""
+        return self._parts.spread
+
+    def raw_parts(self) -> Iterator[list[bytes]]:
+        """rows_by_ref() for worker processes: each part's rows as written (spill.rows_of() reads
+        them; by_ref() then cuts them into ref_ids), whose first_snapshots() go back to link_run()."""
+        return self._parts.raw_parts()
+
+    def link_run(self, run: list[bytes]) -> None:
+        """The links of the balance chain found in a part given by raw_parts(), as a sorted run
+        (spill.run_of(list(first_snapshots(part))))."""
+        self._chain.add_run(run)
 
     def balance_rows(self) -> Iterator[Chained]:
-        """The balance chain (state.Chained) in timestamp order: only after rows_by_ref() is read."""
+        """The balance chain (state.Chained) in timestamp order: only after every part is read."""
         return self._chain.merged()
-
-    def last_moment(self, tz: tzinfo | None) -> datetime | None:
-        return moment_of(self._latest, tz) if self._latest else None
 
     def close(self) -> None:
         self._parts.close()
+
+
+def by_ref(part: list[Kept]) -> Iterator[tuple[str, list[Kept]]]:
+    """The rows of a part (sorted in place) cut into ref_ids, each ref_id's in timestamp order."""
+    part.sort(key=_IN_ORDER)
+    for ref_id, group in groupby(part, key=_REF_ID):
+        yield ref_id, list(group)
 
 
 def first_snapshots(replies: list[Kept]) -> Iterator[Chained]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import marshal
 import os
 import shutil
 import sqlite3
@@ -20,12 +21,12 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from hypothesis import event, given
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 import irs_grammar as irs
-from irs_grammar import reconciliation, spill, spool, strategies
+from irs_grammar import batches, reconciliation, spill, strategies
 from irs_grammar.lines import LogReadError
 from irs_grammar.reconciliation import (
     Anomaly,
@@ -38,6 +39,7 @@ from irs_grammar.reconciliation import (
     parse_duration,
     read_batch,
 )
+from irs_grammar.spill import key_hash
 from irs_grammar.state import APPLICATION_ID, Seen, State, StateError, line_key, moment_of, seen
 from irs_grammar.validation import check_line
 from irs_grammar.wire.transaction import TransactionResponse
@@ -810,11 +812,15 @@ def test_a_plain_history_is_judged_by_the_shortcut_as_by_the_full_judgement(
 # -- a run without a state (spool.Spool): what a state's SQL gives, however the rows are spread --------
 
 
-def _spooled_and_kept(log: Path, tz: tzinfo | None, folder: str) -> list[tuple[Any, ...]]:
-    """What reconcile() finds in a log without a state and with one: rows, anomalies, report."""
-    results = [irs.reconcile([log], tz=tz), irs.reconcile([log], state=Path(folder, "state.sqlite"), tz=tz)]
+def _spooled_and_kept(log: Path, tz: tzinfo | None, folder: str, jobs: int = 1) -> list[tuple[Any, ...]]:
+    """What reconcile() finds in a log without a state (read and judged on `jobs` processes) and
+    with one: rows, anomalies, report."""
+    results = [
+        irs.reconcile([log], tz=tz, reading=reconciliation.Reading(jobs=jobs)),
+        irs.reconcile([log], state=Path(folder, "state.sqlite"), tz=tz),
+    ]
     try:
-        return [(list(r.transactions.rows()), list(r.anomalies), r.to_dict()) for r in results]
+        return [(list(r.transactions.rows()), list(r.anomalies), r.to_dict(), r.replies) for r in results]
     finally:
         for result in results:
             result.transactions.close()
@@ -838,6 +844,22 @@ def test_a_run_without_a_state_finds_what_a_state_finds(
     assert spooled == kept
 
 
+@settings(max_examples=20)  # each example starts two pools of workers
+@given(lines=_kept_histories().flatmap(st.permutations), tz=ZONES)
+def test_a_run_on_workers_finds_what_a_state_finds(lines: list[str], tz: tzinfo | None) -> None:
+    # --jobs 2: the workers spread the rows they read (a small log is read in this process, through
+    # the same reader), then judge the spool's parts, each part above 2 rows spread again first.
+    tiny: dict[str, Any] = {"_PART_ROWS": 2, "_READ_ROWS": 1}
+    with tempfile.TemporaryDirectory() as folder, mock.patch.multiple(spill, **tiny):
+        log = Path(folder, "buys.log")
+        log.write_text("".join(lines), encoding="utf-8")
+        with mock.patch.object(reconciliation, "each_in_workers", wraps=batches.each_in_workers) as pool:
+            spooled, kept = _spooled_and_kept(log, tz, folder, jobs=2)
+    reached()
+    assert [call.args[0] for call in pool.call_args_list] == [reconciliation.judge_parts]
+    assert spooled == kept
+
+
 def test_the_spool_spreads_its_rows_over_parts_and_sorts_the_chain_in_runs(tmp_path: Path) -> None:
     # 600 ref_ids, 2 replies each: spread over parts, those above 3 rows spread again, the chain
     # merged from runs of 100; the report is the state's.
@@ -858,7 +880,7 @@ def test_the_spool_spreads_its_rows_over_parts_and_sorts_the_chain_in_runs(tmp_p
     tiny: dict[str, Any] = {"_HELD_ROWS": 100, "_PART_ROWS": 3, "_RUN_ROWS": 100, "_READ_ROWS": 7}
     with (
         mock.patch.multiple(spill, **tiny),
-        mock.patch.object(spool, "_BATCH", 100),
+        mock.patch.object(reconciliation, "BATCH_LINES", 100),
         mock.patch.object(spill.Parts, "_write", counted),
     ):
         spooled, kept = _spooled_and_kept(log, None, str(tmp_path))
@@ -915,11 +937,28 @@ def test_a_table_counts_its_totals_as_sql_counts_them_and_builds_itself_from_its
         added.close()
 
 
-def test_parts_hold_every_row_once_each_key_in_one_part_and_spread_a_big_part_again() -> None:
+def test_the_workers_get_the_parts_in_tasks_of_at_most_8_parts_or_about_a_megabyte() -> None:
+    parts = [[b"x" * 100] for _ in range(20)] + [[b"y" * 600_000, b"z" * 500_000], [b"w"], [b"v"]]
+    tasks = list(reconciliation._tasks(iter(parts)))
+    assert [part for task in tasks for part in task] == parts  # each once, in order
+    assert list(map(len, tasks)) == [8, 8, 5, 2]  # the fifth of the third task passes 1 MiB
+
+
+@pytest.mark.parametrize("given_as", ["rows", "spread in a worker"])
+def test_parts_hold_every_row_once_each_key_in_one_part_and_spread_a_big_part_again(given_as: str) -> None:
     rows = [(f"K{key}", copy) for key in range(600) for copy in (1, 2)]
     with mock.patch.multiple(spill, _HELD_ROWS=10, _PART_ROWS=3):
         parts = spill.Parts(0)
-        parts.add(rows)
+        if given_as == "rows":
+            parts.add(rows)
+        else:
+            for start in range(0, len(rows), 100):
+                chunks = spill.spread(rows[start : start + 100], 0)
+                # spread as Parts spreads at its first depth: by the key's CRC-32, a part a byte of it
+                assert all(
+                    key_hash(row[0]) % 256 == n for n, chunk, _ in chunks for row in marshal.loads(chunk)
+                )
+                parts.add_spread(chunks)
         got = list(parts.parts())
     assert sorted(row for part in got for row in part) == sorted(rows)
     assert len({row[0] for part in got for row in part}) == sum(len({row[0] for row in part}) for part in got)
