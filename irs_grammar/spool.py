@@ -10,6 +10,11 @@ run, whatever the length of the logs; the anonymous files are gone with it.
 
 The ref_ids come in no order (a part's after another's); what reads them
 (reconciliation.judge) keeps them by ref_id.
+
+With `--jobs`, the spool never loads a row: worker processes spread the rows
+they read (spill.spread(), `add_spread()`), then are given the parts as
+written (`raw_parts()`) to judge; their balance links come back as sorted
+runs (`link_run()`).
 """
 
 from __future__ import annotations
