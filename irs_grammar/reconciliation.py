@@ -548,7 +548,7 @@ SPREAD_BATCH_LINES = 20_000
 class ReadBatch(NamedTuple):
     """What read_batch() found in a batch of lines: the transaction replies as rows of the store,
     each invalid line as (line, column, message), the inquiry replies counted, the latest timestamp;
-    from read_spread(), the rows spread by ref_id instead (`rows` empty)."""
+    read with `spreading`, the rows spread by ref_id instead (`rows` empty)."""
 
     rows: list[Row]
     invalid: list[tuple[int, int, str]]
@@ -570,10 +570,13 @@ def read_batch(
     extract: bool,
     max_line_length: int,
     by_text: bool,
+    spreading: bool = False,
 ) -> ReadBatch:
     """The replies of consecutive raw lines (the first is line `first` of `label`); runs in worker
     processes too (irs_grammar.batches), so each row leaves it ready for the store: a row kept
-    (KEPT_COLUMNS) for a Spool, or with its line's key (`by_text`) for a State."""
+    (KEPT_COLUMNS) for a Spool, or with its line's key (`by_text`) for a State; `spreading`, the
+    rows spread by ref_id as the chunks a Spool writes (a few bytes to send back from a worker;
+    the main process never loads them)."""
     rows: list[Row] = []
     invalid: list[tuple[int, int, str]] = []
     inquiries = 0
@@ -661,21 +664,9 @@ def read_batch(
             inquiries += 1
     if latest and (last is None or datetime.fromisoformat(latest) > last):
         last = datetime.fromisoformat(latest)
+    if spreading:
+        return ReadBatch([], invalid, inquiries, last, spread(rows, REF_ID_COLUMN))
     return ReadBatch(rows, invalid, inquiries, last)
-
-
-def read_spread(
-    raw_lines: Sequence[bytes | Overlong],
-    first: int,
-    label: str,
-    tz: tzinfo | None,
-    extract: bool,
-    max_line_length: int,
-) -> ReadBatch:
-    """read_batch() for a Spool, in a worker process: the rows leave it spread by ref_id, as the
-    chunks the spool writes (a few bytes to send back; the main process never loads them)."""
-    batch = read_batch(raw_lines, first, label, tz, extract, max_line_length, False)
-    return batch._replace(rows=[], spread=spread(batch.rows, REF_ID_COLUMN))
 
 
 def read_replies(
@@ -698,11 +689,10 @@ def read_replies(
             continue
         label = _shown(path)  # a name that is not UTF-8 is kept (and stored) with its bytes escaped
         done = None if reading.done is None else partial(reading.done, path)
-        options = (label, tz, reading.extract, reading.max_line_length)
         for batch in in_order(
             path,
-            read_spread if spreading else read_batch,
-            options if spreading else (*options, by_text),
+            read_batch,
+            (label, tz, reading.extract, reading.max_line_length, by_text, spreading),
             jobs=reading.jobs,
             max_line_length=reading.max_line_length,
             done=done,
