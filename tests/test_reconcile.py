@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 import irs_grammar as irs
-from irs_grammar import batches, reconciliation, spill, strategies
+from irs_grammar import batches, reconciliation, spill, spool, strategies
 from irs_grammar.lines import LogReadError
 from irs_grammar.reconciliation import (
     Anomaly,
@@ -935,6 +935,57 @@ def test_a_table_counts_its_totals_as_sql_counts_them_and_builds_itself_from_its
     finally:
         appended.close()
         added.close()
+
+
+@pytest.mark.parametrize("counted", [True, False], ids=["totals counted", "totals by SQL"])
+def test_totals_are_crossed_by_the_groups_only(counted: bool) -> None:
+    table = TransactionTable()
+    try:
+        rows = [
+            reconciliation._row(
+                Transaction("7", ("a:1",), "pending", "a:1", "INPROGRESS", "DN1", "2024-12-01", 0)
+            )
+        ]
+        if counted:
+            table.append(rows)
+        else:
+            table.add_rows(rows)
+        assert table.crossed(("outcome",)) == [{"outcome": "pending", "transactions": 1, "deducted": 0}]
+        refused = "totals go by product, day, outcome, not "
+        with pytest.raises(ValueError, match=f"^{refused}ref_id, places$"):
+            table.crossed(("ref_id", "day", "places"))
+        with pytest.raises(ValueError, match=f"^{refused}nothing$"):
+            table.crossed(())
+    finally:
+        table.close()
+
+
+def test_a_part_judged_in_a_worker_is_judged_as_in_this_process(tmp_path: Path) -> None:
+    # judge_parts() called here (the workers run it in other processes): what it hands back is what
+    # the serial judgement adds to the table, the anomalies and the balance chain.
+    lines = [
+        SOLD,
+        OPEN,
+        SOLD.replace("R#L1", "R#L2").replace("SN: 1", "SN: 2"),
+        SOLD.replace("SN: 1", "SN: 3"),
+    ]
+    rows = read_batch([line.encode() + b"\n" for line in lines], 1, "a.log", None, False, 1 << 20, False).rows
+    late = datetime(2024, 12, 1, 14, 0)
+    serial_table, serial_anomalies, part = [], [], list(rows)
+    for table, found in reconciliation._judged(spool.by_ref(part), None, late, timedelta(hours=1)):
+        serial_table += table
+        serial_anomalies += found
+    [(written, anomaly_rows, links)] = reconciliation.judge_parts(
+        [[spill.dumps(rows[:2]), spill.dumps(rows[2:])]], None, late, timedelta(hours=1)
+    )
+    chunk, totals = written
+    assert sorted(marshal.loads(chunk)) == sorted(serial_table)
+    counted: reconciliation.Totals = {}
+    reconciliation.count_totals(serial_table, counted)
+    assert totals == counted
+    assert sorted(anomaly_rows) == sorted(map(reconciliation._anomaly_row, serial_anomalies))
+    assert {a.kind for a in serial_anomalies} == {"stuck_pending", "changed_after_final"}
+    assert [row for piece in links for row in marshal.loads(piece)] == sorted(spool.first_snapshots(part))
 
 
 def test_the_workers_get_the_parts_in_tasks_of_at_most_8_parts_or_about_a_megabyte() -> None:
