@@ -232,12 +232,16 @@ class TransactionTable(Mapping[str, Transaction]):
     @property
     def _db(self) -> sqlite3.Connection | None:
         """The table, built from the tape first if rows wait there (None: nothing was ever added)."""
+        self._build()
+        return self.scratch.connection() if self.scratch.opened else None
+
+    def _build(self) -> None:
+        """The rows waiting on the tape into the table, then the anomalies noted meanwhile."""
         tape, notes = self._tape, self._notes
         if tape.written:
             self._tape, self._notes = Tape(), Tape()
             self._insert(tape.read())
-            self._noted(Anomaly(kind, ref_id, (), "") for ref_id, kind in notes.read())
-        return self.scratch.connection() if self.scratch.opened else None
+            self._noted(notes.read())
 
     def close(self) -> None:
         """Remove the file now (the table, and what else the file held, is empty afterwards)."""
@@ -251,7 +255,7 @@ class TransactionTable(Mapping[str, Transaction]):
 
     def add_rows(self, rows: Iterable[TableRow]) -> None:
         """Transactions as rows of the table (_row()): one of a ref_id in the table replaces it."""
-        self._db  # noqa: B018  the rows on the tape first, so that these replace them
+        self._build()  # the rows on the tape first, so that these replace them
         self._totals = None
         self._insert(rows)
 
@@ -280,18 +284,19 @@ class TransactionTable(Mapping[str, Transaction]):
 
     def note(self, found: Iterable[Anomaly]) -> None:
         """Anomalies found after their transactions were added (balance gaps, over the whole account)."""
+        noted = [(anomaly.ref_id, anomaly.kind) for anomaly in found]
         if self._tape.written:
-            self._notes.append([(anomaly.ref_id, anomaly.kind) for anomaly in found])
+            self._notes.append(noted)  # applied when the table is built
         else:
-            self._noted(found)
+            self._noted(noted)
 
-    def _noted(self, found: Iterable[Anomaly]) -> None:
-        for anomaly in found:
-            transaction = self.get(anomaly.ref_id)
-            if transaction is not None and anomaly.kind not in transaction.anomalies:
-                kinds = _kinds((*transaction.anomalies, anomaly.kind))
+    def _noted(self, noted: Iterable[tuple[str, str]]) -> None:
+        for ref_id, kind in noted:
+            transaction = self.get(ref_id)
+            if transaction is not None and kind not in transaction.anomalies:
+                kinds = _kinds((*transaction.anomalies, kind))
                 self.scratch.connection().execute(
-                    "UPDATE t SET anomalies = ? WHERE ref_id = ?", (",".join(kinds), anomaly.ref_id)
+                    "UPDATE t SET anomalies = ? WHERE ref_id = ?", (",".join(kinds), ref_id)
                 )
 
     def __getitem__(self, ref_id: str) -> Transaction:
@@ -310,7 +315,7 @@ class TransactionTable(Mapping[str, Transaction]):
     def __len__(self) -> int:
         if self._totals is not None:
             return sum(transactions for transactions, _ in self._totals.values())
-        return 0 if self._db is None else int(self._db.execute("SELECT count(*) FROM t").fetchone()[0])
+        return int(self._sql("SELECT count(*) FROM t")[0][0])
 
     def rows(self) -> Iterator[Transaction]:
         """Every transaction in ref_id order, streamed (values() would look each one up)."""
@@ -325,7 +330,7 @@ class TransactionTable(Mapping[str, Transaction]):
     def deducted(self) -> int:
         if self._totals is not None:
             return sum(deducted for _, deducted in self._totals.values())
-        return int(sum(n for (n,) in self._query("SELECT sum(deducted) FROM t") if n is not None))
+        return int(self._sql("SELECT sum(deducted) FROM t")[0][0] or 0)  # sum() of no row is null
 
     def totals_by(self, column: str) -> dict[str, dict[str, int]]:
         """Transactions and deductions by `product` or `day`, sorted by it."""
@@ -342,16 +347,17 @@ class TransactionTable(Mapping[str, Transaction]):
         if self._totals is not None:
             return _crossed(self._totals, columns)
         names = ", ".join(columns)  # only names from GROUPS reach the SQL
-        rows = self._query(
-            f"SELECT {names}, count(*), sum(deducted) FROM t GROUP BY {names} ORDER BY {names}"
-        )
+        rows = self._sql(f"SELECT {names}, count(*), sum(deducted) FROM t GROUP BY {names} ORDER BY {names}")
         return [
             {**dict(zip(columns, row, strict=False)), "transactions": row[-2], "deducted": row[-1]}
             for row in rows
         ]
 
-    def _query(self, sql: str) -> list[Any]:
-        return [] if self._db is None else self._db.execute(sql).fetchall()
+    def _sql(self, sql: str) -> list[Any]:
+        """SQL over the table: for the totals once add() may have replaced a row (the table is made
+        then), rather than the counted totals."""
+        self._build()
+        return self.scratch.connection().execute(sql).fetchall()
 
     def __repr__(self) -> str:
         return f"<TransactionTable of {len(self)} transactions>"

@@ -263,8 +263,8 @@ _DEPTH = 3  # 256 ** 4 parts, the hash's 32 bits: past that, a part is one key's
 
 def key_hash(key: str) -> int:
     """32 bits of a key that every process computes alike (Python's hash() of text is salted per
-    process): the CRC-32 of its UTF-8."""
-    return zlib.crc32(key.encode("utf-8", "surrogatepass"))
+    process): the CRC-32 of its UTF-8 (a key is text read from UTF-8: it holds no lone surrogate)."""
+    return zlib.crc32(key.encode())
 
 
 Spread = Sequence[tuple[int, bytes, int]]  # (part, chunk, rows): rows spread over the parts, as written

@@ -956,6 +956,9 @@ def test_totals_are_crossed_by_the_groups_only(counted: bool) -> None:
             table.crossed(("ref_id", "day", "places"))
         with pytest.raises(ValueError, match=f"^{refused}nothing$"):
             table.crossed(())
+        table.close()
+        # Empty once closed, counted or not, and no file made again to say so.
+        assert (len(table), table.deducted(), table.outcomes()["total"], table.path) == (0, 0, 0, None)
     finally:
         table.close()
 
@@ -993,6 +996,10 @@ def test_the_workers_get_the_parts_in_tasks_of_at_most_8_parts_or_about_a_megaby
     tasks = list(reconciliation._tasks(iter(parts)))
     assert [part for task in tasks for part in task] == parts  # each once, in order
     assert list(map(len, tasks)) == [8, 8, 5, 2]  # the fifth of the third task passes 1 MiB
+    mib = 1 << 20  # a task ends as its parts reach 1 MiB exactly
+    sizes = [mib - 1, 1, mib - 2, 1, 1, 5]
+    tasks = list(reconciliation._tasks([b"x" * size] for size in sizes))
+    assert [[len(part[0]) for part in task] for task in tasks] == [[mib - 1, 1], [mib - 2, 1, 1], [5]]
 
 
 @pytest.mark.parametrize("given_as", ["rows", "spread in a worker"])
