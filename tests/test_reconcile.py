@@ -635,6 +635,19 @@ def test_a_run_without_a_state_leaves_no_file_but_its_results(
     assert [p.name for p in tmp_path.iterdir()] == ["buys.log"]
 
 
+def test_a_state_sqlite_cannot_open_is_named_with_sqlites_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(sqlite3, "connect", refused)
+    path = tmp_path / "state.sqlite"
+    with pytest.raises(StateError) as caught, State(str(path)):
+        pass
+    assert str(caught.value) == f"{path}: cannot be opened (unable to open database file)"
+
+
 def test_a_state_is_read_and_written_only_inside_its_with_block(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
     state = State(str(path))
