@@ -433,4 +433,10 @@ class Runs:
                 self._write()
             yield from heapq.merge(*map(self._run, self._runs))
         finally:
-            self._chunks.close()
+            self.close()
+
+    def close(self) -> None:
+        """Drop the rows and the file (merged() does at its end)."""
+        self._held = []
+        self._runs = []
+        self._chunks.close()

@@ -84,7 +84,9 @@ class Spool:
         return self._chain.merged()
 
     def close(self) -> None:
+        """Drop the rows and the files (at the end of a run, or when it fails)."""
         self._parts.close()
+        self._chain.close()
 
 
 def by_ref(part: list[Kept]) -> Iterator[tuple[str, list[Kept]]]:

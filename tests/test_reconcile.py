@@ -131,6 +131,28 @@ def test_a_run_that_fails_part_way_leaves_the_state_as_it_was(
     assert count(state) == before
 
 
+def test_a_run_without_a_state_that_fails_part_way_leaves_no_file_open(
+    logs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    day1, day2 = logs
+    broken = tmp_path / "day2.log.gz"
+    packed = gzip.compress(day2.read_bytes() * 2000)
+    broken.write_bytes(packed[: len(packed) // 2])  # truncated part-way
+    opened = len(os.listdir("/proc/self/fd"))  # the files this process has open (Linux)
+    with mock.patch.multiple(spill, _HELD_ROWS=2, _RUN_ROWS=2):
+        with pytest.raises(LogReadError):
+            irs.reconcile([day1, broken])  # day1's replies and part of the rest in the spool's files
+        assert len(os.listdir("/proc/self/fd")) == opened
+        # Failing once the balance chain is in runs on its file, before they are merged.
+        late = RuntimeError("late")
+        with (
+            mock.patch.object(reconciliation, "_balance_gaps", side_effect=late),
+            pytest.raises(RuntimeError),
+        ):
+            irs.reconcile([day1, day2])
+        assert len(os.listdir("/proc/self/fd")) == opened
+
+
 def test_an_unknown_status_word_is_never_final(tmp_path: Path) -> None:
     log = tmp_path / "unknown.log"
     log.write_text(
