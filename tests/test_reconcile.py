@@ -788,10 +788,12 @@ def _error_of(number: int, raw: bytes) -> tuple[int, str]:
 @st.composite
 def _kept_histories(draw: st.DrawFn) -> list[str]:
     """The model's histories (tests/test_reconcile_model.py), products and destinations varied, a
-    reply without a destination (`R#A DN1 FAILED`) among them."""
+    reply without a destination (`R#A DN1 FAILED`) among them, moments with a fraction of a second
+    or none (each written its own way: `10:00:00`, `10:00:00.250000`, with an offset or not)."""
     lines, days = [], 0
     for step in draw(histories()):
         days += draw(st.sampled_from([0, 0, 1]))  # a history across midnight: its day is the deciding reply's
+        fraction = timedelta(microseconds=draw(st.sampled_from([0, 250_000])))
         reply = TransactionResponse.build(
             ref_id=step.ref_id,
             product_code=draw(st.sampled_from(["DN1", "PLN20"])),
@@ -801,7 +803,7 @@ def _kept_histories(draw: st.DrawFn) -> list[str]:
             transaction_id=draw(st.sampled_from([step.trxid, "-"])),
             balance=step.balance,
             refid=step.refid,
-            timestamp=step.when + timedelta(days=days),
+            timestamp=step.when + timedelta(days=days) + fraction,
         )
         lines.append(irs.serialize(reply) + "\n")
     return lines
