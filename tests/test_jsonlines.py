@@ -143,6 +143,33 @@ def test_each_documented_shape_is_written_fast_and_the_same(line: str) -> None:
     assert writer(wire)(line, 3) == reference(line, 3, wire)
 
 
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "24:00:00.000000 12/11/2024",
+        "12:60:00.000000 12/11/2024",
+        "12:00:60.000000 12/11/2024",
+        "12:00:00.000000 31/02/2024",
+    ],
+)
+@pytest.mark.parametrize(
+    "line",
+    [
+        "R#PLN20. PRICE: 20546. @{}",  # the common shapes
+        "R#7 DN1. 0817 SUCCESS. SN: 1. TRXID: 9. @{}",
+        "R#PLN20. CUSTNUM: 9. PRICE: 1. @{}",  # the general shapes
+        "R#7 DN1. 0817 SUCCESS. NOTE: a. TRXID: 9. @{}",
+    ],
+)
+@pytest.mark.parametrize("wire", [False, True])
+def test_a_moment_that_is_not_real_is_left_to_the_reference(line: str, moment: str, wire: bool) -> None:
+    # The grammar takes any two digits; the hour, minute, second and day are checked after it (each
+    # writer checks them inline): the reference names the part.
+    options = Options("a.log", None, wire, False)
+    assert writer(options)(line.format(moment), 1) is None
+    assert writer(options)(line.format("12:00:00.000000 12/11/2024"), 1) is not None
+
+
 def test_the_timestamp_is_written_with_a_space_for_duckdb() -> None:
     line = "R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024"
     record = json.loads(writer(Options(None, timezone(timedelta(hours=7)), False, True))(line, 1) or "")
