@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import gzip
 import io
 import json
@@ -659,3 +660,22 @@ def test_an_output_that_closes_and_a_termination_end_the_run_with_one_line(
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert capsys.readouterr().err == said
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_command_runs_with_the_collector_examining_young_objects_less_often(
+    monkeypatch: pytest.MonkeyPatch, fails: bool
+) -> None:
+    seen = []
+
+    def command(args: argparse.Namespace) -> int:
+        seen.append(gc.get_threshold())
+        if fails:
+            raise cli_module.UsageError("no")
+        return 0
+
+    monkeypatch.setattr(cli_module, "cmd_validate", command)
+    before = gc.get_threshold()
+    assert main(["validate", "a.log"]) == (2 if fails else 0)
+    assert seen == [(10_000, *before[1:])]
+    assert gc.get_threshold() == before  # as it was: main() runs inside other programs too
