@@ -1049,8 +1049,15 @@ def _where(place: str) -> tuple[str, int]:
 
 def _order(anomaly: Anomaly) -> tuple[tuple[str, int], int, tuple[str, int]]:
     """By the last line involved (path, then line), then kind, then the first line."""
-    places = [_where(place) for place in anomaly.lines]
-    return (max(places), ANOMALY_KINDS.index(anomaly.kind), places[0])
+    lines = anomaly.lines
+    if len(lines) == 1:  # most anomalies (every stuck one): its one line is first and last
+        place = _where(lines[0])
+        return (place, _RANKS[anomaly.kind], place)
+    places = [_where(line) for line in lines]
+    return (max(places), _RANKS[anomaly.kind], places[0])
+
+
+_RANKS = {kind: rank for rank, kind in enumerate(ANOMALY_KINDS)}
 
 
 def _lifecycle(ref_id: str, replies: list[Seen]) -> _Lifecycle:
@@ -1173,7 +1180,7 @@ def _signed(amount: int) -> str:
 
 
 def _duration(age: timedelta) -> str:
-    minutes = age // timedelta(minutes=1)
+    minutes = (age.days * 86_400 + age.seconds) // 60  # age // timedelta(minutes=1), in ints
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
 
 

@@ -423,6 +423,26 @@ def test_anomalies_in_a_file_whose_name_has_a_colon(tmp_path: Path) -> None:
     assert (gap.kind, gap.lines) == ("balance_gap", (f"{log}:1", f"{log}:2"))
 
 
+def test_anomalies_of_one_line_are_listed_in_the_order_of_their_kinds(tmp_path: Path) -> None:
+    # One reply, stuck and naming another reference: both anomalies are at its line, so the report
+    # lists them by ANOMALY_KINDS' order (stuck_pending first), not as they were found.
+    log = tmp_path / "one.log"
+    log.write_text(
+        "R#S1 DN1. 0811 INPROGRESS. TRXID: 1. @10:00:00.000000 01/12/2024&refid=S2\n"
+        "R#S3 DN1. 0811 FAILED. Nomor salah. TRXID: -. @12:00:00.000000 01/12/2024\n",
+        encoding="utf-8",
+    )
+    found = irs.reconcile([log], pending_after=timedelta(hours=1)).anomalies
+    assert [(a.kind, a.lines) for a in found] == [
+        ("stuck_pending", (f"{log}:1",)),
+        ("refid_mismatch", (f"{log}:1",)),
+    ]
+    assert [a.kind for a in irs.reconcile([log], state=tmp_path / "s.sqlite").anomalies] == [
+        "stuck_pending",
+        "refid_mismatch",
+    ]
+
+
 def test_the_command_passes_pending_after_and_writes_json_as_the_output_can_hold_it(tmp_path: Path) -> None:
     log = tmp_path / "pending.log"
     log.write_text(
