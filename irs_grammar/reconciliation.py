@@ -834,8 +834,9 @@ def judge(
     if isinstance(store, Spool) and store.spread and jobs > 1:
         tasks = _tasks(store.raw_parts())
         judged = each_in_workers(judge_parts, tasks, (tz, last_moment, pending_after), jobs)
-        for written, anomaly_rows, links in (part for group in judged for part in group):
-            result.transactions.append_written(written)
+        for written, anomaly_rows, links in judged:
+            for rows_written in written:
+                result.transactions.append_written(rows_written)
             anomalies.extend_rows(anomaly_rows)
             store.link_run(links)
     else:
@@ -874,19 +875,33 @@ def _tasks(parts: Iterable[list[bytes]]) -> Iterator[list[list[bytes]]]:
         yield task
 
 
+# What a worker hands back for a task: each part's transaction rows written and counted, the
+# anomalies as rows of the anomalies' list, the links of the balance chain as one sorted run.
+Judged = tuple[list[Written], list[tuple[Any, ...]], list[bytes]]
+
+
 def judge_parts(
     parts: list[list[bytes]], tz: tzinfo | None, last_moment: datetime | None, pending_after: timedelta
-) -> list[tuple[Written, list[tuple[Any, ...]], list[bytes]]]:
-    """judge_part() of each part, in one worker task."""
-    return [judge_part(part, tz, last_moment, pending_after) for part in parts]
+) -> Judged:
+    """judge_part() of each part, in one worker task; the parts' links as one run (the main process
+    merges one run a task, not one a part: 256 runs merged cost the chain half as much again)."""
+    written: list[Written] = []
+    anomalies: list[tuple[Any, ...]] = []
+    links: list[Chained] = []
+    for part in parts:
+        table, found, chained = judge_part(part, tz, last_moment, pending_after)
+        written.append(table)
+        anomalies += found
+        links += chained
+    return written, anomalies, run_of(links)
 
 
 def judge_part(
     chunks: list[bytes], tz: tzinfo | None, last_moment: datetime | None, pending_after: timedelta
-) -> tuple[Written, list[tuple[Any, ...]], list[bytes]]:
+) -> tuple[Written, list[tuple[Any, ...]], list[Chained]]:
     """One part of a spool (Spool.raw_parts()) judged, in a worker process, and handed back as the
     main process keeps it: its transactions' rows written and counted, their anomalies as rows of
-    the anomalies' list, its links of the balance chain as a sorted run (spill.Runs.add_run())."""
+    the anomalies' list, its links of the balance chain (to go back as a run: spill.run_of())."""
     part = rows_of(chunks)
     table: list[TableRow] = []
     anomalies: list[tuple[Any, ...]] = []
@@ -895,7 +910,7 @@ def judge_part(
         anomalies += map(_anomaly_row, found)
     totals: Totals = {}
     count_totals(table, totals)
-    return (dumps(table), totals), anomalies, run_of(list(first_snapshots(part)))
+    return (dumps(table), totals), anomalies, list(first_snapshots(part))
 
 
 def _judged(

@@ -1047,16 +1047,26 @@ def test_a_part_judged_in_a_worker_is_judged_as_in_this_process(tmp_path: Path) 
     for table, found in reconciliation._judged(spool.by_ref(part), None, late, timedelta(hours=1)):
         serial_table += table
         serial_anomalies += found
-    [(written, anomaly_rows, links)] = reconciliation.judge_parts(
-        [[spill.dumps(rows[:2]), spill.dumps(rows[2:])]], None, late, timedelta(hours=1)
+    # two parts in one task, as a spool's parts hold them: the first ref_id's rows, then the others'
+    by_ref_id = sorted(rows, key=lambda row: row[3])
+    first_ref = [row for row in by_ref_id if row[3] == by_ref_id[0][3]]
+    others = [row for row in by_ref_id if row[3] != by_ref_id[0][3]]
+    written, anomaly_rows, links = reconciliation.judge_parts(
+        [[spill.dumps(first_ref)], [spill.dumps(others[:1]), spill.dumps(others[1:])]],
+        None,
+        late,
+        timedelta(hours=1),
     )
-    chunk, totals = written
-    assert sorted(marshal.loads(chunk)) == sorted(serial_table)
-    counted: reconciliation.Totals = {}
-    reconciliation.count_totals(serial_table, counted)
-    assert totals == counted
+    assert len(written) == 2  # each part's table rows, written and counted
+    assert sorted(row for chunk, _ in written for row in marshal.loads(chunk)) == sorted(serial_table)
+    for (chunk, totals), rows_of_part in zip(written, (first_ref, others), strict=True):
+        counted: reconciliation.Totals = {}
+        reconciliation.count_totals(marshal.loads(chunk), counted)
+        assert totals == counted
+        assert {row[0] for row in marshal.loads(chunk)} == {row[3] for row in rows_of_part}
     assert sorted(anomaly_rows) == sorted(map(reconciliation._anomaly_row, serial_anomalies))
     assert {a.kind for a in serial_anomalies} == {"stuck_pending", "changed_after_final"}
+    # one run for the task: both parts' links, sorted
     assert [row for piece in links for row in marshal.loads(piece)] == sorted(spool.first_snapshots(part))
 
 
