@@ -99,12 +99,17 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return EXIT_INVALID if args.invalid else EXIT_OK
 
 
+# Lines of a JSON Lines batch: its text is about four times its lines', so validate's 20,000 held
+# 70 MB more at the peak (112 MB against 43 MB on 1,000,000 inquiry replies, for the same CPU).
+JSON_BATCH_LINES = 5_000
+
+
 def _write_json_lines(args: argparse.Namespace) -> None:
     """Each input's JSON Lines, in input order."""
     ascii_only = _json_ascii()
     utf8 = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "").replace("_", "") == "utf8"
     out = getattr(sys.stdout, "buffer", None) if utf8 or ascii_only else None
-    for batch in _parsed(args, ascii_only=ascii_only):
+    for batch in _parsed(args, ascii_only=ascii_only, work=parse_batch, batch_lines=JSON_BATCH_LINES):
         if out is not None:  # UTF-8 (or ASCII, escaped) bytes as they are
             sys.stdout.flush()
             out.write(batch.data)
@@ -122,11 +127,12 @@ def _parsed(
     work: Callable[..., Parsed] = parse_batch,  # type: ignore[assignment]
     alone: Callable[[bytes, Options], Parsed] = parse_alone,  # type: ignore[assignment]
     more: tuple[Any, ...] = (),
+    batch_lines: int | None = None,
 ) -> Iterator[Parsed]:
     """What `work(batch, first, options, *more, max_line_length)` makes of every input in batches
-    (the JSON Lines by default; on up to --jobs processes), in input order, and `alone(raw,
-    options)` of a reply given as an argument; errors reported on standard error as they come, an
-    input that cannot be read reported and counted."""
+    (the JSON Lines by default; of `batch_lines` lines at most; on up to --jobs processes), in
+    input order, and `alone(raw, options)` of a reply given as an argument; errors reported on
+    standard error as they come, an input that cannot be read reported and counted."""
     jobs = _jobs(args.jobs)
     progress = Progress(Progress.wanted(args))
     wire = getattr(args, "wire", False)
@@ -148,6 +154,7 @@ def _parsed(
                     max_line_length=args.max_line_length,
                     prepare=partial(writer, options),
                     done=partial(progress.advance, label),
+                    batch_lines=batch_lines,
                 ):
                     yield _reported(label, batch, args)
             except LogReadError as e:

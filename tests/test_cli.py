@@ -14,11 +14,13 @@ from collections.abc import Callable
 from datetime import timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from irs_grammar import cli as cli_module
+from irs_grammar import jsonlines
 from irs_grammar.cli import ErrorSink, Progress, _jobs, _json_ascii, _natural, _port, _positive, _zone, main
 from irs_grammar.validation import Summary
 from tests.command import run
@@ -679,3 +681,21 @@ def test_a_command_runs_with_the_collector_examining_young_objects_less_often(
     assert main(["validate", "a.log"]) == (2 if fails else 0)
     assert seen == [(10_000, *before[1:])]
     assert gc.get_threshold() == before  # as it was: main() runs inside other programs too
+
+
+def test_json_lines_are_written_from_batches_of_at_most_5000_lines(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    # A batch's JSON text is about four times its lines': memory at the peak is a batch's.
+    log = tmp_path / "big.log"
+    log.write_text("R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024\n" * 12_001, encoding="utf-8")
+    real, sizes = jsonlines.parse_batch, []
+
+    def counted(raw_lines: Any, *args: Any) -> Any:
+        sizes.append(len(raw_lines))
+        return real(raw_lines, *args)
+
+    monkeypatch.setattr(cli_module, "parse_batch", counted)
+    assert main(["parse", "--jobs", "1", str(log)]) == 0
+    assert sizes == [5_000, 5_000, 2_001]
+    assert capsysbinary.readouterr().out.count(b"\n") == 12_001
