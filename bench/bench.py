@@ -281,7 +281,7 @@ def wall_seconds(command: list[str], repeats: int = 3) -> float:
 
 
 def parquet_memory_and_scaling(tmp: Path, count: int) -> list[tuple[str, str]]:
-    """Peak memory of `parse --format parquet` against validate's, and the wall-time speed of
+    """Peak memory of `parse` (JSON Lines, Parquet) against validate's, and the wall-time speed of
     `--jobs 2` over `--jobs 1` for parse (JSON Lines, Parquet): on two free cores only (reconcile's:
     reconcile_against_validate)."""
     irs_command = [sys.executable, "-m", "irs_grammar"]
@@ -293,6 +293,13 @@ def parquet_memory_and_scaling(tmp: Path, count: int) -> list[tuple[str, str]]:
         [*irs_command, "parse", "--jobs", "1", "--format", "parquet", "-o", str(tmp / "o.pq"), str(mixed)]
     )
     imported = peak_kib([sys.executable, "-c", "import pyarrow.parquet, pyarrow.compute, pyarrow.json"])
+    text = peak_kib([*irs_command, "parse", "--jobs", "1", str(mixed)])
+    rows.append(
+        (
+            f"`parse` (JSON Lines) peak memory, {count:,} mixed replies",
+            f"{text / 1024:.0f} MiB ({text / validate:.2f}x validate's {validate / 1024:.0f} MiB)",
+        )
+    )
     rows.append(
         (
             f"`parse --format parquet` peak memory, {count:,} mixed replies",
