@@ -279,46 +279,16 @@ def _transaction_record(options: Options) -> Writer:
     def write(line: str, number: int) -> str | None:
         m = match_common(line)
         if m is not None:
-            (
-                ref,
-                product,
-                destination,
-                status,
-                details,
-                serial,
-                reason,
-                trxid,
-                before,
-                deduction,
-                after,
-                t,
-                d,
-                refid,
-            ) = m.groups()
+            ref, product, destination, status, details, serial, reason, trxid, *tail = m.groups()
             extra = "[]"
         else:
             m = match_line(line)
             if m is None:
                 return None
-            (
-                ref,
-                product,
-                destination,
-                status,
-                details,
-                block,
-                _,
-                reason,
-                trxid,
-                before,
-                deduction,
-                after,
-                t,
-                d,
-                refid,
-            ) = m.groups()
+            ref, product, destination, status, details, block, _, reason, trxid, *tail = m.groups()
             serial, rest = transaction_fields(block)
             extra = _extra(rest, encode)
+        before, deduction, after, t, d, refid = tail
         if details is not None:
             reason = details
         iso = dates.get(d) or iso_date(d)  # _day(), inline: a call costs a tenth of the line
