@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import gzip
 import io
@@ -213,13 +214,27 @@ def test_json_escapes_non_ascii_only_where_the_output_cannot_hold_it(
 class _Bare:
     """A standard output that writes but has no `encoding` (a stand-in some harnesses use)."""
 
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
     def write(self, text: str) -> int:
+        self.written.append(text)
         return len(text)
 
+    def flush(self) -> None:
+        pass
 
-def test_json_escapes_non_ascii_for_an_output_that_names_no_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "stdout", _Bare())
+
+def test_json_escapes_non_ascii_for_an_output_that_names_no_encoding(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    out = _Bare()
+    monkeypatch.setattr(sys, "stdout", out)
     assert _json_ascii() is True
+    log = tmp_path / "replies.log"
+    log.write_text("R#PLN20. CUSTNAME: Ümit. @12:32:55.821005 12/11/2024\n", encoding="utf-8")
+    assert main(["parse", "--jobs", "1", str(log)]) == 0  # written as text, escaped
+    assert '"CUSTOMER_NAME": "\\u00dcmit"' in "".join(out.written)
 
 
 @pytest.mark.parametrize(
@@ -637,13 +652,28 @@ def _sigterm() -> None:
     os.kill(os.getpid(), signal.SIGTERM)  # main's handler turns it into Terminated, here
 
 
+def _full() -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _io_error_of_a_file() -> None:
+    raise OSError(errno.EIO, "Input/output error", "/mnt/out")
+
+
+def _odd_error() -> None:
+    raise OSError("the pipe broke oddly")  # no errno, no strerror: the error itself is said
+
+
 @pytest.mark.parametrize(
     ("failure", "status", "said"),
     [
         (_broken_pipe, 141, ""),  # the reader has what it wanted: nothing said, grep's status
         (_sigterm, 143, "irs-grammar: terminated\n"),
+        (_full, 2, "irs-grammar: standard output: No space left on device\n"),
+        (_io_error_of_a_file, 2, "irs-grammar: /mnt/out: Input/output error\n"),
+        (_odd_error, 2, "irs-grammar: standard output: the pipe broke oddly\n"),
     ],
-    ids=["broken pipe", "SIGTERM"],
+    ids=["broken pipe", "SIGTERM", "full", "an error naming its file", "an error without errno"],
 )
 def test_an_output_that_closes_and_a_termination_end_the_run_with_one_line(
     failure: Callable[[], None],
@@ -678,9 +708,13 @@ def test_a_command_runs_with_the_collector_examining_young_objects_less_often(
 
     monkeypatch.setattr(cli_module, "cmd_validate", command)
     before = gc.get_threshold()
-    assert main(["validate", "a.log"]) == (2 if fails else 0)
-    assert seen == [(10_000, *before[1:])]
-    assert gc.get_threshold() == before  # as it was: main() runs inside other programs too
+    gc.set_threshold(500, 11, 12)  # a program's own thresholds: only the youngest's is raised
+    try:
+        assert main(["validate", "a.log"]) == (2 if fails else 0)
+        assert gc.get_threshold() == (500, 11, 12)  # as it was: main() runs inside other programs too
+    finally:
+        gc.set_threshold(*before)
+    assert seen == [(10_000, 11, 12)]
 
 
 def test_json_lines_are_written_from_batches_of_at_most_5000_lines(
@@ -699,3 +733,19 @@ def test_json_lines_are_written_from_batches_of_at_most_5000_lines(
     assert main(["parse", "--jobs", "1", str(log)]) == 0
     assert sizes == [5_000, 5_000, 2_001]
     assert capsysbinary.readouterr().out.count(b"\n") == 12_001
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "UTF_8", "utf-16"])
+def test_json_lines_reach_standard_output_in_its_encoding(
+    encoding: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # UTF-8 bytes go to the buffer as they are; any other encoding gets the text, to encode it
+    log = tmp_path / "replies.log"
+    log.write_text("R#PLN20. CUSTNAME: Ümit. @12:32:55.821005 12/11/2024\n", encoding="utf-8")
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding=encoding)
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main(["parse", "--jobs", "1", str(log)]) == 0
+    out.flush()
+    [line] = raw.getvalue().decode(encoding).splitlines()
+    assert json.loads(line)["CUSTOMER_NAME"] == "Ümit"

@@ -395,6 +395,7 @@ def test_what_is_not_a_duration(text: str) -> None:
         (timedelta(hours=1), "1h00m"),
         (timedelta(hours=2, minutes=5, seconds=59), "2h05m"),
         (timedelta(days=1, minutes=61), "25h01m"),
+        (timedelta(days=1, seconds=59), "24h00m"),  # a day is 86,400 seconds, not one more
     ],
 )
 def test_how_an_age_is_shown(age: timedelta, shown: str) -> None:
@@ -441,6 +442,59 @@ def test_anomalies_of_one_line_are_listed_in_the_order_of_their_kinds(tmp_path: 
         "stuck_pending",
         "refid_mismatch",
     ]
+
+
+def test_two_gaps_at_one_line_are_listed_by_their_first_line(tmp_path: Path) -> None:
+    # By time the chain is line 1, line 3, line 2: both gaps end at line 3 in file order, so the
+    # one whose first line comes first (1) is listed first.
+    log = tmp_path / "gaps.log"
+    log.write_text(
+        "R#G1 DN1. 0811 SUCCESS. SN: 1. TRXID: 1. SISA SALDO: 10.000 - 1.000 = 9.000"
+        " @10:00:00.000000 01/12/2024\n"
+        "R#G3 DN1. 0811 SUCCESS. SN: 3. TRXID: 3. SISA SALDO: 5.000 - 1.000 = 4.000"
+        " @10:02:00.000000 01/12/2024\n"
+        "R#G2 DN1. 0811 SUCCESS. SN: 2. TRXID: 2. SISA SALDO: 8.000 - 1.000 = 7.000"
+        " @10:01:00.000000 01/12/2024\n",
+        encoding="utf-8",
+    )
+    found = irs.reconcile([log]).anomalies
+    assert [(a.kind, a.lines) for a in found] == [
+        ("balance_gap", (f"{log}:1", f"{log}:3")),
+        ("balance_gap", (f"{log}:3", f"{log}:2")),
+    ]
+
+
+def test_a_second_trxid_charged_is_a_duplicate_charge_whatever_the_sn(tmp_path: Path) -> None:
+    # The SN of the second reply is the first TRXID: the charges are still under two TRXIDs.
+    log = tmp_path / "dup.log"
+    log.write_text(
+        "R#D1 DN1. 0811 INPROGRESS. TRXID: A. SISA SALDO: 10.000 - 1.000 = 9.000"
+        " @10:00:00.000000 01/12/2024\n"
+        "R#D1 DN1. 0811 SUCCESS. SN: A. TRXID: B. SISA SALDO: 9.000 - 1.000 = 8.000"
+        " @10:01:00.000000 01/12/2024\n",
+        encoding="utf-8",
+    )
+    result = irs.reconcile([log])
+    assert [(a.kind, a.lines) for a in result.anomalies] == [("duplicate_charge", (f"{log}:1", f"{log}:2"))]
+    assert result.transactions["D1"].deducted == 2000
+
+
+def test_two_charges_under_one_trxid_are_both_counted_and_a_named_destination_is_kept(tmp_path: Path) -> None:
+    # A charge is counted once per (TRXID, amounts): a pending reply's and the SUCCESS's snapshots
+    # differ, so both count. The SUCCESS names no destination: the transaction keeps the one the
+    # pending reply named.
+    log = tmp_path / "two.log"
+    log.write_text(
+        "R#T1 DN1. 0811 INPROGRESS. TRXID: A. SISA SALDO: 10.000 - 1.000 = 9.000"
+        " @10:00:00.000000 01/12/2024\n"
+        "R#T1 DN1 SUCCESS. SN: 5. TRXID: A. SISA SALDO: 9.000 - 1.000 = 8.000 @10:01:00.000000 01/12/2024\n",
+        encoding="utf-8",
+    )
+    for state in (None, tmp_path / "s.sqlite"):
+        result = irs.reconcile([log], state=state)
+        assert result.anomalies == []
+        transaction = result.transactions["T1"]
+        assert (transaction.deducted, result.deducted(), transaction.destination) == (2000, 2000, "0811")
 
 
 def test_the_command_passes_pending_after_and_writes_json_as_the_output_can_hold_it(tmp_path: Path) -> None:
@@ -1032,19 +1086,24 @@ def test_totals_are_crossed_by_the_groups_only(counted: bool) -> None:
         table.close()
 
 
-def test_a_part_judged_in_a_worker_is_judged_as_in_this_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tz", [None, timezone(timedelta(hours=7))], ids=["naive", "+07:00"])
+def test_a_part_judged_in_a_worker_is_judged_as_in_this_process(
+    tz: tzinfo | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # judge_parts() called here (the workers run it in other processes): what it hands back is what
-    # the serial judgement adds to the table, the anomalies and the balance chain.
+    # the serial judgement adds to the table, the anomalies and the balance chain; in the run's zone,
+    # and however many batches _judged() cuts a part into (one ref_id a batch here).
+    monkeypatch.setattr(reconciliation, "_BATCH", 1)
     lines = [
         SOLD,
         OPEN,
         SOLD.replace("R#L1", "R#L2").replace("SN: 1", "SN: 2"),
         SOLD.replace("SN: 1", "SN: 3"),
     ]
-    rows = read_batch([line.encode() + b"\n" for line in lines], 1, "a.log", None, False, 1 << 20, False).rows
-    late = datetime(2024, 12, 1, 14, 0)
+    rows = read_batch([line.encode() + b"\n" for line in lines], 1, "a.log", tz, False, 1 << 20, False).rows
+    late = datetime(2024, 12, 1, 14, 0, tzinfo=tz)
     serial_table, serial_anomalies, part = [], [], list(rows)
-    for table, found in reconciliation._judged(spool.by_ref(part), None, late, timedelta(hours=1)):
+    for table, found in reconciliation._judged(spool.by_ref(part), tz, late, timedelta(hours=1)):
         serial_table += table
         serial_anomalies += found
     # two parts in one task, as a spool's parts hold them: the first ref_id's rows, then the others'
@@ -1053,7 +1112,7 @@ def test_a_part_judged_in_a_worker_is_judged_as_in_this_process(tmp_path: Path) 
     others = [row for row in by_ref_id if row[3] != by_ref_id[0][3]]
     written, anomaly_rows, links = reconciliation.judge_parts(
         [[spill.dumps(first_ref)], [spill.dumps(others[:1]), spill.dumps(others[1:])]],
-        None,
+        tz,
         late,
         timedelta(hours=1),
     )
