@@ -1720,6 +1720,34 @@ def test_the_requests_log_holds_each_request_as_its_json_and_a_log_that_fails_fa
     ]
     assert [r.to_dict()["time"] for r in app.requests] == [str(r.time) for r in app.requests]
     assert "pin=***" in lines[1]
+    # the keys docs/testing.md names, and what each holds, for a buy and for a request it refused
+    buy, refused = (json.loads(line) for line in lines[1:])
+    assert (
+        list(buy)
+        == list(refused)
+        == ["number", "time", "method", "path", "query", "ref_id", "status", "reply", "faults", "refused"]
+    )
+    assert {
+        key: buy[key] for key in ("number", "method", "path", "ref_id", "status", "faults", "refused")
+    } == {
+        "number": 1,
+        "method": "POST",
+        "path": "/v1/irs/buy",
+        "ref_id": "r1",
+        "status": 200,
+        "faults": [],
+        "refused": None,
+    }
+    assert buy["query"].startswith("client_id=fake-client&client_secret=***&")
+    assert "&ref_id=r1&" in buy["query"]
+    assert buy["reply"].startswith("R#r1 PLN20 ")
+    assert (refused["number"], refused["path"], refused["ref_id"], refused["status"]) == (
+        2,
+        "/v1/irs/x",
+        None,
+        404,
+    )
+    assert refused["refused"] == "not an IRS endpoint"
     # a requests log that cannot be written (here a folder) loses its lines, not the requests
     folder = FakeIRS(requests_log=tmp_path)
     assert call_wsgi(folder, "/v1/irs/x", "")[0] == "404 Not Found"
