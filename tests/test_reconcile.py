@@ -424,14 +424,19 @@ def test_anomalies_in_a_file_whose_name_has_a_colon(tmp_path: Path) -> None:
     assert (gap.kind, gap.lines) == ("balance_gap", (f"{log}:1", f"{log}:2"))
 
 
+def written(log: Path, text: str) -> Path:
+    """A log holding `text` (UTF-8): the few hand-written replies a test reads."""
+    log.write_text(text, encoding="utf-8")
+    return log
+
+
 def test_anomalies_of_one_line_are_listed_in_the_order_of_their_kinds(tmp_path: Path) -> None:
     # One reply, stuck and naming another reference: both anomalies are at its line, so the report
     # lists them by ANOMALY_KINDS' order (stuck_pending first), not as they were found.
-    log = tmp_path / "one.log"
-    log.write_text(
+    log = written(
+        tmp_path / "one.log",
         "R#S1 DN1. 0811 INPROGRESS. TRXID: 1. @10:00:00.000000 01/12/2024&refid=S2\n"
         "R#S3 DN1. 0811 FAILED. Nomor salah. TRXID: -. @12:00:00.000000 01/12/2024\n",
-        encoding="utf-8",
     )
     found = irs.reconcile([log], pending_after=timedelta(hours=1)).anomalies
     assert [(a.kind, a.lines) for a in found] == [
@@ -447,15 +452,14 @@ def test_anomalies_of_one_line_are_listed_in_the_order_of_their_kinds(tmp_path: 
 def test_two_gaps_at_one_line_are_listed_by_their_first_line(tmp_path: Path) -> None:
     # By time the chain is line 1, line 3, line 2: both gaps end at line 3 in file order, so the
     # one whose first line comes first (1) is listed first.
-    log = tmp_path / "gaps.log"
-    log.write_text(
+    log = written(
+        tmp_path / "gaps.log",
         "R#G1 DN1. 0811 SUCCESS. SN: 1. TRXID: 1. SISA SALDO: 10.000 - 1.000 = 9.000"
         " @10:00:00.000000 01/12/2024\n"
         "R#G3 DN1. 0811 SUCCESS. SN: 3. TRXID: 3. SISA SALDO: 5.000 - 1.000 = 4.000"
         " @10:02:00.000000 01/12/2024\n"
         "R#G2 DN1. 0811 SUCCESS. SN: 2. TRXID: 2. SISA SALDO: 8.000 - 1.000 = 7.000"
         " @10:01:00.000000 01/12/2024\n",
-        encoding="utf-8",
     )
     found = irs.reconcile([log]).anomalies
     assert [(a.kind, a.lines) for a in found] == [
@@ -466,13 +470,12 @@ def test_two_gaps_at_one_line_are_listed_by_their_first_line(tmp_path: Path) -> 
 
 def test_a_second_trxid_charged_is_a_duplicate_charge_whatever_the_sn(tmp_path: Path) -> None:
     # The SN of the second reply is the first TRXID: the charges are still under two TRXIDs.
-    log = tmp_path / "dup.log"
-    log.write_text(
+    log = written(
+        tmp_path / "dup.log",
         "R#D1 DN1. 0811 INPROGRESS. TRXID: A. SISA SALDO: 10.000 - 1.000 = 9.000"
         " @10:00:00.000000 01/12/2024\n"
         "R#D1 DN1. 0811 SUCCESS. SN: A. TRXID: B. SISA SALDO: 9.000 - 1.000 = 8.000"
         " @10:01:00.000000 01/12/2024\n",
-        encoding="utf-8",
     )
     result = irs.reconcile([log])
     assert [(a.kind, a.lines) for a in result.anomalies] == [("duplicate_charge", (f"{log}:1", f"{log}:2"))]
@@ -483,12 +486,11 @@ def test_two_charges_under_one_trxid_are_both_counted_and_a_named_destination_is
     # A charge is counted once per (TRXID, amounts): a pending reply's and the SUCCESS's snapshots
     # differ, so both count. The SUCCESS names no destination: the transaction keeps the one the
     # pending reply named.
-    log = tmp_path / "two.log"
-    log.write_text(
+    log = written(
+        tmp_path / "two.log",
         "R#T1 DN1. 0811 INPROGRESS. TRXID: A. SISA SALDO: 10.000 - 1.000 = 9.000"
         " @10:00:00.000000 01/12/2024\n"
         "R#T1 DN1 SUCCESS. SN: 5. TRXID: A. SISA SALDO: 9.000 - 1.000 = 8.000 @10:01:00.000000 01/12/2024\n",
-        encoding="utf-8",
     )
     for state in (None, tmp_path / "s.sqlite"):
         result = irs.reconcile([log], state=state)
