@@ -1005,7 +1005,7 @@ def _plain(ref_id: str, kept: list[Kept], tz: tzinfo | None) -> tuple[TableRow, 
         ref_id,
         _PLACES_SEPARATOR.join([f"{row[0]}:{row[1]}" for row in kept]),
         outcome,
-        f"{deciding[0]}:{deciding[1]}",
+        _place(deciding),
         deciding[5],
         deciding[4],
         deciding[2][:10],  # the ISO moment's date: the wall-clock day, whatever the zone
