@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import itertools
 import json
 import os
 import random
+import sys
 import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -20,6 +23,7 @@ from hypothesis import strategies as st
 import irs_grammar as irs
 from irs_grammar import cli, strategies
 from irs_grammar.batches import PARALLEL_FROM_BYTES
+from irs_grammar.lines import Overlong
 from tests.command import run
 from tests.corpus import CORPUS, in_a_file, load
 from tests.reach import reached
@@ -393,7 +397,6 @@ def run_in_window(monkeypatch: pytest.MonkeyPatch, jobs: int, sizes: list[int]) 
     import multiprocessing
 
     from irs_grammar.batches import _in_workers, _quiet_worker, start_method
-    from irs_grammar.lines import Overlong
     from irs_grammar.validation import check_batch
 
     log: dict[str, Any] = {}
@@ -775,3 +778,54 @@ def test_jobs_2_works_in_other_processes_and_jobs_1_in_this_one(tmp_path: Path) 
     workers = set(in_order(str(log), _pid_of, (), jobs=2))
     assert os.getpid() not in workers
     assert 1 <= len(workers) <= 2
+
+
+class _InProcessPool:
+    """A pool that does each task here, at once (what the main process's thread sees meanwhile)."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+
+    def apply_async(self, work: Any, args: tuple[Any, ...]) -> Any:
+        result = work(*args)
+        return SimpleNamespace(get=lambda: result)
+
+    def close(self) -> None:
+        pass
+
+    def terminate(self) -> None:
+        pass
+
+    def join(self) -> None:
+        pass
+
+
+def _interval_now(*_: object) -> float:
+    return sys.getswitchinterval()
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_results_come_back_with_the_gil_handed_over_often_then_as_it_was(
+    monkeypatch: pytest.MonkeyPatch, fails: bool
+) -> None:
+    # A big result (an Arrow table, JSON text) is read off its pipe by the pool's thread, which
+    # needs the GIL after every 64 KiB: the main thread hands it over every 0.5 ms meanwhile.
+    from irs_grammar import batches
+
+    monkeypatch.setattr(batches, "_pool", _InProcessPool)
+    before = sys.getswitchinterval()
+    line: list[bytes | Overlong] = [b"x\n"]
+    pools: list[Callable[[], Iterator[float]]] = [
+        lambda: batches._in_workers(iter([(1, line, 2), (2, line, 2)]), _interval_now, (), 2),
+        lambda: batches.each_in_workers(_interval_now, [1, 2, 3], (), 2),
+    ]
+    for results in pools:
+        seen = []
+        with contextlib.suppress(ZeroDivisionError):
+            for interval in results():
+                seen.append(interval)
+                if fails:
+                    1 / 0  # noqa: B018  the consumer fails with the pool running
+        assert seen == ([0.0005] if fails else [0.0005] * len(seen))
+        assert seen
+        assert sys.getswitchinterval() == before
