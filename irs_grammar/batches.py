@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult
 
-from .lines import MAX_LINE_BYTES, LogReadError, Overlong, open_log, read_lines
+from .lines import MAX_LINE_BYTES, LogReadError, Overlong, open_log, read_pieces, split_lines
 
 R = TypeVar("R")
 
@@ -54,16 +54,24 @@ def in_order(
     """
     told = done or _nothing
     with open_log(path) as stream:
-        batches = _batches(read_lines(stream, path, max_line_length), batch_lines or BATCH_LINES)
+        # This process reads a block at a time; its lines are split where the batch is worked on.
+        batches = _batches(read_pieces(stream, path, max_line_length), batch_lines or BATCH_LINES)
         if jobs <= 1 or _is_small_file(path):
-            for first, batch, size in batches:
-                result = work(batch, first, *args)
-                told(len(batch), size)
+            for first, pieces, lines, size in batches:
+                result = work(split_lines(pieces, max_line_length), first, *args)
+                told(lines, size)
                 yield result
             return
         if prepare is not None:
             prepare()
-        yield from _in_workers(batches, work, args, jobs, told)
+        yield from _in_workers(batches, _on_lines, (work, max_line_length, *args), jobs, told)
+
+
+def _on_lines(
+    pieces: list[bytes | Overlong], first: int, work: Callable[..., R], max_line_length: int, *args: Any
+) -> R:
+    """`work(lines, first, *args)` on the lines of a batch's pieces (in a worker)."""
+    return work(split_lines(pieces, max_line_length), first, *args)
 
 
 def _nothing(lines: int, size: int) -> None:
@@ -85,7 +93,7 @@ def _results_taken_promptly() -> float:
 
 
 def _in_workers(
-    batches: Iterator[tuple[int, list[bytes | Overlong], int]],
+    batches: Iterator[Batch],
     work: Callable[..., R],
     args: tuple[Any, ...],
     jobs: int,
@@ -104,8 +112,8 @@ def _in_workers(
                 failure, item = error, None
             if item is None:
                 break
-            first, batch, size = item
-            window.append((pool.apply_async(work, (batch, first, *args)), len(batch), size))
+            first, pieces, lines, size = item
+            window.append((pool.apply_async(work, (pieces, first, *args)), lines, size))
             in_flight += size
             while window and (in_flight > WINDOW_BYTES or len(window) > 2 * jobs):
                 done, lines, done_size = window.popleft()
@@ -153,7 +161,28 @@ def _pool(jobs: int) -> Any:
     import multiprocessing  # only big logs pay for importing it
 
     context = multiprocessing.get_context(start_method(multiprocessing.get_all_start_methods()))
-    return context.Pool(jobs, initializer=_quiet_worker)
+    pool = context.Pool(jobs, initializer=_quiet_worker)
+    _deepen_pipes(pool)
+    return pool
+
+
+# How much the pool's task and result pipes hold. Linux's 64 KiB made a batch's 4 MB result (its
+# JSON text, its Arrow table) cross in 64 reads, each one waking the pool's result thread, which
+# then waits for the GIL: `parse --jobs 2` of 1,000,000 inquiry replies switched threads 26,000
+# times and took 3.2-3.8 s; with 1 MiB pipes 4,500 times and 2.9 s.
+POOL_PIPE_BYTES = 1 << 20
+
+
+def _deepen_pipes(pool: Any) -> None:
+    """The pool's task and result pipes made POOL_PIPE_BYTES deep, where the system lets us (Linux's
+    F_SETPIPE_SZ, up to /proc/sys/fs/pipe-max-size); elsewhere, or refused, they stay as they are."""
+    try:
+        import fcntl
+
+        for end in (pool._inqueue._writer, pool._outqueue._reader):  # the pool's own, not public
+            fcntl.fcntl(end.fileno(), fcntl.F_SETPIPE_SZ, POOL_PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
 
 
 def start_method(available: list[str]) -> str | None:
@@ -189,28 +218,75 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _batches(
-    lines: Iterable[bytes | Overlong], most: int | None = None
-) -> Iterator[tuple[int, list[bytes | Overlong], int]]:
-    """(number of the first line, lines, bytes) for consecutive batches, bounded in lines and bytes."""
+Batch = tuple[int, list[bytes | Overlong], int, int]  # (first line's number, pieces, lines, bytes)
+
+
+def _batches(pieces: Iterable[bytes | Overlong], most: int | None = None) -> Iterator[Batch]:
+    """Consecutive batches of read_pieces()'s pieces: (number of the first line, pieces, lines,
+    bytes), each ending at the line that brings it to `most` lines (BATCH_LINES by default) or to
+    BATCH_BYTES bytes, whichever comes first: a piece is cut there. An Overlong counts one byte."""
     most = most or BATCH_LINES
     first = 1
     batch: list[bytes | Overlong] = []
-    size = 0
+    lines = size = 0
     try:
-        for line in lines:
-            batch.append(line)
-            size += len(line) if isinstance(line, bytes) else 1
-            if len(batch) >= most or size >= BATCH_BYTES:
-                yield first, batch, size
-                first += len(batch)
-                batch, size = [], 0
+        for piece in pieces:
+            if not isinstance(piece, bytes):
+                batch.append(piece)
+                lines, size = lines + 1, size + 1
+                if lines >= most or size >= BATCH_BYTES:
+                    yield first, batch, lines, size
+                    first, batch, lines, size = first + lines, [], 0, 0
+                continue
+            count = piece.count(b"\n") + (piece[-1:] != b"\n")  # a piece's last line may be unended
+            while piece:
+                end = _batch_end(piece, count, most - lines, BATCH_BYTES - size)
+                if end == len(piece) and lines + count < most and size + end < BATCH_BYTES:
+                    batch.append(piece)  # the whole piece, and room left
+                    lines, size = lines + count, size + end
+                    break
+                head, piece = piece[:end], piece[end:]
+                taken = head.count(b"\n") + (head[-1:] != b"\n")
+                batch.append(head)
+                count -= taken
+                yield first, batch, lines + taken, size + end
+                first, batch, lines, size = first + lines + taken, [], 0, 0
     except LogReadError:
         if batch:  # what was read before the failure is checked too, whatever --jobs
-            yield first, batch, size
+            yield first, batch, lines, size
         raise
     if batch:
-        yield first, batch, size
+        yield first, batch, lines, size
+
+
+def _batch_end(piece: bytes, count: int, lines: int, size: int) -> int:
+    """Where a batch with room for `lines` more lines and `size` more bytes ends in a piece of
+    `count` lines: past the line that fills either, or at the piece's end."""
+    end = len(piece)
+    if count > lines:
+        end = _line_end(piece, lines, count)
+    if end > size:
+        end = min(end, piece.find(b"\n", size - 1) + 1 or end)
+    return end
+
+
+def _line_end(data: bytes, k: int, total: int) -> int:
+    """The index just past the `k`-th of data's `total` lines (k < total: its line break exists).
+
+    Guessed from the lines' mean length, then walked from line break to line
+    break: a log's lines are near their mean, so the walk is short (a cut
+    costs what a few lines cost, where splitting the piece costs all of them).
+    """
+    at = len(data) * k // total
+    seen = data.count(b"\n", 0, at)
+    while seen < k:
+        at = data.index(b"\n", at) + 1
+        seen += 1
+    while True:  # data[:at] holds `seen` line breaks, the last of them the seen-th
+        end = data.rindex(b"\n", 0, at)
+        if seen == k:
+            return end + 1
+        at, seen = end, seen - 1
 
 
 def default_jobs() -> int:

@@ -106,6 +106,18 @@ def read_lines(stream: BinaryIO, path: str, max_length: int = MAX_LINE_BYTES) ->
     Raises LogReadError when the stream fails part-way, or when its first
     block holds a NUL byte (BINARY).
     """
+    for piece in read_pieces(stream, path, max_length):
+        yield from split_lines((piece,), max_length)
+
+
+def read_pieces(stream: BinaryIO, path: str, max_length: int = MAX_LINE_BYTES) -> Iterator[bytes | Overlong]:
+    """A stream's lines a block at a time: the whole lines of each block as one bytes (each with its
+    `\\n`, but the stream's last line may have none), or Overlong for a line past `max_length` bytes
+    that a block could not hold. split_lines() makes them lines (and the lines past `max_length`
+    that a block held Overlong): what read_lines() gives, at a block's cost rather than a line's.
+
+    Memory and failures as read_lines().
+    """
     pending = b""  # the start of a line not yet ended
     skipping = 0  # > 0: inside an overlong line, this many bytes seen so far
     first = True
@@ -126,19 +138,38 @@ def read_lines(stream: BinaryIO, path: str, max_length: int = MAX_LINE_BYTES) ->
                 continue
             yield Overlong(skipping + end)
             skipping, block = 0, block[end + 1 :]
-        parts = (pending + block).split(b"\n")
-        pending = parts.pop()
-        if parts and max(map(len, parts)) > max_length:  # rare: look at each line
-            for part in parts:
-                yield Overlong(len(part)) if len(part) > max_length else part + b"\n"
-        else:
-            yield from [part + b"\n" for part in parts]
+        data = pending + block
+        whole = data.rfind(b"\n") + 1
+        if whole:
+            yield data[:whole]
+        pending = data[whole:]
         if len(pending) > max_length:
             skipping, pending = len(pending), b""
     if skipping:
         yield Overlong(skipping)
     elif pending:
         yield pending
+
+
+def split_lines(
+    pieces: Iterable[bytes | Overlong], max_length: int = MAX_LINE_BYTES
+) -> list[bytes | Overlong]:
+    """The lines of read_pieces()'s pieces, as read_lines() gives them: each with its `\\n` (a
+    piece's last line may have none), or Overlong past `max_length` bytes."""
+    lines: list[bytes | Overlong] = []
+    for piece in pieces:
+        if not isinstance(piece, bytes):
+            lines.append(piece)
+            continue
+        parts = piece.split(b"\n")
+        last = parts.pop()  # b"" after a piece's last \n; else the stream's last line, unended
+        if len(piece) > max_length and max(map(len, parts), default=0) > max_length:  # rare: each line
+            lines += [Overlong(len(part)) if len(part) > max_length else part + b"\n" for part in parts]
+        else:
+            lines += [part + b"\n" for part in parts]
+        if last:
+            lines.append(Overlong(len(last)) if len(last) > max_length else last)
+    return lines
 
 
 # What a log whose first block holds a NUL byte is: no text log holds one (grep's test for binary).

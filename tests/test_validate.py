@@ -408,7 +408,7 @@ def run_in_window(monkeypatch: pytest.MonkeyPatch, jobs: int, sizes: list[int]) 
 
     monkeypatch.setattr(multiprocessing, "get_context", get_context)
     line: list[bytes | Overlong] = [b"R#A. @12:00:00.000000 01/01/2025\n"]
-    batches = iter([(n + 1, line, size) for n, size in enumerate(sizes)])
+    batches = iter([(n + 1, line, 1, size) for n, size in enumerate(sizes)])
     results = list(_in_workers(batches, check_batch, (False, 1 << 20), jobs))
     assert [r.summary.valid for r in results] == [1] * len(sizes)  # every batch, in order
     assert (log["method"], log["jobs"], log["initializer"]) == (method, jobs, _quiet_worker)
@@ -427,24 +427,75 @@ def test_at_most_32_mib_of_lines_are_in_flight(monkeypatch: pytest.MonkeyPatch) 
     assert log["outstanding_at_submit"] == [0, 1, 2, 2, 2, 2]
 
 
+def batches_line_by_line(
+    lines: list[bytes | Overlong], most: int, most_bytes: int
+) -> list[tuple[int, list[bytes | Overlong], int, int]]:
+    """The batching rule, a line at a time: a batch ends at the line that brings it to `most` lines
+    or `most_bytes` bytes (an Overlong counts one); (first, lines, lines' count, bytes)."""
+    batches, batch, size, first = [], [], 0, 1
+    for line in lines:
+        batch.append(line)
+        size += len(line) if isinstance(line, bytes) else 1
+        if len(batch) >= most or size >= most_bytes:
+            batches.append((first, batch, len(batch), size))
+            first, batch, size = first + len(batch), [], 0
+    return batches + ([(first, batch, len(batch), size)] if batch else [])
+
+
+# A log's lines, cut into pieces as read_pieces() makes them: whole lines, or an Overlong; the
+# last line of the log may be unended.
+_piece_lines = st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"") + b"\n"), max_size=8)
+_log_pieces = st.tuples(
+    st.lists(st.one_of(_piece_lines.map(b"".join), st.builds(Overlong, st.integers(2, 99))), max_size=8),
+    st.binary(max_size=5).map(lambda b: b.replace(b"\n", b"")),
+)
+
+
+@given(_log_pieces, st.integers(1, 9), st.integers(1, 60))
+def test_batches_cut_pieces_where_the_line_by_line_rule_ends_a_batch(
+    log: tuple[list[bytes | Overlong], bytes], most: int, most_bytes: int
+) -> None:
+    from irs_grammar import batches
+    from irs_grammar.lines import split_lines
+
+    pieces, unended = log
+    pieces = [piece for piece in pieces if piece] + ([unended] if unended else [])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(batches, "BATCH_BYTES", most_bytes)
+        cut = list(batches._batches(pieces, most))
+    reached()
+    expected = batches_line_by_line(split_lines(pieces), most, most_bytes)
+    assert [(first, split_lines(part), lines, size) for first, part, lines, size in cut] == expected
+
+
+@given(
+    st.lists(st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"")), min_size=2, max_size=60), st.data()
+)
+def test_a_line_end_found_by_a_guess_and_a_walk_is_the_kth(lines: list[bytes], data: st.DataObject) -> None:
+    from irs_grammar.batches import _line_end
+
+    text = b"".join(line + b"\n" for line in lines)
+    k = data.draw(st.integers(1, len(lines) - 1))
+    reached()
+    assert _line_end(text, k, len(lines)) == sum(len(line) + 1 for line in lines[:k])
+
+
 def test_a_batch_ends_at_its_line_and_byte_bounds_exactly_and_counts_its_bytes() -> None:
     from irs_grammar.batches import BATCH_BYTES, BATCH_LINES, _batches
 
-    lines_bound = [b"a"] * BATCH_LINES + [b"b"]
-    assert [(first, len(batch), size) for first, batch, size in _batches(lines_bound)] == [
-        (1, BATCH_LINES, BATCH_LINES),
-        (BATCH_LINES + 1, 1, 1),
+    lines_bound = [b"a\n" * BATCH_LINES + b"b\n"]
+    assert list(_batches(lines_bound)) == [
+        (1, [b"a\n" * BATCH_LINES], BATCH_LINES, 2 * BATCH_LINES),  # the piece cut after its last "a"
+        (BATCH_LINES + 1, [b"b\n"], 1, 2),
     ]
-    lines = [b"x" * (BATCH_BYTES - 1), b"y", b"z"]  # the second line brings the batch to its bound
-    assert [(first, len(batch), size) for first, batch, size in _batches(lines)] == [
-        (1, 2, BATCH_BYTES),
-        (3, 1, 1),
-    ]
+    pieces = [b"x" * (BATCH_BYTES - 2) + b"\n", b"y\nz\n"]  # "y" brings the batch past its bound
+    assert list(_batches(pieces)) == [(1, [pieces[0], b"y\n"], 2, BATCH_BYTES + 1), (3, [b"z\n"], 1, 2)]
+    # an overlong line counts one byte towards its batch
+    overlong: list[bytes | Overlong] = [b"x" * (BATCH_BYTES - 3) + b"\n", Overlong(10**9), b"y"]
+    assert [size for _, _, _, size in _batches(overlong)] == [BATCH_BYTES]
 
 
 def test_check_log_in_workers_finds_what_one_process_finds(tmp_path: Path) -> None:
-    from irs_grammar.batches import BATCH_BYTES, _batches
-    from irs_grammar.lines import Overlong
     from irs_grammar.validation import check_log
 
     # Past PARALLEL_FROM_BYTES, so jobs=2 checks in workers: prefixed lines (extract), an invalid
@@ -460,10 +511,6 @@ def test_check_log_in_workers_finds_what_one_process_finds(tmp_path: Path) -> No
     assert [number for result in by_one for number, _, _ in result.errors] == [count + 1, count + 2]
     # by default: no prefix read past (every line is refused at column 1), one process, 1 MiB lines
     assert [result.summary.valid for result in check_log(str(log))] == [0] * len(by_one)
-    # an overlong line counts one byte towards its batch
-    assert [size for _, _, size in _batches([b"x" * (BATCH_BYTES - 2), Overlong(10**9), b"y"])] == [
-        BATCH_BYTES
-    ]
 
 
 # -- replies read the slow way, overlong lines, prefixes and read errors through validate() ------------
@@ -733,6 +780,26 @@ def test_a_log_file_is_closed_when_its_block_ends(tmp_path: Path, name: str) -> 
     assert stream.closed
 
 
+def test_the_pools_pipes_hold_a_mebibyte_where_the_system_lets_them() -> None:
+    # A batch's result (JSON text, an Arrow table) crosses in 1 MiB reads, not Linux's 64 KiB ones
+    # (the suite runs on Linux, whose F_SETPIPE_SZ this is).
+    import fcntl
+
+    from irs_grammar import batches
+
+    pool = batches._pool(1)
+    try:
+        ends = (pool._inqueue._writer, pool._outqueue._reader)
+        assert [fcntl.fcntl(end.fileno(), fcntl.F_GETPIPE_SZ) for end in ends] == [1 << 20] * 2
+    finally:
+        pool.terminate()
+        pool.join()
+    # a pool without those pipes, or a system that refuses (here: a closed pipe), is left as it is
+    batches._deepen_pipes(SimpleNamespace())
+    closed = SimpleNamespace(fileno=lambda: -1)
+    batches._deepen_pipes(SimpleNamespace(_inqueue=SimpleNamespace(_writer=closed), _outqueue=None))
+
+
 def test_jobs_in_a_process_with_threads_fork_nothing_and_report_the_same(tmp_path: Path) -> None:
     # pyarrow (as DuckDB, a server) starts native threads: a forked copy of this process could
     # deadlock, and 3.12 warns of it. The workers then start from a fork server instead.
@@ -816,7 +883,7 @@ def test_results_come_back_with_the_gil_handed_over_often_then_as_it_was(
     before = sys.getswitchinterval()
     line: list[bytes | Overlong] = [b"x\n"]
     pools: list[Callable[[], Iterator[float]]] = [
-        lambda: batches._in_workers(iter([(1, line, 2), (2, line, 2)]), _interval_now, (), 2),
+        lambda: batches._in_workers(iter([(1, line, 1, 2), (2, line, 1, 2)]), _interval_now, (), 2),
         lambda: batches.each_in_workers(_interval_now, [1, 2, 3], (), 2),
     ]
     for results in pools:
