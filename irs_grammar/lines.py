@@ -2,8 +2,9 @@
 
 `numbered_lines()` is the one reader every command and library call uses:
 each line with its path and number, as text or as the reason it could not
-be read. (`validate`'s worker processes get the same raw lines in batches,
-from `read_lines()`, and decode them there.)
+be read. (The commands read a log a block at a time with `read_pieces()`, and
+their worker processes split and decode the lines with `split_lines()`: the
+same raw lines as `read_lines()`.)
 
 A file is read in blocks and split on `\\n` only, so a stray `\\r` or a
 Unicode line separator inside a reply stays in its line, where the parser
