@@ -20,6 +20,7 @@ line the strategies draw. Needs pyarrow (the `parquet` extra).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from datetime import timedelta, timezone, tzinfo
 from functools import cache
@@ -77,9 +78,9 @@ class _Columns(NamedTuple):
 # -- the columns every kind shares ---------------------------------------------------------------
 
 
-def _moments(times: Sequence[str], dates: Sequence[str]) -> tuple[pa.Array, list[int]]:
-    """The `YYYY-MM-DDTHH:MM:SS.ffffff` text of each grammar-checked TIME and DATE, and the places
-    whose TIME and DATE name no real moment (for the caller to drop).
+def _moments(times: Sequence[str], dates: Sequence[str]) -> tuple[pa.Array, pa.Array]:
+    """The `YYYY-MM-DDTHH:MM:SS.ffffff` text of each grammar-checked TIME and DATE, and whether
+    each names a real moment (the caller drops the others).
 
     As `wire.timestamp.is_real_moment`: the time by comparing text, the date by the calendar once
     per distinct date."""
@@ -97,8 +98,7 @@ def _moments(times: Sequence[str], dates: Sequence[str]) -> tuple[pa.Array, list
             pc.less_equal(pc.utf8_slice_codeunits(time, 6, 7), "5"),  # seconds 00 to 59
         ),
     )
-    unreal = pc.indices_nonzero(pc.invert(real)).to_pylist()
-    return pc.binary_join_element_wise(day, time, ""), unreal
+    return pc.binary_join_element_wise(day, time, ""), real
 
 
 def _timestamps(text: pa.Array, offset: timedelta | None, schema: pa.Schema) -> pa.Array:
@@ -141,10 +141,9 @@ def _extra(rows: int, extra: list[tuple[int, Pairs]], kind: pa.ListType) -> pa.A
 
 def _columns(
     shape: _Shape,
-    kept: _Kept,
+    kept: _Rows,
     options: Options,
     offset: timedelta | None,
-    moments: pa.Array,
     schema: pa.Schema,
 ) -> _Columns:
     """The kind's groups as columns, and the columns every kind fills the same way (the others null)."""
@@ -152,11 +151,11 @@ def _columns(
     common: dict[str, Any] = {field.name: pa.nulls(rows, field.type) for field in schema}
     common["kind"] = pa.repeat(pa.scalar(shape.kind, _TEXT), rows)
     common["path"] = pa.repeat(pa.scalar(options.path, _TEXT), rows)
-    common["line"] = pa.array(kept.numbers, pa.int64())
-    common["CURRENT_TIMESTAMP"] = _timestamps(moments, offset, schema)
+    common["line"] = kept.numbers
+    common["CURRENT_TIMESTAMP"] = _timestamps(kept.moments, offset, schema)
     common["EXTRA"] = _extra(rows, kept.extra, schema.field("EXTRA").type)
-    # the flat values as rows of the shape's groups, then each group's column (a transpose in Arrow)
-    rows_of_groups = pa.FixedSizeListArray.from_arrays(pa.array(kept.values, _TEXT), len(shape.names))
+    # each group's column from the rows of the shape's groups (a transpose in Arrow)
+    rows_of_groups = kept.values
     named = [
         (at, name) for at, name in enumerate(shape.names) if name not in ("time", "date")
     ]  # in `moments`
@@ -318,12 +317,10 @@ def table_batch(
     tables = []
     for shape, these in zip(shapes, kept):  # noqa: B905 (kept has one more when there are no shapes)
         if these.numbers:
-            these, moments = _real_moments_only(
-                shape, these, lines, first, options, max_line_length, others, errors
-            )
-        if these.numbers:
-            columns = _columns(shape, these, options, offset, moments, schema)
-            tables.append(pa.table(shape.columns(columns), schema=schema))
+            real = _real_moments_only(shape, these, lines, first, options, max_line_length, others, errors)
+            if len(real.numbers):
+                columns = _columns(shape, real, options, offset, schema)
+                tables.append(pa.table(shape.columns(columns), schema=schema))
     if others:
         tables.append(json_lines_to_table(("\n".join(others) + "\n").encode(), zone))
     errors.sort(key=itemgetter(0))
@@ -331,24 +328,37 @@ def table_batch(
 
 
 def _took(shapes: Sequence[_Shape], kept: list[_Kept], hit: int, text: str, number: int) -> int:
-    """The shape that took a line the last line's common shape did not (that kind's general shape,
-    or another kind's common or general one), the line's groups kept with its kind's; -1: none."""
-    order: list[int] = [hit, *range(hit), *range(hit + 1, len(shapes))] if shapes else []
-    for at in order:
-        shape, these = shapes[at], kept[at]
+    """The shape that took a line the last line's common shape did not (another kind's common
+    shape, else the general shape of the last line's kind, then of the others), the line's groups
+    kept with its kind's; -1: none. A mixed log changes kind on many lines, where a general shape
+    is rare: the common shapes are tried first (one general match the fewer on a change of kind)."""
+    for at, shape in enumerate(shapes):
         if at != hit and (m := shape.common(text)) is not None:
-            these.values.extend(m.groups())
-            these.numbers.append(number)
+            kept[at].values.extend(m.groups())
+            kept[at].numbers.append(number)
             return at
-        m = shape.general(text)
+    order: list[int] = [hit, *range(hit), *range(hit + 1, len(shapes))] if shapes else []
+    for at in order:  # the last line's kind first
+        m = shapes[at].general(text)
         if m is not None:
-            groups, rest = shape.groups(m)
+            these = kept[at]
+            groups, rest = shapes[at].groups(m)
             if rest:
                 these.extra.append((len(these.numbers), rest))
             these.values.extend(groups)
             these.numbers.append(number)
             return at
     return -1
+
+
+class _Rows(NamedTuple):
+    """A kind's kept lines in Arrow, those with a real moment only: the rows of their groups, their
+    line numbers, their moments' text and EXTRA (by the place of its row)."""
+
+    values: pa.FixedSizeListArray
+    numbers: pa.Array
+    moments: pa.Array
+    extra: list[tuple[int, Pairs]]
 
 
 def _real_moments_only(
@@ -360,27 +370,24 @@ def _real_moments_only(
     max_line_length: int,
     others: list[str],
     errors: list[tuple[int, int, str]],
-) -> tuple[_Kept, pa.Array]:
-    """The kept lines whose TIME and DATE name a real moment, and the moments' text; the others are
-    read by the parser, which says which part is wrong (their errors are sorted into line order after)."""
+) -> _Rows:
+    """The kept lines whose TIME and DATE name a real moment, in Arrow; the others are read by the
+    parser, which says which part is wrong (their errors are sorted into line order after)."""
     width = len(shape.names)
-    moments, unreal = _moments(kept.values[shape.time_at :: width], kept.values[shape.date_at :: width])
+    moments, real = _moments(kept.values[shape.time_at :: width], kept.values[shape.date_at :: width])
+    values = pa.FixedSizeListArray.from_arrays(pa.array(kept.values, _TEXT), width)
+    numbers = pa.array(kept.numbers, pa.int64())
+    unreal = pc.indices_nonzero(pc.invert(real)).to_pylist()
     if not unreal:
-        return kept, moments
-    dropped = set(unreal)
+        return _Rows(values, numbers, moments, kept.extra)
     for place in unreal:
         number = kept.numbers[place]
         read_slowly(number, lines[number - first], options, max_line_length, number, others, errors)
-    moved = dict(kept.extra)
-    real = _Kept([], [], [])
-    for place, number in enumerate(kept.numbers):
-        if place not in dropped:
-            if place in moved:
-                real.extra.append((len(real.numbers), moved[place]))
-            real.values.extend(kept.values[place * width : (place + 1) * width])
-            real.numbers.append(number)
-    left = pc.invert(pa.array([place in dropped for place in range(len(kept.numbers))]))
-    return real, pc.filter(moments, left)
+    dropped = set(unreal)  # EXTRA's places move up by the rows dropped before them
+    extra = [
+        (place - bisect_left(unreal, place), pairs) for place, pairs in kept.extra if place not in dropped
+    ]
+    return _Rows(values.filter(real), numbers.filter(real), moments.filter(real), extra)
 
 
 def _in_line_order(tables: list[pa.Table]) -> pa.Table | None:
