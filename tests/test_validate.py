@@ -490,9 +490,63 @@ def test_a_batch_ends_at_its_line_and_byte_bounds_exactly_and_counts_its_bytes()
     ]
     pieces = [b"x" * (BATCH_BYTES - 2) + b"\n", b"y\nz\n"]  # "y" brings the batch past its bound
     assert list(_batches(pieces)) == [(1, [pieces[0], b"y\n"], 2, BATCH_BYTES + 1), (3, [b"z\n"], 1, 2)]
-    # an overlong line counts one byte towards its batch
+    # a whole piece that fills the batch to its bound ends it, as a line that does
+    full = [b"x" * (BATCH_BYTES - 1) + b"\n", b"y\n"]
+    assert list(_batches(full)) == [(1, [full[0]], 1, BATCH_BYTES), (2, [b"y\n"], 1, 2)]
+    # an overlong line counts one byte towards its batch, and ends it when that fills it
     overlong: list[bytes | Overlong] = [b"x" * (BATCH_BYTES - 3) + b"\n", Overlong(10**9), b"y"]
     assert [size for _, _, _, size in _batches(overlong)] == [BATCH_BYTES]
+    overlong[0] = b"x" * (BATCH_BYTES - 2) + b"\n"
+    assert [(lines, size) for _, _, lines, size in _batches(overlong)] == [(2, BATCH_BYTES), (1, 1)]
+
+
+def _lengths(
+    lines: list[bytes | Overlong], first: int, *args: object
+) -> tuple[int, list[object], tuple[object, ...]]:
+    """A batch's first line number, its lines' lengths (an Overlong as it is), the args after them."""
+    return first, [len(line) if isinstance(line, bytes) else line for line in lines], args
+
+
+def test_a_worker_splits_its_pieces_into_lines_at_the_limit_it_is_given() -> None:
+    from irs_grammar.batches import _on_lines
+
+    assert _on_lines([b"ab\ncde\n", Overlong(9), b"f"], 7, _lengths, 2, "x") == (
+        7,
+        [3, Overlong(3), Overlong(9), 1],
+        ("x",),
+    )
+
+
+def test_a_line_past_two_blocks_is_kept_whole_under_a_limit_past_it(tmp_path: Path) -> None:
+    # (a line the default limit would skip: after two blocks its start is longer than 1 MiB)
+    from irs_grammar.batches import in_order
+    from irs_grammar.lines import _BLOCK, read_lines
+
+    data = b"x" * (2 * _BLOCK + 100) + b"\n" + b"y\n"
+    assert list(read_lines(io.BytesIO(data), "x.log", 3 * _BLOCK)) == [data[: 2 * _BLOCK + 101], b"y\n"]
+    log = tmp_path / "long.log"
+    log.write_bytes(data)
+    assert list(in_order(str(log), _lengths, (), max_line_length=3 * _BLOCK)) == [
+        (1, [2 * _BLOCK + 101, 2], ())
+    ]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_progress_is_told_every_batch_read_by_this_process_or_by_workers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, jobs: int
+) -> None:
+    from irs_grammar import batches
+
+    monkeypatch.setattr(batches, "_pool", _InProcessPool)  # the workers' path, in this process
+    line = b"R#A. @12:00:00.000000 01/01/2025\n"
+    count = PARALLEL_FROM_BYTES // len(line) + 50_000
+    log = tmp_path / "big.log"
+    log.write_bytes(line * count)
+    told: list[tuple[int, int]] = []
+    results = list(batches.in_order(str(log), _lengths, (), jobs=jobs, done=lambda *size: told.append(size)))
+    assert len(told) == len(results) > 2
+    assert [lines for lines, _ in told] == [len(lengths) for _, lengths, _ in results]
+    assert (sum(lines for lines, _ in told), sum(size for _, size in told)) == (count, count * len(line))
 
 
 def test_check_log_in_workers_finds_what_one_process_finds(tmp_path: Path) -> None:
