@@ -509,6 +509,11 @@ def _lengths(
 
 def test_a_worker_splits_its_pieces_into_lines_at_the_limit_it_is_given() -> None:
     from irs_grammar.batches import _on_lines
+    from irs_grammar.lines import split_lines
+
+    # a piece of one unended line past the limit, as a caller may hand one (read_pieces never does)
+    assert split_lines([b"abcdef"], 3) == [Overlong(6)]
+    assert split_lines([b"abc"], 3) == [b"abc"]  # one of exactly the limit is kept
 
     assert _on_lines([b"ab\ncde\n", Overlong(9), b"f"], 7, _lengths, 2, "x") == (
         7,
