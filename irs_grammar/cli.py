@@ -443,8 +443,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             _write_json(document, _json_ascii())
         else:
             amount = _amounts(args.thousands)
-            for anomaly in result.anomalies:
-                sys.stdout.write(f"{anomaly.where}: {anomaly.kind} {anomaly.ref_id}: {anomaly.message}\n")
+            # Read as rows (no Anomaly made): a row starts with the last line involved, its `where`.
+            for path, line, _, _, _, kind, ref_id, _, message in result.anomalies.rows():
+                sys.stdout.write(f"{path}:{line}: {kind} {ref_id}: {message}\n")
             for path, line, column, message in result.invalid_lines:
                 sys.stdout.write(f"{path}:{line}:{column}: {message}\n")
             counts = result.outcomes()

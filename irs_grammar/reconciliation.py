@@ -50,7 +50,7 @@ from typing import Any, NamedTuple, cast
 from .batches import each_in_workers, in_order
 from .errors import ParseError
 from .lines import MAX_LINE_BYTES, STDIN, LogReadError, Overlong, line_text
-from .spill import Scratch, SpilledList, Spread, Tape, dumps, rows_of, run_of, spread
+from .spill import Scratch, SpilledList, SpilledSortedList, Spread, Tape, dumps, rows_of, run_of, spread
 from .spool import REF_ID_COLUMN, Spool, by_ref, first_snapshots
 from .state import Chained, Kept, Row, Seen, State, StateError, keyed, line_key, moment_of, seen
 from .validation import LineResult, check_line, role_matchers
@@ -455,9 +455,10 @@ class Reconciliation:
 
     # A Mapping read like a dict, kept on disk (TransactionTable): per ref_id its replies and outcome.
     transactions: TransactionTable = field(default_factory=TransactionTable)
-    # Lists kept in the same file (SpilledList): the anomalies in the order of their last line, the
-    # invalid lines (path, line, column, message) as read. A million of either costs no memory.
-    anomalies: SpilledList[Anomaly] = field(init=False)
+    # Lists kept on disk, dropped with the transactions' file: the anomalies in the order of their
+    # last line (SpilledSortedList), the invalid lines (path, line, column, message) as read
+    # (SpilledList, in that file). A million of either costs no memory.
+    anomalies: SpilledSortedList[Anomaly] = field(init=False)
     invalid_lines: SpilledList[tuple[str, int, int, str]] = field(init=False)
     inquiries: int = 0
     replies: int = 0  # transaction replies read by this run (its logs; not an earlier run's state)
@@ -466,9 +467,8 @@ class Reconciliation:
 
     def __post_init__(self) -> None:
         scratch = self.transactions.scratch
-        self.anomalies = SpilledList(
-            scratch, "anomalies", _ANOMALY_COLUMNS, _anomaly_row, _anomaly, _ANOMALY_ORDER
-        )
+        self.anomalies = SpilledSortedList(_anomaly_row, _anomaly, "irs-anomalies-")
+        scratch.also_closes(self.anomalies.close)
         self.invalid_lines = SpilledList(scratch, "invalid", ("path", "line", "col", "message"), tuple, tuple)
 
     def outcomes(self) -> dict[str, int]:
@@ -502,22 +502,10 @@ class Reconciliation:
         }
 
 
-# An anomaly as a row: its place in the report's order (the last line involved, then its kind, then
-# its first line), then what it is. Places are joined by NUL, which no path holds.
-_ANOMALY_COLUMNS = (
-    "last_path",
-    "last_line",
-    "rank",
-    "first_path",
-    "first_line",
-    "kind",
-    "ref_id",
-    "places",
-    "message",
-)
-_ANOMALY_ORDER = "last_path, last_line, rank, first_path, first_line"
-
-
+# An anomaly as a row: its place in the report's order (the last line involved, path then line, then
+# its kind's rank, then its first line), then what it is: (last_path, last_line, rank, first_path,
+# first_line, kind, ref_id, places, message). Places are joined by NUL, which no path holds. Rows are
+# sorted whole: two anomalies at the same lines of the same kind go by ref_id, then places, message.
 def _anomaly_row(anomaly: Anomaly) -> tuple[Any, ...]:
     (last_path, last_line), rank, (first_path, first_line) = _order(anomaly)
     places = _PLACES_SEPARATOR.join(anomaly.lines)
@@ -532,11 +520,6 @@ def _anomaly_row(anomaly: Anomaly) -> tuple[Any, ...]:
         places,
         anomaly.message,
     )
-
-
-def _invalid_line(row: tuple[Any, ...]) -> tuple[str, int, int, str]:
-    path, line, column, message = row
-    return path, line, column, message
 
 
 def _anomaly(row: tuple[Any, ...]) -> Anomaly:
@@ -842,7 +825,7 @@ def judge(
     else:
         for table, found in _judged(store.rows_by_ref(), tz, last_moment, pending_after):
             result.transactions.append(table)  # to the table on disk, a batch at a time
-            anomalies.extend(found)
+            anomalies.extend_rows(found)
     gaps: list[Anomaly] = []  # a batch at a time, as the transactions: a million gaps cost no memory
     for gap in _balance_gaps(store.balance_rows()):
         gaps.append(gap)
@@ -907,7 +890,7 @@ def judge_part(
     anomalies: list[tuple[Any, ...]] = []
     for rows, found in _judged(by_ref(part), tz, last_moment, pending_after):
         table += rows
-        anomalies += map(_anomaly_row, found)
+        anomalies += found
     totals: Totals = {}
     count_totals(table, totals)
     return (dumps(table), totals), anomalies, list(first_snapshots(part))
@@ -918,36 +901,31 @@ def _judged(
     tz: tzinfo | None,
     last_moment: datetime | None,
     pending_after: timedelta,
-) -> Iterator[tuple[list[TableRow], list[Anomaly]]]:
-    """Each ref_id's row of the transaction table and its anomalies, _BATCH ref_ids at a time."""
+) -> Iterator[tuple[list[TableRow], list[tuple[Any, ...]]]]:
+    """Each ref_id's row of the transaction table and its anomalies (as rows of the anomalies'
+    list: _anomaly_row()), _BATCH ref_ids at a time."""
     table: list[TableRow] = []
-    anomalies: list[Anomaly] = []
+    anomalies: list[tuple[Any, ...]] = []
     for ref_id, kept in histories:
         plain = _plain(ref_id, kept, tz)
         if plain is not None:  # nothing in its replies to look at: only its age can make an anomaly
             row, deciding = plain
             if row[2] in _OPEN and last_moment is not None:  # the first moment is built only then
-                opened = (_place(kept[0]), moment_of(kept[0][2], tz))
-                stuck = _stuck(ref_id, row[2], opened, deciding[5], row[3], last_moment, pending_after)
-                if stuck is not None:
-                    anomalies.append(stuck)
-                    row = (*row[:-1], stuck.kind)
+                opened = moment_of(kept[0][2], tz)
+                stuck = _stuck(row[2], opened, deciding[5], row[3], last_moment, pending_after)
+                if stuck is not None:  # its row made here: a million stuck make no Anomaly
+                    path, line = kept[0][0], kept[0][1]
+                    rank = _RANKS[_STUCK]
+                    anomalies.append((path, line, rank, path, line, _STUCK, ref_id, f"{path}:{line}", stuck))
+                    row = (*row[:-1], _STUCK)
         else:
             lifecycle = _lifecycle(ref_id, [seen(row, tz) for row in kept])
             found = _anomalies_of(lifecycle)
             first, d = lifecycle.replies[0], lifecycle.deciding
-            stuck = _stuck(
-                ref_id,
-                lifecycle.outcome,
-                (first.place, first.when),
-                d.status,
-                d.place,
-                last_moment,
-                pending_after,
-            )
+            stuck = _stuck(lifecycle.outcome, first.when, d.status, d.place, last_moment, pending_after)
             if stuck is not None:
-                found.append(stuck)
-            anomalies.extend(found)
+                found.append(Anomaly(_STUCK, ref_id, (first.place,), stuck))
+            anomalies += map(_anomaly_row, found)
             row = _row(lifecycle.compact(a.kind for a in found))
         table.append(row)
         if len(table) == _BATCH:  # memory stays flat
@@ -1033,28 +1011,25 @@ def _iso_in(moment: str, tz: tzinfo | None) -> str:
     return moment_of(moment, tz).isoformat()
 
 
+_STUCK = "stuck_pending"
+
+
 def _stuck(
-    ref_id: str,
     outcome: str,
-    first: tuple[str, datetime],
+    first: datetime,
     last_status: str,
     last_place: str,
     last_moment: datetime | None,
     pending_after: timedelta,
-) -> Anomaly | None:
-    """stuck_pending: not final, its first reply (place, moment) older than `pending_after` at the
-    last moment read."""
+) -> str | None:
+    """stuck_pending's message when a transaction is not final and its first reply (at `first`) is
+    older than `pending_after` at the last moment read; None when it is not stuck."""
     if outcome not in _OPEN or last_moment is None:
         return None
-    age = last_moment - first[1]
+    age = last_moment - first
     if age <= pending_after:
         return None
-    return Anomaly(
-        "stuck_pending",
-        ref_id,
-        (first[0],),
-        f"{outcome} for {_duration(age)} (last reply {last_status} at {last_place}); check it again",
-    )
+    return f"{outcome} for {_duration(age)} (last reply {last_status} at {last_place}); check it again"
 
 
 def _where(place: str) -> tuple[str, int]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import itertools
 import marshal
 import os
 import sqlite3
@@ -40,6 +41,7 @@ class Scratch:
         self._db: sqlite3.Connection | None = None
         self._tables: list[str] = []  # CREATE statements, run when the file is made
         self._discard: weakref.finalize[Any, Scratch] | None = None
+        self._companions: list[Callable[[], object]] = []  # lists kept beside it, dropped with it
 
     @property
     def opened(self) -> bool:
@@ -58,15 +60,21 @@ class Scratch:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=OFF")
             db.execute("PRAGMA synchronous=OFF")  # a scratch file: nothing to keep after a crash
-            db.execute("PRAGMA temp_store=FILE")  # sorting a million anomalies goes to disk too
+            db.execute("PRAGMA temp_store=FILE")  # what SQLite sorts goes to disk, not to memory
             for create in self._tables:
                 db.execute(create)
             self._discard = weakref.finalize(self, _discard, db, path)
             self._db, self.path = db, path
         return self._db
 
+    def also_closes(self, close: Callable[[], object]) -> None:
+        """Something kept beside the file (a SpilledSortedList) that close() drops too."""
+        self._companions.append(close)
+
     def close(self) -> None:
-        """Remove the file now (what it held is gone)."""
+        """Remove the file now (what it held is gone, and what is kept beside it)."""
+        for close in self._companions:
+            close()
         if self._discard is not None:
             self._discard()
             self._db = self.path = self._discard = None
@@ -78,7 +86,18 @@ def _discard(db: sqlite3.Connection, path: str) -> None:
         os.remove(path)
 
 
-class SpilledList(Sequence[T], Generic[T]):
+class _ReadBack(Sequence[T], Generic[T]):
+    """What a list kept on disk shares: equal to any sequence of the same items, never hashable."""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=False))
+
+    __hash__ = None  # type: ignore[assignment]  # a list is not hashable either
+
+
+class SpilledList(_ReadBack[T]):
     """A list kept in a table of a Scratch file: `append()`, then read back in `order`.
 
     >>> numbers = SpilledList(Scratch(), "numbers", ("n",), lambda n: (n,), lambda row: row[0], "n DESC")
@@ -153,13 +172,6 @@ class SpilledList(Sequence[T], Generic[T]):
         for row in self._rows(sql, position) if position >= 0 else ():
             return self._from_row(row)
         raise IndexError(index)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=False))
-
-    __hash__ = None  # type: ignore[assignment]  # a list is not hashable either
 
     def __repr__(self) -> str:
         return f"<SpilledList {self._name} of {len(self)}>"
@@ -401,9 +413,9 @@ class Runs:
     [(1, 'a'), (2, 'b'), (3, 'c')]
     """
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "irs-chain-") -> None:
         self._held: list[Row] = []
-        self._chunks = Chunks("irs-chain-")
+        self._chunks = Chunks(prefix)
         self._runs: list[list[Place]] = []  # each run's slices
 
     def add(self, rows: Iterable[Row]) -> None:
@@ -423,15 +435,19 @@ class Runs:
         for place in slices:
             yield from self._chunks.read(place)
 
+    def rows(self) -> Iterator[Row]:
+        """The rows added so far, sorted; the runs are kept: rows added later join the next reading."""
+        if not self._runs:
+            self._held.sort()
+            return iter(self._held[:])  # a copy: an append while reading is not read
+        if self._held:
+            self._write()
+        return heapq.merge(*map(self._run, self._runs))
+
     def merged(self) -> Iterator[Row]:
+        """rows() once, then the rows and the file are dropped."""
         try:
-            if not self._runs:
-                held, self._held = sorted(self._held), []
-                yield from held
-                return
-            if self._held:
-                self._write()
-            yield from heapq.merge(*map(self._run, self._runs))
+            yield from self.rows()
         finally:
             self.close()
 
@@ -440,3 +456,70 @@ class Runs:
         self._held = []
         self._runs = []
         self._chunks.close()
+
+
+class SpilledSortedList(_ReadBack[T]):
+    """A list kept in the order of its rows (`to_row(item)`, compared as whole tuples), more of them
+    than memory holds: `append()` in any order, read back sorted as often as wanted (Runs on an
+    anonymous file: several times as fast as SQLite's inserts and ORDER BY).
+
+    >>> words = SpilledSortedList(lambda w: (len(w), w), lambda row: row[1])
+    >>> for word in ("ccc", "a", "bb"):
+    ...     words.append(word)
+    >>> list(words), len(words), words[-1], words == ["a", "bb", "ccc"]
+    (['a', 'bb', 'ccc'], 3, 'ccc', True)
+    """
+
+    def __init__(
+        self,
+        to_row: Callable[[T], Row],
+        from_row: Callable[[Row], T],
+        prefix: str = "irs-sorted-",
+    ) -> None:
+        self._to_row, self._from_row = to_row, from_row
+        self._runs = Runs(prefix)
+        self._count = 0
+
+    def append(self, item: T) -> None:
+        self.extend_rows((self._to_row(item),))
+
+    def extend(self, items: Iterable[T]) -> None:
+        self.extend_rows(map(self._to_row, items))
+
+    def extend_rows(self, rows: Iterable[Row]) -> None:
+        """Items as `to_row` makes them (made in a worker process, or without an item)."""
+        rows = rows if isinstance(rows, list) else list(rows)
+        self._count += len(rows)
+        self._runs.add(rows)
+
+    def rows(self) -> Iterator[Row]:
+        """The rows in their order, as `to_row` made them (to read them without making items)."""
+        return self._runs.rows()
+
+    def __iter__(self) -> Iterator[T]:
+        return map(self._from_row, self._runs.rows())
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        position = index + self._count if index < 0 else index
+        if not 0 <= position < self._count:
+            raise IndexError(index)
+        return next(itertools.islice(self, position, None))
+
+    def __repr__(self) -> str:
+        return f"<SpilledSortedList of {self._count}>"
+
+    def close(self) -> None:
+        """Drop the rows and the file: the list is empty afterwards."""
+        self._runs.close()
+        self._count = 0

@@ -817,6 +817,71 @@ def test_a_spilled_list_goes_to_its_file_a_batch_at_a_time() -> None:
     assert numbers._scratch.path is None
 
 
+def words_list() -> spill.SpilledSortedList[str]:
+    return spill.SpilledSortedList(lambda word: (len(word), word), lambda row: row[1])
+
+
+def test_a_spilled_sorted_list_reads_like_a_list_in_the_order_of_its_rows() -> None:
+    words = words_list()
+    assert (len(words), list(words), words == [], words == ()) == (0, [], True, True)
+    with pytest.raises(IndexError):
+        words[0]
+    words.extend(["ccc", "a", "bb"])
+    assert list(words) == ["a", "bb", "ccc"]  # by length, then text: the rows' order
+    assert list(words) == ["a", "bb", "ccc"]  # read as often as wanted
+    words.append("")
+    words.append("ab")  # after a reading: in the next one
+    assert list(words) == ["", "a", "ab", "bb", "ccc"]
+    assert list(words.rows()) == [(0, ""), (1, "a"), (2, "ab"), (2, "bb"), (3, "ccc")]
+    assert (len(words), words[0], words[3], words[-1], words[-5]) == (5, "", "bb", "ccc", "")
+    assert words[1:3] == ["a", "ab"]
+    for outside in (5, -6):
+        with pytest.raises(IndexError):
+            words[outside]
+    assert words == ["", "a", "ab", "bb", "ccc"]
+    assert words == ("", "a", "ab", "bb", "ccc")
+    assert words != ["", "a", "ab", "bb", "cc"]
+    assert words != ["", "a", "ab", "bb"]
+    assert words != "words"
+    assert words != 5
+    assert repr(words) == "<SpilledSortedList of 5>"
+    words.close()
+    assert (len(words), list(words)) == (0, [])
+
+
+def test_a_spilled_sorted_list_past_memory_is_sorted_runs_merged_at_each_reading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(spill, "_RUN_ROWS", 10)
+    monkeypatch.setattr(spill, "_READ_ROWS", 3)
+    numbers = spill.SpilledSortedList(lambda n: (n,), lambda row: row[0])
+    shuffled = [(i * 37) % 100 for i in range(100)]  # 0 to 99, out of order
+    for start in range(0, 100, 7):
+        numbers.extend(shuffled[start : start + 7])
+    assert len(numbers._runs._runs) == 7  # a run written once 10 or more are held: 14 rows (two adds)
+    assert list(numbers) == list(range(100))
+    numbers.extend([50, -1])  # a repeat is kept; later rows join the next reading
+    assert list(numbers) == [-1, *range(51), *range(50, 100)]
+    assert (len(numbers), numbers[-1], numbers[51]) == (102, 99, 50)
+    assert list(numbers) == [-1, *range(51), *range(50, 100)]
+
+
+def test_a_list_kept_beside_a_scratch_file_is_dropped_with_it() -> None:
+    scratch, words = spill.Scratch(), words_list()
+    scratch.also_closes(words.close)
+    words.extend(["b", "a"])
+    scratch.close()
+    assert list(words) == []
+
+
+def test_the_anomalies_go_with_the_transactions_file(tmp_path: Path) -> None:
+    log = write(tmp_path / "buys.log", OPEN, SOLD)  # OPEN two hours before the last reply
+    result = irs.reconcile([log])
+    assert [a.kind for a in result.anomalies] == ["stuck_pending"]
+    result.transactions.close()
+    assert (len(result.anomalies), list(result.anomalies)) == (0, [])
+
+
 # -- the fast reading of a batch: the rows of the replies, without building them -----------------------
 
 _LINES = st.one_of(
@@ -1125,8 +1190,8 @@ def test_a_part_judged_in_a_worker_is_judged_as_in_this_process(
         reconciliation.count_totals(marshal.loads(chunk), counted)
         assert totals == counted
         assert {row[0] for row in marshal.loads(chunk)} == {row[3] for row in rows_of_part}
-    assert sorted(anomaly_rows) == sorted(map(reconciliation._anomaly_row, serial_anomalies))
-    assert {a.kind for a in serial_anomalies} == {"stuck_pending", "changed_after_final"}
+    assert sorted(anomaly_rows) == sorted(serial_anomalies)
+    assert {row[5] for row in serial_anomalies} == {"stuck_pending", "changed_after_final"}
     # one run for the task: both parts' links, sorted
     assert [row for piece in links for row in marshal.loads(piece)] == sorted(spool.first_snapshots(part))
 
