@@ -908,15 +908,18 @@ def _judged(
     anomalies: list[tuple[Any, ...]] = []
     for ref_id, kept in histories:
         plain = _plain(ref_id, kept, tz)
-        if plain is not None:  # nothing in its replies to look at: only its age can make an anomaly
-            row, deciding = plain
+        if plain is not None:  # a plain history: its anomalies are found, but its age's
+            row, deciding, found_rows = plain
+            if found_rows:
+                anomalies += found_rows
             if row[2] in _OPEN and last_moment is not None:  # the first moment is built only then
                 opened = moment_of(kept[0][2], tz)
                 stuck = _stuck(row[2], opened, deciding[5], row[3], last_moment, pending_after)
                 if stuck is not None:  # its row made here: a million stuck make no Anomaly
-                    path, line = kept[0][0], kept[0][1]
-                    rank = _RANKS[_STUCK]
-                    anomalies.append((path, line, rank, path, line, _STUCK, ref_id, f"{path}:{line}", stuck))
+                    path, line = kept[0][0], kept[0][1]  # _anomaly_row_at(), as fast as a million want
+                    anomalies.append(
+                        (path, line, _STUCK_RANK, path, line, _STUCK, ref_id, f"{path}:{line}", stuck)
+                    )
                     row = (*row[:-1], _STUCK)
         else:
             lifecycle = _lifecycle(ref_id, [seen(row, tz) for row in kept])
@@ -938,23 +941,30 @@ def _place(row: Kept) -> str:
     return f"{row[0]}:{row[1]}"
 
 
-def _plain(ref_id: str, kept: list[Kept], tz: tzinfo | None) -> tuple[TableRow, Kept] | None:
-    """The transaction table's row and the deciding reply of a ref_id whose replies cannot make an
-    anomaly (at most one final reply, no FAILED charge, one TRXID charged, every refid its own,
-    every balance adding up), read from the rows kept; None for any other history, which
-    _anomalies_of judges.
+def _plain(
+    ref_id: str, kept: list[Kept], tz: tzinfo | None
+) -> tuple[TableRow, Kept, Sequence[tuple[Any, ...]]] | None:
+    """The transaction table's row, the deciding reply and the anomalies (as rows of the anomalies'
+    list) of a ref_id whose replies can make no anomaly but changed_after_final (final replies of
+    one status, no FAILED charge, one TRXID charged, every refid its own, every balance adding
+    up), read from the rows kept; None for any other history, which _anomalies_of judges.
 
     A shortcut past building a Seen and a datetime for each reply: test_reconcile.py holds its rows
     to those of the full judgement on every history drawn."""
-    final = None
+    first_final = final = None
+    changed: list[tuple[Any, ...]] | None = None  # changed_after_final, rows of the anomalies' list
     charged = None  # the one TRXID charged
     charges: set[tuple[int, int]] = set()  # the snapshots charged, (before, deduction)
     deducted = 0
     for row in kept:  # by index: unpacking 13 columns a reply cost a fifth of the judging
         status = row[5]
         if status in FINAL_STATUSES:
-            if final is not None:
-                return None
+            if first_final is None:
+                first_final = row
+            elif status != first_final[5]:
+                return None  # conflicting_outcome
+            elif row[6:11] != first_final[6:11]:  # a re-check that is not the first final's again
+                changed = [*(changed or ()), _changed_after_final(ref_id, first_final, row)]
             final = row
         before = row[8]
         if before is not None:
@@ -993,9 +1003,33 @@ def _plain(ref_id: str, kept: list[Kept], tz: tzinfo | None) -> tuple[TableRow, 
         _iso_in(kept[-1][2], tz),
         None if deciding[6] == "-" else deciding[6],
         deciding[7],
-        "",
+        "" if changed is None else "changed_after_final",
     )
-    return table_row, deciding
+    return table_row, deciding, changed or ()
+
+
+def _changed_after_final(ref_id: str, first: Kept, later: Kept) -> tuple[Any, ...]:
+    """changed_after_final of a later final reply (a row kept) that differs from the first one in
+    SN, TRXID or amounts, as _anomalies_of() words it, as a row of the anomalies' list."""
+    names = [
+        name
+        for name, a, b in (
+            ("SN", first[7], later[7]),
+            ("TRXID", first[6], later[6]),
+            ("amounts", first[8:11], later[8:11]),
+        )
+        if a != b
+    ]
+    message = f"{later[5]} again with another {' and '.join(names)}"
+    return _anomaly_row_at(
+        "changed_after_final", ref_id, [(first[0], first[1]), (later[0], later[1])], message
+    )
+
+
+def _anomaly_row_at(kind: str, ref_id: str, at: list[tuple[str, int]], message: str) -> tuple[Any, ...]:
+    """_anomaly_row() of an anomaly at these (path, line), made without the Anomaly."""
+    places = _PLACES_SEPARATOR.join([f"{path}:{line}" for path, line in at])
+    return (*max(at), _RANKS[kind], *at[0], kind, ref_id, places, message)
 
 
 _OPEN = (PENDING, UNKNOWN)  # the outcomes that are not final
@@ -1012,6 +1046,7 @@ def _iso_in(moment: str, tz: tzinfo | None) -> str:
 
 
 _STUCK = "stuck_pending"
+_STUCK_RANK = ANOMALY_KINDS.index(_STUCK)
 
 
 def _stuck(

@@ -964,11 +964,12 @@ def _kept_histories(draw: st.DrawFn) -> list[str]:
 
 def _judged(state: Path, tz: tzinfo | None, shortcut: bool) -> tuple[list[Any], list[Any], dict[str, Any]]:
     """What reconcile() finds in a state, with _plain as it is or never taken (the full judgement)."""
-    original, plain = reconciliation._plain, []
+    original, plain, changed = reconciliation._plain, [], []
 
     def counted(*arguments: Any) -> Any:
         row = original(*arguments) if shortcut else None
         plain.append(row is not None)
+        changed.append(row is not None and bool(row[2]))
         return row
 
     with mock.patch.object(reconciliation, "_plain", counted):
@@ -977,6 +978,7 @@ def _judged(state: Path, tz: tzinfo | None, shortcut: bool) -> tuple[list[Any], 
         if shortcut and currently_in_test_context():
             event(f"histories judged by the shortcut: {'some' if any(plain) else 'none'}")
             event(f"histories judged in full: {'some' if not all(plain) else 'none'}")
+            event(f"changed_after_final found by the shortcut: {'some' if any(changed) else 'none'}")
         return list(result.transactions.rows()), list(result.anomalies), result.to_dict()
     finally:
         result.transactions.close()
