@@ -51,7 +51,7 @@ from .batches import each_in_workers, in_order
 from .errors import ParseError
 from .lines import MAX_LINE_BYTES, STDIN, LogReadError, Overlong, line_text
 from .spill import Scratch, SpilledList, SpilledSortedList, Spread, Tape, dumps, rows_of, run_of, spread
-from .spool import REF_ID_COLUMN, Spool, by_ref, first_snapshots
+from .spool import REF_ID_COLUMN, Spool, by_ref, links_of, repeated_snapshots
 from .state import Chained, Kept, Row, Seen, State, StateError, keyed, line_key, moment_of, seen
 from .validation import LineResult, check_line, role_matchers
 from .wire.fastpath import common_transaction_re
@@ -537,13 +537,15 @@ SPREAD_BATCH_LINES = 20_000
 class ReadBatch(NamedTuple):
     """What read_batch() found in a batch of lines: the transaction replies as rows of the store,
     each invalid line as (line, column, message), the inquiry replies counted, the latest timestamp;
-    read with `spreading`, the rows spread by ref_id instead (`rows` empty)."""
+    read with `spreading`, the rows spread by ref_id instead (`rows` empty), and their links of the
+    balance chain as a sorted run (spool.links_of(), spill.run_of())."""
 
     rows: list[Row]
     invalid: list[tuple[int, int, str]]
     inquiries: int
     last_moment: datetime | None
     spread: Spread = ()
+    links: Sequence[bytes] = ()
 
     @property
     def replies(self) -> int:
@@ -654,7 +656,7 @@ def read_batch(
     if latest and (last is None or datetime.fromisoformat(latest) > last):
         last = datetime.fromisoformat(latest)
     if spreading:
-        return ReadBatch([], invalid, inquiries, last, spread(rows, REF_ID_COLUMN))
+        return ReadBatch([], invalid, inquiries, last, spread(rows, REF_ID_COLUMN), run_of(links_of(rows)))
     return ReadBatch(rows, invalid, inquiries, last)
 
 
@@ -777,7 +779,7 @@ def reconcile(
                 )
                 for batch in batches:
                     if spreading:
-                        spool.add_spread(batch.spread)
+                        spool.add_spread(batch.spread, batch.links)
                     else:
                         spool.add(batch.rows)
                 return judge(spool, result, pending_after, tz, reading.jobs)
@@ -817,11 +819,11 @@ def judge(
     if isinstance(store, Spool) and store.spread and jobs > 1:
         tasks = _tasks(store.raw_parts())
         judged = each_in_workers(judge_parts, tasks, (tz, last_moment, pending_after), jobs)
-        for written, anomaly_rows, links in judged:
+        for written, anomaly_rows, repeats in judged:
             for rows_written in written:
                 result.transactions.append_written(rows_written)
             anomalies.extend_rows(anomaly_rows)
-            store.link_run(links)
+            store.repeat_run(repeats)
     else:
         for table, found in _judged(store.rows_by_ref(), tz, last_moment, pending_after):
             result.transactions.append(table)  # to the table on disk, a batch at a time
@@ -859,24 +861,25 @@ def _tasks(parts: Iterable[list[bytes]]) -> Iterator[list[list[bytes]]]:
 
 
 # What a worker hands back for a task: each part's transaction rows written and counted, the
-# anomalies as rows of the anomalies' list, the links of the balance chain as one sorted run.
+# anomalies as rows of the anomalies' list, the repeated snapshots the balance chain leaves out as
+# one sorted run.
 Judged = tuple[list[Written], list[tuple[Any, ...]], list[bytes]]
 
 
 def judge_parts(
     parts: list[list[bytes]], tz: tzinfo | None, last_moment: datetime | None, pending_after: timedelta
 ) -> Judged:
-    """judge_part() of each part, in one worker task; the parts' links as one run (the main process
-    merges one run a task, not one a part: 256 runs merged cost the chain half as much again)."""
+    """judge_part() of each part, in one worker task; the parts' repeated snapshots as one run (the
+    main process merges one run a task, not one a part)."""
     written: list[Written] = []
     anomalies: list[tuple[Any, ...]] = []
-    links: list[Chained] = []
+    repeats: list[Chained] = []
     for part in parts:
-        table, found, chained = judge_part(part, tz, last_moment, pending_after)
+        table, found, repeated = judge_part(part, tz, last_moment, pending_after)
         written.append(table)
         anomalies += found
-        links += chained
-    return written, anomalies, run_of(links)
+        repeats += repeated
+    return written, anomalies, run_of(repeats)
 
 
 def judge_part(
@@ -884,7 +887,8 @@ def judge_part(
 ) -> tuple[Written, list[tuple[Any, ...]], list[Chained]]:
     """One part of a spool (Spool.raw_parts()) judged, in a worker process, and handed back as the
     main process keeps it: its transactions' rows written and counted, their anomalies as rows of
-    the anomalies' list, its links of the balance chain (to go back as a run: spill.run_of())."""
+    the anomalies' list, its repeated snapshots (spool.repeated_snapshots(): to go back as a run,
+    spill.run_of())."""
     part = rows_of(chunks)
     table: list[TableRow] = []
     anomalies: list[tuple[Any, ...]] = []
@@ -893,7 +897,7 @@ def judge_part(
         anomalies += found
     totals: Totals = {}
     count_totals(table, totals)
-    return (dumps(table), totals), anomalies, list(first_snapshots(part))
+    return (dumps(table), totals), anomalies, repeated_snapshots(part)
 
 
 def _judged(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-import itertools
 import marshal
 import os
 import sqlite3
@@ -26,6 +25,7 @@ import tempfile
 import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain, islice
 from typing import IO, Any, Generic, TypeVar, overload
 
 T = TypeVar("T")
@@ -402,10 +402,13 @@ def run_of(rows: list[Row]) -> list[bytes]:
 
 
 class Runs:
-    """More rows than memory holds, sorted: `add()` them, then iterate `merged()` once.
+    """More rows than memory holds, sorted: `add()` them, then iterate `merged()` once (or `rows()`
+    as often as wanted).
 
     Sorted runs of _RUN_ROWS go to an anonymous file in slices; merging reads
-    each run a slice at a time. Rows are compared as tuples.
+    each run a slice at a time. Rows are compared as tuples. Runs that follow
+    one another (rows added nearly in order: a log's, read in its order) are
+    read one after the other, not merged.
 
     >>> runs = Runs()
     >>> runs.add([(3, "c"), (1, "a"), (2, "b")])
@@ -427,13 +430,28 @@ class Runs:
         held, self._held = self._held, []
         self.add_run(run_of(held))
 
-    def add_run(self, slices: list[bytes]) -> None:
+    def add_run(self, slices: Sequence[bytes]) -> None:
         """A run sorted elsewhere (run_of(), in a worker process)."""
-        self._runs.append([self._chunks.write_raw(piece) for piece in slices])
+        if slices:
+            self._runs.append([self._chunks.write_raw(piece) for piece in slices])
 
-    def _run(self, slices: list[Place]) -> Iterator[Row]:
-        for place in slices:
-            yield from self._chunks.read(place)
+    def _streams(self) -> list[list[Place]]:
+        """The runs as sorted streams of slices: a run whose first row is not below the last row of
+        a stream so far is read after it (the first such stream), else it starts another."""
+        streams: list[list[Place]] = []
+        ends: list[Row] = []
+        read = self._chunks.read
+        for slices in self._runs:
+            first, last = read(slices[0])[0], read(slices[-1])[-1]
+            for number, end in enumerate(ends):
+                if first >= end:
+                    streams[number] += slices
+                    ends[number] = last
+                    break
+            else:
+                streams.append(list(slices))
+                ends.append(last)
+        return streams
 
     def rows(self) -> Iterator[Row]:
         """The rows added so far, sorted; the runs are kept: rows added later join the next reading."""
@@ -442,7 +460,8 @@ class Runs:
             return iter(self._held[:])  # a copy: an append while reading is not read
         if self._held:
             self._write()
-        return heapq.merge(*map(self._run, self._runs))
+        streams = [chain.from_iterable(map(self._chunks.read, slices)) for slices in self._streams()]
+        return streams[0] if len(streams) == 1 else heapq.merge(*streams)
 
     def merged(self) -> Iterator[Row]:
         """rows() once, then the rows and the file are dropped."""
@@ -514,7 +533,7 @@ class SpilledSortedList(_ReadBack[T]):
         position = index + self._count if index < 0 else index
         if not 0 <= position < self._count:
             raise IndexError(index)
-        return next(itertools.islice(self, position, None))
+        return next(islice(self, position, None))
 
     def __repr__(self) -> str:
         return f"<SpilledSortedList of {self._count}>"

@@ -4,26 +4,29 @@ reconcile() without `state=` reads its logs once and forgets them. It needs
 what the state's SQLite table gives (state.State): each ref_id's replies in
 timestamp order, then the balance chain in timestamp order. `Spool` gives
 the same from rows spread by the hash of their ref_id (spill.Parts): a part
-is sorted in memory and cut into ref_ids, and the first reply of each balance
-snapshot goes to a sort of its own (spill.Runs). Memory holds a part and a
-run, whatever the length of the logs; the anonymous files are gone with it.
+is sorted in memory and cut into ref_ids. The chain is every reply with a
+balance, kept as read (spill.Runs: a log in timestamp order is sorted as it
+comes, and read back without a merge), but the re-checks that repeat a
+snapshot, which the parts find (a sort of their own, most often empty).
+Memory holds a part and a run, whatever the length of the logs; the anonymous
+files are gone with it.
 
 The ref_ids come in no order (a part's after another's); what reads them
 (reconciliation.judge) keeps them by ref_id.
 
 With `--jobs`, the spool never loads a row: worker processes spread the rows
-they read (spill.spread(), `add_spread()`), then are given the parts as
-written (`raw_parts()`) to judge; their balance links come back as sorted
-runs (`link_run()`).
+they read (spill.spread(), `add_spread()`, with their links as a sorted run),
+then are given the parts as written (`raw_parts()`) to judge; the repeated
+snapshots they find come back as sorted runs (`repeat_run()`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import groupby
 from operator import itemgetter
 
-from .spill import Parts, Runs, Spread
+from .spill import Parts, Row, Runs, Spread
 from .state import Chained, Kept
 
 _REF_ID = itemgetter(3)
@@ -49,20 +52,24 @@ class Spool:
 
     def __init__(self) -> None:
         self._parts = Parts(REF_ID_COLUMN)
-        self._chain = Runs()
+        self._links = Runs()  # every reply with a balance (links_of())
+        self._repeats = Runs("irs-repeats-")  # those that repeat a snapshot (repeated_snapshots())
 
     def add(self, rows: list[Kept]) -> None:
         self._parts.add(rows)
+        self._links.add(links_of(rows))
 
-    def add_spread(self, chunks: Spread) -> None:
-        """Rows spread by ref_id in a worker process (spill.spread(rows, REF_ID_COLUMN))."""
+    def add_spread(self, chunks: Spread, links: Sequence[bytes]) -> None:
+        """Rows spread by ref_id in a worker process (spill.spread(rows, REF_ID_COLUMN)), and their
+        links as a run (spill.run_of(links_of(rows)))."""
         self._parts.add_spread(chunks)
+        self._links.add_run(links)
 
     def rows_by_ref(self) -> Iterator[tuple[str, list[Kept]]]:
         """Each ref_id with its replies in timestamp order (then path, line); ref_ids in no order."""
         for part in self._parts.parts():
             yield from by_ref(part)
-            self._chain.add(first_snapshots(part))
+            self._repeats.add(repeated_snapshots(part))
 
     @property
     def spread(self) -> bool:
@@ -71,22 +78,23 @@ class Spool:
 
     def raw_parts(self) -> Iterator[list[bytes]]:
         """rows_by_ref() for worker processes: each part's rows as written (spill.rows_of() reads
-        them; by_ref() then cuts them into ref_ids), whose first_snapshots() go back to link_run()."""
+        them; by_ref() then cuts them into ref_ids), whose repeated_snapshots() go to repeat_run()."""
         return self._parts.raw_parts()
 
-    def link_run(self, run: list[bytes]) -> None:
-        """The links of the balance chain found in a part given by raw_parts(), as a sorted run
-        (spill.run_of(list(first_snapshots(part))))."""
-        self._chain.add_run(run)
+    def repeat_run(self, run: Sequence[bytes]) -> None:
+        """The repeated snapshots of parts given by raw_parts(), as a sorted run
+        (spill.run_of(repeated_snapshots(part)))."""
+        self._repeats.add_run(run)
 
     def balance_rows(self) -> Iterator[Chained]:
         """The balance chain (state.Chained) in timestamp order: only after every part is read."""
-        return self._chain.merged()
+        return _without(self._links.merged(), self._repeats.merged())
 
     def close(self) -> None:
         """Drop the rows and the files (at the end of a run, or when it fails)."""
         self._parts.close()
-        self._chain.close()
+        self._links.close()
+        self._repeats.close()
 
 
 def by_ref(part: list[Kept]) -> Iterator[tuple[str, list[Kept]]]:
@@ -96,13 +104,33 @@ def by_ref(part: list[Kept]) -> Iterator[tuple[str, list[Kept]]]:
         yield ref_id, list(group)
 
 
-def first_snapshots(replies: list[Kept]) -> Iterator[Chained]:
-    """The replies (each ref_id's in timestamp order) that carry a balance, but a re-check repeating
-    a snapshot (the same ref_id, TRXID and amounts) seen before: as links of the balance chain."""
+def links_of(rows: list[Kept]) -> list[Chained]:
+    """The replies that carry a balance, as links of the balance chain (state.Chained)."""
+    return [(row[2], row[0], row[1], row[3], row[8], row[10]) for row in rows if row[8] is not None]
+
+
+def repeated_snapshots(replies: list[Kept]) -> list[Chained]:
+    """The replies (each ref_id's in timestamp order) that repeat a balance snapshot (the same
+    ref_id, TRXID and amounts) of an earlier one, as links: the balance chain leaves them out."""
+    charged = [row for row in replies if row[8] is not None]
+    if len({row[3] for row in charged}) == len(charged):  # no ref_id with two: none repeated (most parts)
+        return []
+    repeats: list[Chained] = []
     seen: set[tuple[object, ...]] = set()
-    for path, line, moment, ref_id, _, _, trxid, _, before, deduction, after, _, _ in replies:
-        if before is not None:
-            snapshot = (ref_id, trxid, before, deduction, after)
-            if snapshot not in seen:
-                seen.add(snapshot)
-                yield (moment, path, line, ref_id, before, after)
+    for path, line, moment, ref_id, _, _, trxid, _, before, deduction, after, _, _ in charged:
+        snapshot = (ref_id, trxid, before, deduction, after)
+        if snapshot in seen:
+            repeats.append((moment, path, line, ref_id, before, after))
+        else:
+            seen.add(snapshot)
+    return repeats
+
+
+def _without(links: Iterator[Row], repeats: Iterator[Row]) -> Iterator[Chained]:
+    """The links, sorted, but the repeats (sorted too, each one of the links)."""
+    repeat = next(repeats, None)
+    for link in links:
+        if link == repeat:
+            repeat = next(repeats, None)
+        else:
+            yield link

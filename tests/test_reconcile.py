@@ -1025,14 +1025,31 @@ def test_a_run_without_a_state_finds_what_a_state_finds(
     # The lines in any order: a log's order is not always its timestamps'.
     # Spread: the replies go to the spool's file at once, each part above 2 rows is spread again
     # (to the last depth), the balance chain is sorted in runs of 2 read back a row at a time.
+    # The runs that follow one another are read as one stream, the others merged (spill.Runs).
     tiny: dict[str, Any] = {"_HELD_ROWS": 1, "_PART_ROWS": 2, "_RUN_ROWS": 2, "_READ_ROWS": 1}
     as_is = {name: getattr(spill, name) for name in tiny}
-    with tempfile.TemporaryDirectory() as folder, mock.patch.multiple(spill, **(tiny if spread else as_is)):
+    streams: list[int] = []
+
+    def counted(runs: spill.Runs) -> list[list[spill.Place]]:
+        found = original(runs)
+        streams.append(len(found))
+        return found
+
+    original = spill.Runs._streams
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        mock.patch.multiple(spill, **(tiny if spread else as_is)),
+        mock.patch.object(spill.Runs, "_streams", counted),
+    ):
         log = Path(folder, "buys.log")
         log.write_text("".join(lines), encoding="utf-8")  # no line twice: the state keeps each
         spooled, kept = _spooled_and_kept(log, tz, folder)
     reached()
     event(f"balance links: {'several' if len(lines) > 2 else 'few'}")
+    if spread:
+        event(
+            f"runs read as streams: {'one' if max(streams, default=0) == 1 else 'several' if streams else 'none'}"
+        )
     assert spooled == kept
 
 
@@ -1179,7 +1196,7 @@ def test_a_part_judged_in_a_worker_is_judged_as_in_this_process(
     by_ref_id = sorted(rows, key=lambda row: row[3])
     first_ref = [row for row in by_ref_id if row[3] == by_ref_id[0][3]]
     others = [row for row in by_ref_id if row[3] != by_ref_id[0][3]]
-    written, anomaly_rows, links = reconciliation.judge_parts(
+    written, anomaly_rows, repeats = reconciliation.judge_parts(
         [[spill.dumps(first_ref)], [spill.dumps(others[:1]), spill.dumps(others[1:])]],
         tz,
         late,
@@ -1194,8 +1211,10 @@ def test_a_part_judged_in_a_worker_is_judged_as_in_this_process(
         assert {row[0] for row in marshal.loads(chunk)} == {row[3] for row in rows_of_part}
     assert sorted(anomaly_rows) == sorted(serial_anomalies)
     assert {row[5] for row in serial_anomalies} == {"stuck_pending", "changed_after_final"}
-    # one run for the task: both parts' links, sorted
-    assert [row for piece in links for row in marshal.loads(piece)] == sorted(spool.first_snapshots(part))
+    # one run for the task, of both parts' repeated snapshots: L1's re-check at line 4 repeats line 1's
+    assert [row for piece in repeats for row in marshal.loads(piece)] == [
+        (rows[3][2], "a.log", 4, "L1", 10_000, 9_000)
+    ]
 
 
 def test_the_workers_get_the_parts_in_tasks_of_at_most_8_parts_or_about_a_megabyte() -> None:
