@@ -116,15 +116,15 @@ def _in_workers(
             window.append((pool.apply_async(work, (pieces, first, *args)), lines, size))
             in_flight += size
             while window and (in_flight > WINDOW_BYTES or len(window) > 2 * jobs):
-                done, lines, done_size = window.popleft()
+                done, done_lines, done_size = window.popleft()
                 in_flight -= done_size
                 result = done.get()
-                told(lines, done_size)
+                told(done_lines, done_size)
                 yield result
         while window:
-            done, lines, done_size = window.popleft()
+            done, done_lines, done_size = window.popleft()
             result = done.get()
-            told(lines, done_size)
+            told(done_lines, done_size)
             yield result
         if failure is not None:
             raise failure
