@@ -390,9 +390,11 @@ def rows_of(chunks: list[bytes]) -> list[Row]:
 # Rows sorted in memory at a time (short tuples: about 350 bytes each; 40,000 took 5 MB more at the
 # peak for the same CPU).
 _RUN_ROWS = 16_000
-# Rows of each run read back at a time while they are merged: with --jobs, a run per part, so at
-# most 256 runs of short rows (6 MB).
+# Rows of each run read back at a time while they are merged.
 _READ_ROWS = 64
+# Sorted streams merged at once: more are first merged in groups into longer runs on the file, so
+# a merge holds at most this many slices (4,096 rows), however many runs there are.
+_FAN_IN = 64
 
 
 def run_of(rows: list[Row]) -> list[bytes]:
@@ -416,14 +418,15 @@ class Runs:
     [(1, 'a'), (2, 'b'), (3, 'c')]
     """
 
-    def __init__(self, prefix: str = "irs-chain-") -> None:
+    def __init__(self, prefix: str = "irs-chain-", run_rows: int | None = None) -> None:
         self._held: list[Row] = []
         self._chunks = Chunks(prefix)
         self._runs: list[list[Place]] = []  # each run's slices
+        self._run_rows = run_rows  # rows held before they are a run (None: _RUN_ROWS)
 
     def add(self, rows: Iterable[Row]) -> None:
         self._held.extend(rows)
-        if len(self._held) >= _RUN_ROWS:
+        if len(self._held) >= (self._run_rows or _RUN_ROWS):
             self._write()
 
     def _write(self) -> None:
@@ -460,8 +463,23 @@ class Runs:
             return iter(self._held[:])  # a copy: an append while reading is not read
         if self._held:
             self._write()
-        streams = [chain.from_iterable(map(self._chunks.read, slices)) for slices in self._streams()]
-        return streams[0] if len(streams) == 1 else heapq.merge(*streams)
+        streams = self._streams()
+        while len(streams) > _FAN_IN:  # merged in groups into longer runs (kept for the next reading)
+            self._runs = [self._merged_run(streams[i : i + _FAN_IN]) for i in range(0, len(streams), _FAN_IN)]
+            streams = self._streams()
+        readers = [self._reader(slices) for slices in streams]
+        return readers[0] if len(readers) == 1 else heapq.merge(*readers)
+
+    def _reader(self, slices: list[Place]) -> Iterator[Row]:
+        return chain.from_iterable(map(self._chunks.read, slices))
+
+    def _merged_run(self, streams: list[list[Place]]) -> list[Place]:
+        """Sorted streams merged into one run, written to the file a slice at a time."""
+        merged = heapq.merge(*map(self._reader, streams))
+        slices: list[Place] = []
+        while piece := list(islice(merged, _READ_ROWS)):
+            slices.append(self._chunks.write_raw(dumps(piece)))
+        return slices
 
     def merged(self) -> Iterator[Row]:
         """rows() once, then the rows and the file are dropped."""
@@ -475,6 +493,10 @@ class Runs:
         self._held = []
         self._runs = []
         self._chunks.close()
+
+
+# Items of a SpilledSortedList held before they are a run (an anomaly's row: about 500 bytes, 2 MB).
+_LIST_RUN_ROWS = 4_000
 
 
 class SpilledSortedList(_ReadBack[T]):
@@ -496,7 +518,7 @@ class SpilledSortedList(_ReadBack[T]):
         prefix: str = "irs-sorted-",
     ) -> None:
         self._to_row, self._from_row = to_row, from_row
-        self._runs = Runs(prefix)
+        self._runs = Runs(prefix, _LIST_RUN_ROWS)
         self._count = 0
 
     def append(self, item: T) -> None:

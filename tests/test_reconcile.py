@@ -852,14 +852,19 @@ def test_a_spilled_sorted_list_reads_like_a_list_in_the_order_of_its_rows() -> N
 def test_a_spilled_sorted_list_past_memory_is_sorted_runs_merged_at_each_reading(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(spill, "_RUN_ROWS", 10)
+    monkeypatch.setattr(spill, "_LIST_RUN_ROWS", 10)
     monkeypatch.setattr(spill, "_READ_ROWS", 3)
+    monkeypatch.setattr(spill, "_FAN_IN", 2)
     numbers = spill.SpilledSortedList(lambda n: (n,), lambda row: row[0])
     shuffled = [(i * 37) % 100 for i in range(100)]  # 0 to 99, out of order
     for start in range(0, 100, 7):
         numbers.extend(shuffled[start : start + 7])
     assert len(numbers._runs._runs) == 7  # a run written once 10 or more are held: 14 rows (two adds)
     assert list(numbers) == list(range(100))
+    # 8 runs with the 2 rows held, none following another: merged 2 at a time, twice, into 2 runs
+    assert len(numbers._runs._runs) == 2
+    # runs of 14 rows but the last of 2: pairs of 28, 28, 28 and 16, then of 56 and 44 (slices of 3)
+    assert sorted(len(run) for run in numbers._runs._runs) == [15, 19]
     numbers.extend([50, -1])  # a repeat is kept; later rows join the next reading
     assert list(numbers) == [-1, *range(51), *range(50, 100)]
     assert (len(numbers), numbers[-1], numbers[51]) == (102, 99, 50)
@@ -1026,7 +1031,14 @@ def test_a_run_without_a_state_finds_what_a_state_finds(
     # Spread: the replies go to the spool's file at once, each part above 2 rows is spread again
     # (to the last depth), the balance chain is sorted in runs of 2 read back a row at a time.
     # The runs that follow one another are read as one stream, the others merged (spill.Runs).
-    tiny: dict[str, Any] = {"_HELD_ROWS": 1, "_PART_ROWS": 2, "_RUN_ROWS": 2, "_READ_ROWS": 1}
+    tiny: dict[str, Any] = {
+        "_HELD_ROWS": 1,
+        "_PART_ROWS": 2,
+        "_RUN_ROWS": 2,
+        "_LIST_RUN_ROWS": 2,
+        "_READ_ROWS": 1,
+        "_FAN_IN": 2,
+    }
     as_is = {name: getattr(spill, name) for name in tiny}
     streams: list[int] = []
 
