@@ -87,7 +87,26 @@ def _discard(db: sqlite3.Connection, path: str) -> None:
 
 
 class _ReadBack(Sequence[T], Generic[T]):
-    """What a list kept on disk shares: equal to any sequence of the same items, never hashable."""
+    """What a list kept on disk shares: indexing (an item read by `_item_at()`), equal to any
+    sequence of the same items, never hashable."""
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        position = index + len(self) if index < 0 else index
+        if position < 0:
+            raise IndexError(index)
+        return self._item_at(position, index)
+
+    def _item_at(self, position: int, index: int) -> T:
+        """The item at `position` (0 or more), or IndexError(index) past the end."""
+        raise NotImplementedError
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str):
@@ -158,18 +177,9 @@ class SpilledList(_ReadBack[T]):
     def __len__(self) -> int:
         return sum(n for (n,) in self._rows(f"SELECT count(*) FROM {self._name}"))
 
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[T]: ...
-
-    def __getitem__(self, index: int | slice) -> T | list[T]:
-        if isinstance(index, slice):
-            return list(self)[index]
-        position = index + len(self) if index < 0 else index
+    def _item_at(self, position: int, index: int) -> T:
         sql = f"SELECT {self._columns} FROM {self._name} ORDER BY {self._order} LIMIT 1 OFFSET ?"
-        for row in self._rows(sql, position) if position >= 0 else ():
+        for row in self._rows(sql, position):
             return self._from_row(row)
         raise IndexError(index)
 
@@ -543,17 +553,8 @@ class SpilledSortedList(_ReadBack[T]):
     def __len__(self) -> int:
         return self._count
 
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[T]: ...
-
-    def __getitem__(self, index: int | slice) -> T | list[T]:
-        if isinstance(index, slice):
-            return list(self)[index]
-        position = index + self._count if index < 0 else index
-        if not 0 <= position < self._count:
+    def _item_at(self, position: int, index: int) -> T:
+        if position >= self._count:
             raise IndexError(index)
         return next(islice(self, position, None))
 
