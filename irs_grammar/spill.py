@@ -6,12 +6,12 @@ the memory nothing but a batch. `Scratch` is the file (made at the first
 write, removed with its owner or at `close()`); `SpilledList` is a list kept
 in one of its tables, appended to in batches and read back in its order.
 
-Rows a run reads once and sorts (a log's replies) take no database: `Parts`
-spreads them by the hash of one column over parts of an anonymous file and
-gives them back a part at a time; `Runs` sorts more rows than memory holds
-(sorted runs on the file, merged). Both write with marshal (the rows are
-tuples of str, int, bytes and None), which is several times as fast as
-SQLite's inserts and sorts for rows read back once.
+Rows a run sorts take no database: `Parts` spreads them by the hash of one
+column over parts of an anonymous file and gives them back a part at a time;
+`Runs` sorts more rows than memory holds (sorted runs on the file, merged),
+and `SpilledSortedList` is a list kept so, read back in its order as often as
+wanted. They write with marshal (the rows are tuples of str, int, bytes and
+None), which is several times as fast as SQLite's inserts and sorts.
 """
 
 from __future__ import annotations
