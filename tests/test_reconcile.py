@@ -791,7 +791,7 @@ def test_a_spilled_list_reads_like_a_list() -> None:
     assert (numbers[0], numbers[2], numbers[-1], numbers[-3]) == (5, 9, 9, 5)
     assert numbers[1:] == [3, 9]
     for outside in (3, -4):
-        with pytest.raises(IndexError):
+        with pytest.raises(IndexError, match=f"^{outside}$"):  # the index asked
             numbers[outside]
     assert numbers == [5, 3, 9]
     assert numbers == (5, 3, 9)
@@ -836,7 +836,7 @@ def test_a_spilled_sorted_list_reads_like_a_list_in_the_order_of_its_rows() -> N
     assert (len(words), words[0], words[3], words[-1], words[-5]) == (5, "", "bb", "ccc", "")
     assert words[1:3] == ["a", "ab"]
     for outside in (5, -6):
-        with pytest.raises(IndexError):
+        with pytest.raises(IndexError, match=f"^{outside}$"):  # the index asked
             words[outside]
     assert words == ["", "a", "ab", "bb", "ccc"]
     assert words == ("", "a", "ab", "bb", "ccc")
@@ -1059,9 +1059,8 @@ def test_a_run_without_a_state_finds_what_a_state_finds(
     reached()
     event(f"balance links: {'several' if len(lines) > 2 else 'few'}")
     if spread:
-        event(
-            f"runs read as streams: {'one' if max(streams, default=0) == 1 else 'several' if streams else 'none'}"
-        )
+        most = max(streams, default=0)
+        event(f"runs read as streams: {'one' if most == 1 else 'several' if most else 'none'}")
     assert spooled == kept
 
 
@@ -1310,6 +1309,57 @@ def test_the_shortcut_agrees_with_the_full_judgement_at_its_edges(lines: list[st
     log.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     irs.reconcile([log], state=state).transactions.close()
     assert _judged(state, None, shortcut=True) == _judged(state, None, shortcut=False)
+
+
+def test_re_checks_of_one_final_status_are_judged_by_the_shortcut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SUCCESS, then SUCCESS again: the same (no anomaly), with another SN and other amounts, with
+    another TRXID and other amounts: each changed one is changed_after_final, worded as the full
+    judgement words it, and no reply becomes a Seen."""
+    monkeypatch.chdir(tmp_path)
+    sold = "R#A DN1. 0811 SUCCESS. SN: 1. TRXID: T1. SISA SALDO: {} {}\n"
+    Path("buys.log").write_text(
+        sold.format("10.000 - 1.000 = 9.000", _AT)
+        + sold.format("10.000 - 1.000 = 9.000", _LATER)  # the same: the reply that decides
+        + sold.replace("SN: 1", "SN: 2").format("9.000 - 1.000 = 8.000", _AT)
+        + sold.replace("TRXID: T1", "TRXID: T2").format("8.000 - 0 = 8.000", _AT),
+        encoding="utf-8",
+    )
+    with mock.patch.object(reconciliation, "seen", wraps=seen) as made:
+        result = irs.reconcile(["buys.log"])
+    try:
+        assert [(a.kind, a.lines, a.message) for a in result.anomalies] == [
+            (
+                "changed_after_final",
+                ("buys.log:1", "buys.log:3"),
+                "SUCCESS again with another SN and amounts",
+            ),
+            (
+                "changed_after_final",
+                ("buys.log:1", "buys.log:4"),
+                "SUCCESS again with another TRXID and amounts",
+            ),
+        ]
+        [transaction] = result.transactions.rows()
+        assert (transaction.outcome, transaction.deciding, transaction.deducted) == (
+            "succeeded",
+            "buys.log:2",
+            2000,
+        )
+        assert transaction.anomalies == ("changed_after_final",)
+    finally:
+        result.transactions.close()
+    assert made.call_count == 0
+
+
+def test_an_anomalys_row_made_without_it_is_its_row() -> None:
+    # The last place is the greatest (path, then line), not the last named; the first is the first.
+    at = [("b.log", 9), ("a.log", 12)]
+    anomaly = reconciliation.Anomaly("changed_after_final", "A", ("b.log:9", "a.log:12"), "m")
+    made = reconciliation._anomaly_row_at("changed_after_final", "A", at, "m")
+    assert made == reconciliation._anomaly_row(anomaly)
+    assert made[:5] == ("b.log", 9, 1, "b.log", 9)
 
 
 def test_a_clean_log_is_judged_without_a_seen_per_reply(tmp_path: Path) -> None:
