@@ -871,6 +871,17 @@ def test_a_spilled_sorted_list_past_memory_is_sorted_runs_merged_at_each_reading
     assert list(numbers) == [-1, *range(51), *range(50, 100)]
 
 
+def test_a_spools_repeated_snapshots_go_to_its_file_a_run_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spool, "_REPEAT_RUN_ROWS", 2)
+    spooled = spool.Spool()
+    sold = ("a.log", 1, "2024-12-01T10:00:00", "7", "DN1", "SUCCESS", "9", "S", 5, 1, 4, None, None)
+    spooled.add([(*sold[:1], line, *sold[2:]) for line in range(1, 5)])  # one snapshot, three re-checks
+    assert [ref_id for ref_id, _ in spooled.rows_by_ref()] == ["7"]
+    assert len(spooled._repeats._runs) == 1  # the three repeats, more than 2 held: a run on the file
+    assert [link[2] for link in spooled.balance_rows()] == [1]  # the chain keeps the first reply
+    spooled.close()
+
+
 def test_a_list_kept_beside_a_scratch_file_is_dropped_with_it() -> None:
     scratch, words = spill.Scratch(), words_list()
     scratch.also_closes(words.close)
@@ -1029,7 +1040,8 @@ def test_a_run_without_a_state_finds_what_a_state_finds(
 ) -> None:
     # The lines in any order: a log's order is not always its timestamps'.
     # Spread: the replies go to the spool's file at once, each part above 2 rows is spread again
-    # (to the last depth), the balance chain is sorted in runs of 2 read back a row at a time.
+    # (to the last depth), the balance chain and its repeats are sorted in runs of 2 read back a row
+    # at a time.
     # The runs that follow one another are read as one stream, the others merged (spill.Runs).
     tiny: dict[str, Any] = {
         "_HELD_ROWS": 1,
@@ -1051,6 +1063,7 @@ def test_a_run_without_a_state_finds_what_a_state_finds(
     with (
         tempfile.TemporaryDirectory() as folder,
         mock.patch.multiple(spill, **(tiny if spread else as_is)),
+        mock.patch.object(spool, "_REPEAT_RUN_ROWS", 2 if spread else spool._REPEAT_RUN_ROWS),
         mock.patch.object(spill.Runs, "_streams", counted),
     ):
         log = Path(folder, "buys.log")
