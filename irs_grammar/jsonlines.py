@@ -28,13 +28,12 @@ from .lines import MAX_LINE_BYTES, Overlong, line_text
 from .validation import REPLY_START, LineResult, check_line
 from .wire import inquiry, transaction
 from .wire.fastpath import (
-    FIELDS_END,
     INQUIRY_SHAPE,
     TRANSACTION_SHAPE,
     Shape,
     common_inquiry_re,
     common_transaction_re,
-    field_re,
+    field_pairs,
     line_re,
 )
 from .wire.reply import REASON, error_code_of
@@ -139,7 +138,7 @@ def inquiry_fields(block: str) -> tuple[list[str | None], list[tuple[str, str]]]
     every other field, in wire order (EXTRA)."""
     values: list[str | None] = [None, None, None, None]
     rest: list[tuple[str, str]] = []
-    for key, value in field_re().findall(block + FIELDS_END):
+    for key, value in field_pairs(block):
         slot = _INQUIRY_SLOTS.get(key)
         if slot is None or values[slot] is not None:
             rest.append((key, value))
@@ -154,7 +153,7 @@ def transaction_fields(block: str | None) -> tuple[str | None, list[tuple[str, s
     serial = None
     rest: list[tuple[str, str]] = []
     if block:
-        for key, value in field_re().findall(block + FIELDS_END):
+        for key, value in field_pairs(block):
             if key == transaction.SN and serial is None:
                 serial = value
             else:
@@ -367,7 +366,7 @@ def _wire_tools(
 ]:
     """What a wire-dict writer works with, bound once: the encoder, the common shape's match, the
     kind's whole-line match, the field splitter."""
-    return _encoder(options), common.match, line_re(shape).match, field_re().findall
+    return _encoder(options), common.match, line_re(shape).match, field_pairs
 
 
 def _inquiry_wire(options: Options) -> Writer:
@@ -391,7 +390,7 @@ def _inquiry_wire(options: Options) -> Writer:
             if m is None:
                 return None
             product, block, _, reason, t, d = m.groups()
-            fields: list[tuple[str, str]] = split(block + FIELDS_END) if block else []
+            fields = split(block)
             if reason is not None:
                 fields.append((REASON, reason))
             named = _named(fields, names, reserved, encode)
@@ -423,7 +422,7 @@ def _transaction_wire(options: Options) -> Writer:
                 return None
             ref, product, destination, status, details, block, _, reason, trxid, *tail = m.groups()
             if details is None:
-                fields: list[tuple[str, str]] = split(block + FIELDS_END) if block else []
+                fields = split(block)
                 if reason is not None:
                     fields.append((REASON, reason))
                 named = _named(fields, names, reserved, encode)

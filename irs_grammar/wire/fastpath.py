@@ -114,29 +114,41 @@ def head_re(shape: Shape) -> re.Pattern[str] | None:
     return None if shape.head is None else re.compile(assemble(shape.head, shape.grammar))
 
 
-# Appended to the `fields` group before it is split: after it, the group's
-# last ". " is followed by ". KEY: ", so its last value ends there as it did in
-# the line (where a field, REASON, TRXID or the final timestamp followed).
-FIELDS_END = "A: "
+_SEP_TEXT = ". "  # _SEP, which ends every field
+_KEY_END = ": "  # ends every KEY, which holds no other ":"
 
 
 @cache
-def field_re() -> re.Pattern[str]:
-    """One field of a `fields` group plus FIELDS_END: (name, value).
+def field_end_re() -> re.Pattern[str]:
+    """Where a field of a `fields` group ends and the next begins: _SEP before a KEY.
 
-    Both grammars share KEY and VALUE (the transaction grammar imports them),
-    and an inquiry's PRICE value is ASCII digits, which VALUE reads the same.
+    A VALUE never holds _SEP before a KEY (its lookahead stops it there), so in a `fields` group
+    the whole line's match has checked, these are the places between its fields and there is no
+    other. Both grammars share KEY and VALUE (the transaction grammar imports them), and an
+    inquiry's PRICE value is ASCII digits, which VALUE reads the same.
     """
-    key = terminal_pattern("KEY")
-    assert re.fullmatch(key, FIELDS_END)
-    return re.compile(
-        f"({key.removesuffix(': ')}): ((?:{terminal_pattern('VALUE')})?){terminal_pattern('_SEP')}"
-    )
+    sep, key = terminal_pattern("_SEP"), terminal_pattern("KEY")
+    assert re.fullmatch(sep, _SEP_TEXT)
+    assert key.endswith(_KEY_END)
+    assert ":" not in key.removesuffix(_KEY_END)
+    return re.compile(f"{sep}(?={key})")
+
+
+def field_pairs(block: str) -> list[tuple[str, str]]:
+    """The (name, value) of each field of a `fields` group (`KEY: VALUE. ` again and again), in
+    wire order. The group must come from a line's match: it ends with _SEP, its values are VALUEs."""
+    if not block:
+        return []
+    pairs = []
+    for field in field_end_re().split(block[: -len(_SEP_TEXT)]):
+        name, _, value = field.partition(_KEY_END)
+        pairs.append((name, value))
+    return pairs
 
 
 def split_fields(block: str, reason: str | None) -> tuple[tuple[str, str], ...]:
     """The (key, value) pairs of a `fields` group, then REASON if there is one."""
-    fields: list[tuple[str, str]] = field_re().findall(block + FIELDS_END) if block else []
+    fields = field_pairs(block)
     if reason is not None:
         fields.append((REASON, reason))
     return tuple(fields)
