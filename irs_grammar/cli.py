@@ -172,11 +172,22 @@ def _reported(label: str, batch: Parsed, args: argparse.Namespace) -> Parsed:
     return batch
 
 
+# Lines of a Parquet batch, each batch a row group: 20,000 peaked 17 MiB higher than this on
+# 1,000,000 mixed replies (170 against 153 MiB, the same CPU; the file 3 % larger at this size).
+PARQUET_BATCH_LINES = 10_000
+ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"  # Arrow's choice of allocator; one set by the user stands
+
+
 def _write_parquet(args: argparse.Namespace) -> None:
     if args.output is None:
         raise UsageError("--format parquet needs -o FILE")
     if args.wire:
         raise UsageError("--wire goes with JSON Lines; Parquet holds the typed record")
+    if not os.environ.get(ARROW_POOL_VARIABLE):
+        # Arrow's default pool (mimalloc) keeps the memory of the batches written, where the
+        # system allocator gives it back: a million lines peak 23 MiB lower for the same CPU.
+        # Arrow reads the variable once, when it is loaded: so before pyarrow is imported.
+        os.environ[ARROW_POOL_VARIABLE] = "system"
     try:
         import pyarrow.parquet as pq
 
@@ -189,7 +200,15 @@ def _write_parquet(args: argparse.Namespace) -> None:
         with replacing(args.output) as out, pq.ParquetWriter(out.temporary, arrow_schema(zone)) as writer:
             # Each batch's records built as Arrow columns (irs_grammar.columnar): one row group per batch.
             alone = partial(table_alone, zone=zone)
-            for batch in _parsed(args, ascii_only=False, work=table_batch, alone=alone, more=(zone,)):
+            batches = _parsed(
+                args,
+                ascii_only=False,
+                work=table_batch,
+                alone=alone,
+                more=(zone,),
+                batch_lines=PARQUET_BATCH_LINES,
+            )
+            for batch in batches:
                 if batch.table is not None:
                     writer.write_table(batch.table)
             # Renamed over the output only when every input was read to its end.

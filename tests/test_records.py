@@ -260,9 +260,9 @@ def test_parquet_is_written_in_row_groups(tmp_path: Path) -> None:
     out = tmp_path / "many.parquet"
     assert run("parse", "--format", "parquet", "-o", str(out), str(log)).returncode == 0
     meta = pq.ParquetFile(out).metadata
-    # one row group per batch of 20,000 lines (irs_grammar.batches): memory stays flat
-    assert (meta.num_rows, meta.num_row_groups) == (45_000, 3)
-    assert [meta.row_group(n).num_rows for n in range(3)] == [20_000, 20_000, 5_000]
+    # one row group per batch of 10,000 lines (cli.PARQUET_BATCH_LINES): memory stays flat
+    assert (meta.num_rows, meta.num_row_groups) == (45_000, 5)
+    assert [meta.row_group(n).num_rows for n in range(5)] == [10_000, 10_000, 10_000, 10_000, 5_000]
 
 
 def test_a_batch_of_lines_is_an_arrow_table(parquet: Path) -> None:
@@ -348,6 +348,31 @@ def test_parquet_without_pyarrow_in_process(
         capsys.readouterr().err == "irs-grammar: Parquet needs pyarrow: pip install 'irs-grammar[parquet]'\n"
     )
     assert not (tmp_path / "x.parquet").exists()
+
+
+@pytest.mark.parametrize(("told", "used"), [(None, "system"), ("", "system"), ("mimalloc", "mimalloc")])
+def test_parquet_is_built_with_the_system_allocator_unless_arrow_is_told(
+    told: str | None, used: str, tmp_path: Path
+) -> None:
+    from irs_grammar.cli import ARROW_POOL_VARIABLE
+
+    log, out = tmp_path / "two.log", tmp_path / "x.parquet"
+    log.write_text("R#A. PRICE: 7. @12:00:00.000000 01/01/2025\n" * 2, encoding="utf-8")
+    env = {name: value for name, value in os.environ.items() if name != ARROW_POOL_VARIABLE}
+    if told is not None:
+        env[ARROW_POOL_VARIABLE] = told
+    # The command in a process of its own, asked after it ran which pool Arrow used (it chooses once).
+    script = (
+        "import sys\n"
+        "from irs_grammar.cli import main\n"
+        "assert main(sys.argv[1:]) == 0\n"
+        "import pyarrow\n"
+        "print(pyarrow.default_memory_pool().backend_name)\n"
+    )
+    run = [sys.executable, "-c", script, "parse", "--format", "parquet", "-o", str(out), str(log)]
+    result = subprocess.run(run, capture_output=True, text=True, env=env, check=False)
+    assert (result.returncode, result.stdout, result.stderr) == (0, used + "\n", "")
+    assert pq.read_table(out)["PRICE"].to_pylist() == [7, 7]
 
 
 @pytest.mark.parametrize(
