@@ -78,16 +78,15 @@ class _Columns(NamedTuple):
 # -- the columns every kind shares ---------------------------------------------------------------
 
 
-def _moments(times: Sequence[str], dates: Sequence[str]) -> tuple[pa.Array, pa.Array]:
+def _moments(time: pa.Array, date: pa.Array) -> tuple[pa.Array, pa.Array]:
     """The `YYYY-MM-DDTHH:MM:SS.ffffff` text of each grammar-checked TIME and DATE, and whether
     each names a real moment (the caller drops the others).
 
     As `wire.timestamp.is_real_moment`: the time by comparing text, the date by the calendar once
     per distinct date."""
-    date = pa.array(dates, _TEXT)
-    distinct = pc.unique(date)
-    day = pc.take(pa.array([iso_date(d) for d in distinct.to_pylist()], _TEXT), pc.index_in(date, distinct))
-    time = pa.array(times, _TEXT)
+    dates = pc.dictionary_encode(date)  # each distinct date once, and where each row's is
+    days = pa.array([iso_date(d) for d in dates.dictionary.to_pylist()], _TEXT)
+    day = pc.take(days, dates.indices)
     real = pc.and_(
         pc.and_(
             pc.not_equal(day, ""),  # iso_date: "" for no real day
@@ -373,9 +372,8 @@ def _real_moments_only(
 ) -> _Rows:
     """The kept lines whose TIME and DATE name a real moment, in Arrow; the others are read by the
     parser, which says which part is wrong (their errors are sorted into line order after)."""
-    width = len(shape.names)
-    moments, real = _moments(kept.values[shape.time_at :: width], kept.values[shape.date_at :: width])
-    values = pa.FixedSizeListArray.from_arrays(pa.array(kept.values, _TEXT), width)
+    values = pa.FixedSizeListArray.from_arrays(pa.array(kept.values, _TEXT), len(shape.names))
+    moments, real = _moments(pc.list_element(values, shape.time_at), pc.list_element(values, shape.date_at))
     numbers = pa.array(kept.numbers, pa.int64())
     unreal = pc.indices_nonzero(pc.invert(real)).to_pylist()
     if not unreal:
