@@ -173,7 +173,8 @@ def _reported(label: str, batch: Parsed, args: argparse.Namespace) -> Parsed:
 
 
 # Lines of a Parquet batch, each batch a row group: 20,000 peaked 17 MiB higher than this on
-# 1,000,000 mixed replies (170 against 153 MiB, the same CPU; the file 3 % larger at this size).
+# 1,000,000 mixed replies (170 against 153 MiB; this size costs 1 % more instructions, and the
+# file is 3 % larger).
 PARQUET_BATCH_LINES = 10_000
 ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"  # Arrow's choice of allocator; one set by the user stands
 
@@ -185,7 +186,8 @@ def _write_parquet(args: argparse.Namespace) -> None:
         raise UsageError("--wire goes with JSON Lines; Parquet holds the typed record")
     if not os.environ.get(ARROW_POOL_VARIABLE):
         # Arrow's default pool (mimalloc) keeps the memory of the batches written, where the
-        # system allocator gives it back: a million lines peak 23 MiB lower for the same CPU.
+        # system allocator gives it back: a million lines peak 23 MiB lower (the CPU the same
+        # within the noise, 0.5 % more instructions).
         # Arrow reads the variable once, when it is loaded: so before pyarrow is imported.
         os.environ[ARROW_POOL_VARIABLE] = "system"
     try:
