@@ -260,6 +260,8 @@ def test_each_column_of_the_common_shapes_as_the_documentation_reads_them() -> N
     "moment",
     [
         "24:00:00.000000 01/12/2024",
+        "30:00:00.000000 01/12/2024",  # hours past 23 whose second digit is not
+        "93:00:00.000000 01/12/2024",
         "23:60:00.000000 01/12/2024",
         "23:59:60.000000 01/12/2024",
         "10:00:00.000000 29/02/2023",

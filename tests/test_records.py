@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,20 @@ def one(sql: str) -> tuple[Any, ...]:
     """The first row of a DuckDB query."""
     rows: list[tuple[Any, ...]] = duckdb.connect().execute(sql).fetchall()
     return rows[0]
+
+
+@pytest.fixture(autouse=True)
+def arrow_pool_variable_as_found() -> Iterator[None]:
+    """`parse --format parquet` names Arrow's allocator in the environment before it loads pyarrow;
+    a test that runs the command in this process leaves the variable as it found it."""
+    from irs_grammar.cli import ARROW_POOL_VARIABLE
+
+    found = os.environ.get(ARROW_POOL_VARIABLE)
+    yield
+    if found is None:
+        os.environ.pop(ARROW_POOL_VARIABLE, None)
+    else:
+        os.environ[ARROW_POOL_VARIABLE] = found
 
 
 @pytest.fixture(scope="module")
@@ -373,6 +388,24 @@ def test_parquet_is_built_with_the_system_allocator_unless_arrow_is_told(
     result = subprocess.run(run, capture_output=True, text=True, env=env, check=False)
     assert (result.returncode, result.stdout, result.stderr) == (0, used + "\n", "")
     assert pq.read_table(out)["PRICE"].to_pylist() == [7, 7]
+
+
+@pytest.mark.parametrize(("told", "left"), [(None, "system"), ("", "system"), ("mimalloc", "mimalloc")])
+def test_parquet_names_the_system_allocator_to_arrow_unless_told_in_process(
+    told: str | None, left: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the command leaves in the variable, in this process (where mutants run; Arrow, loaded
+    already, no longer reads it: the test above sees the pool used)."""
+    from irs_grammar.cli import ARROW_POOL_VARIABLE, main
+
+    if told is None:
+        monkeypatch.delenv(ARROW_POOL_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(ARROW_POOL_VARIABLE, told)
+    log = tmp_path / "one.log"
+    log.write_text("R#A. PRICE: 7. @12:00:00.000000 01/01/2025\n", encoding="utf-8")
+    assert main(["parse", "--format", "parquet", "-o", str(tmp_path / "x.parquet"), str(log)]) == 0
+    assert os.environ[ARROW_POOL_VARIABLE] == left
 
 
 @pytest.mark.parametrize(
