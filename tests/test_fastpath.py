@@ -21,7 +21,7 @@ import irs_grammar as irs
 from irs_grammar import strategies
 from irs_grammar.wire import fastpath, parser, reference, timestamp
 from irs_grammar.wire.fastpath import fast_reader, fast_transaction_reader
-from irs_grammar.wire.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, parser_for
+from irs_grammar.wire.grammar import INQUIRY_GRAMMAR, TRANSACTION_GRAMMAR, parser_for, terminal_pattern
 from irs_grammar.wire.reference import parse_transaction_with_lark, parse_with_lark
 from irs_grammar.wire.timestamp import ISO_DATES, is_real_moment, iso_moment
 from tests.corpus import load
@@ -271,6 +271,26 @@ def test_a_refused_line_of_fields_reaches_lark_without_them(
 # -- the moment: checked by text, the same way everywhere ------------------------------------------
 
 DATES = ["29/02/2024", "29/02/2023", "31/04/2025", "30/04/2025", "00/01/2025", "01/13/2025", "01/01/0000"]
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern"),
+    [("KEY", "[A-Z:]+: "), ("KEY", "[A-Z]+="), ("_SEP", ";")],
+    ids=["a KEY holding ':'", "a KEY not ending ': '", "another _SEP"],
+)
+def test_the_field_split_refuses_a_grammar_it_was_not_made_for(
+    name: str, pattern: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """field_pairs cuts a group at _SEP before a KEY and a field at the KEY's ': ': a grammar
+    where those no longer hold stops it at once."""
+    real = terminal_pattern
+    monkeypatch.setattr(fastpath, "terminal_pattern", lambda n, *a: pattern if n == name else real(n, *a))
+    fastpath.field_end_re.cache_clear()
+    try:
+        with pytest.raises(AssertionError):
+            fastpath.field_end_re()
+    finally:
+        fastpath.field_end_re.cache_clear()
 
 
 @pytest.mark.parametrize("hour", [f"{h:02d}" for h in range(100)])
