@@ -132,6 +132,7 @@ def test_a_batch_is_its_lines_written_by_the_reference_and_its_errors(
         "R#PLN20. PRICE: 1. PRICE: 2. X_Y: z. CUSTNAME: A. CUSTNUM: 9. @12:32:55.821005 12/11/2024",
         "R#7 DN1. 0817 FAILED. Nomor tujuan salah. TRXID: -. @10:54:14.776182 29/11/2024",
         "R#7 DN1. 0817 SUCCESS. NOTE: a. SN: 1. SN: 2. TRXID: 9. @10:54:14.776182 29/11/2024",
+        "R#7 DN1. 0817 FAILED. NOTE: a. REASON: Nomor salah. TRXID: -. @10:54:14.776182 29/11/2024",
     ],
 )
 def test_each_documented_shape_is_written_fast_and_the_same(line: str) -> None:
