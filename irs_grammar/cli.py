@@ -433,6 +433,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             pending_after=args.pending_after,
             tz=args.tz,
             reading=reading,
+            # The text and JSON reports are anomalies and totals: no table of every transaction.
+            keep_transactions=args.format in ("jsonl", "parquet"),
         )
     except LogReadError as e:
         progress.close()

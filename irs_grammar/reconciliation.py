@@ -31,6 +31,10 @@ second charge), whatever the outcome.
 With `state=PATH`, what was read is kept in SQLite (see `state.py`), so
 tomorrow's log closes today's pending transactions; reading a line a second
 time (the same path and text) changes nothing.
+
+With `keep_transactions=False`, each transaction is counted into the totals
+and not kept: the report (anomalies, totals) is the same, written without a
+table of every transaction (the command's text and JSON reports need no more).
 """
 
 from __future__ import annotations
@@ -204,6 +208,10 @@ class TransactionTable(Mapping[str, Transaction]):
     as it goes; the SQLite table is built from the tape the first time a
     transaction is looked up or listed. A report of totals never builds it.
 
+    `kept=False` (reconcile(keep_transactions=False)): the rows appended
+    are counted into the totals, never written; `len()` and the totals read
+    as ever, looking a transaction up raises LookupError.
+
     >>> table = TransactionTable()
     >>> places = ("buys.log:1",)
     >>> table.add([Transaction("7", places, "pending", "buys.log:1", "INPROGRESS", "DN1", "2024-12-01", 0)])
@@ -211,8 +219,9 @@ class TransactionTable(Mapping[str, Transaction]):
     ('pending', 1, False)
     """
 
-    def __init__(self, scratch: Scratch | None = None) -> None:
+    def __init__(self, scratch: Scratch | None = None, *, kept: bool = True) -> None:
         self.scratch = scratch if scratch is not None else Scratch()  # made when the table is built
+        self.kept = kept  # False: the transactions are counted into the totals, not kept
         self.scratch.table(
             "CREATE TABLE t (ref_id TEXT PRIMARY KEY, places TEXT, outcome TEXT, deciding TEXT, "
             "status TEXT, product TEXT, day TEXT, deducted INTEGER, destination TEXT, first TEXT, "
@@ -232,6 +241,7 @@ class TransactionTable(Mapping[str, Transaction]):
     @property
     def _db(self) -> sqlite3.Connection | None:
         """The table, built from the tape first if rows wait there (None: nothing was ever added)."""
+        self._must_be_kept()
         self._build()
         return self.scratch.connection() if self.scratch.opened else None
 
@@ -255,21 +265,24 @@ class TransactionTable(Mapping[str, Transaction]):
 
     def add_rows(self, rows: Iterable[TableRow]) -> None:
         """Transactions as rows of the table (_row()): one of a ref_id in the table replaces it."""
+        self._must_be_kept()  # a row replaced cannot be taken out of counted totals
         self._build()  # the rows on the tape first, so that these replace them
         self._totals = None
         self._insert(rows)
 
     def append(self, rows: list[TableRow]) -> None:
         """Transactions of ref_ids not added yet (_row(), or judge()'s own for a plain history), as
-        judge() has them: to the tape, counted into the totals."""
-        self._tape.append(rows)
+        judge() has them: to the tape (when kept), counted into the totals."""
+        if self.kept:
+            self._tape.append(rows)
         if self._totals is not None:  # else SQL counts them, once they are in the table
             count_totals(rows, self._totals)
 
     def append_written(self, written: Written) -> None:
         """append() of rows a worker process wrote and counted (judge_part())."""
         chunk, totals = written
-        self._tape.append_raw(chunk)
+        if self.kept:
+            self._tape.append_raw(chunk)
         if self._totals is not None:
             for key, (transactions, deducted) in totals.items():
                 counted = self._totals.setdefault(key, [0, 0])
@@ -284,6 +297,8 @@ class TransactionTable(Mapping[str, Transaction]):
 
     def note(self, found: Iterable[Anomaly]) -> None:
         """Anomalies found after their transactions were added (balance gaps, over the whole account)."""
+        if not self.kept:
+            return  # the anomalies are listed; no transaction row is kept to note them on
         noted = [(anomaly.ref_id, anomaly.kind) for anomaly in found]
         if self._tape.written:
             self._notes.append(noted)  # applied when the table is built
@@ -353,6 +368,13 @@ class TransactionTable(Mapping[str, Transaction]):
             for row in rows
         ]
 
+    def _must_be_kept(self) -> None:
+        if not self.kept:
+            raise LookupError(
+                "the transactions were counted, not kept (reconcile(..., keep_transactions=False)): "
+                "only their totals can be read"
+            )
+
     def _sql(self, sql: str) -> list[Any]:
         """SQL over the table: for the totals once add() may have replaced a row (the table is made
         then), rather than the counted totals."""
@@ -360,7 +382,8 @@ class TransactionTable(Mapping[str, Transaction]):
         return self.scratch.connection().execute(sql).fetchall()
 
     def __repr__(self) -> str:
-        return f"<TransactionTable of {len(self)} transactions>"
+        counted = "" if self.kept else ", counted, not kept"
+        return f"<TransactionTable of {len(self)} transactions{counted}>"
 
 
 # What totals can be crossed by (`reconcile --by product,day`): columns of the transaction table.
@@ -747,11 +770,15 @@ def reconcile(
     pending_after: timedelta = timedelta(hours=1),
     tz: tzinfo | None = None,
     reading: Reading = WHOLE_LINES,
+    keep_transactions: bool = True,
 ) -> Reconciliation:
     """Reconcile buy logs (paths, `.gz` too, `-` for standard input); see the module's docstring.
 
     `reading` says how the logs are read (Reading: --extract, --jobs,
     --max-line-length, progress); by default in this process, whole lines.
+    `keep_transactions=False`: the transactions are counted into the totals,
+    not kept (result.transactions gives its len() and totals, and raises
+    LookupError when one is looked up); the anomalies and totals are the same.
 
     >>> import irs_grammar as irs
     >>> import tempfile, os
@@ -764,7 +791,7 @@ def reconcile(
     >>> result.transactions["7"].outcome, [a.kind for a in result.anomalies]
     ('failed', ['failed_with_deduction'])
     """
-    result = Reconciliation()
+    result = Reconciliation(TransactionTable(kept=keep_transactions))
     # Without a state, the replies go to a Spool (anonymous files, a part of them in memory at a
     # time); the summaries go to a temporary SQLite file (TransactionTable).
     where = os.fspath(state) if state is not None else f"a temporary file in {tempfile.gettempdir()}"
@@ -816,16 +843,17 @@ def judge(
     kept = store.last_moment(tz) if isinstance(store, State) else None
     last_moment = max([m for m in (kept, result.last_moment) if m is not None], default=None)
     anomalies = result.anomalies  # on disk, read back in the report's order
+    whole = result.transactions.kept  # else the rows need only the columns the totals count
     if isinstance(store, Spool) and store.spread and jobs > 1:
         tasks = _tasks(store.raw_parts())
-        judged = each_in_workers(judge_parts, tasks, (tz, last_moment, pending_after), jobs)
+        judged = each_in_workers(judge_parts, tasks, (tz, last_moment, pending_after, whole), jobs)
         for written, anomaly_rows, repeats in judged:
             for rows_written in written:
                 result.transactions.append_written(rows_written)
             anomalies.extend_rows(anomaly_rows)
             store.repeat_run(repeats)
     else:
-        for table, found in _judged(store.rows_by_ref(), tz, last_moment, pending_after):
+        for table, found in _judged(store.rows_by_ref(), tz, last_moment, pending_after, whole):
             result.transactions.append(table)  # to the table on disk, a batch at a time
             anomalies.extend_rows(found)
     gaps: list[Anomaly] = []  # a batch at a time, as the transactions: a million gaps cost no memory
@@ -867,7 +895,11 @@ Judged = tuple[list[Written], list[tuple[Any, ...]], list[bytes]]
 
 
 def judge_parts(
-    parts: list[list[bytes]], tz: tzinfo | None, last_moment: datetime | None, pending_after: timedelta
+    parts: list[list[bytes]],
+    tz: tzinfo | None,
+    last_moment: datetime | None,
+    pending_after: timedelta,
+    whole: bool,
 ) -> Judged:
     """judge_part() of each part, in one worker task; the parts' repeated snapshots as one run (the
     main process merges one run a task, not one a part)."""
@@ -875,7 +907,7 @@ def judge_parts(
     anomalies: list[tuple[Any, ...]] = []
     repeats: list[Chained] = []
     for part in parts:
-        table, found, repeated = judge_part(part, tz, last_moment, pending_after)
+        table, found, repeated = judge_part(part, tz, last_moment, pending_after, whole)
         written.append(table)
         anomalies += found
         repeats += repeated
@@ -883,21 +915,25 @@ def judge_parts(
 
 
 def judge_part(
-    chunks: list[bytes], tz: tzinfo | None, last_moment: datetime | None, pending_after: timedelta
+    chunks: list[bytes],
+    tz: tzinfo | None,
+    last_moment: datetime | None,
+    pending_after: timedelta,
+    whole: bool,
 ) -> tuple[Written, list[tuple[Any, ...]], list[Chained]]:
     """One part of a spool (Spool.raw_parts()) judged, in a worker process, and handed back as the
-    main process keeps it: its transactions' rows written and counted, their anomalies as rows of
-    the anomalies' list, its repeated snapshots (spool.repeated_snapshots(): to go back as a run,
-    spill.run_of())."""
+    main process keeps it: its transactions' rows written (`whole`; else nothing) and counted,
+    their anomalies as rows of the anomalies' list, its repeated snapshots
+    (spool.repeated_snapshots(): to go back as a run, spill.run_of())."""
     part = rows_of(chunks)
     table: list[TableRow] = []
     anomalies: list[tuple[Any, ...]] = []
-    for rows, found in _judged(by_ref(part), tz, last_moment, pending_after):
+    for rows, found in _judged(by_ref(part), tz, last_moment, pending_after, whole):
         table += rows
         anomalies += found
     totals: Totals = {}
     count_totals(table, totals)
-    return (dumps(table), totals), anomalies, repeated_snapshots(part)
+    return (dumps(table) if whole else b"", totals), anomalies, repeated_snapshots(part)
 
 
 def _judged(
@@ -905,13 +941,15 @@ def _judged(
     tz: tzinfo | None,
     last_moment: datetime | None,
     pending_after: timedelta,
+    whole: bool,
 ) -> Iterator[tuple[list[TableRow], list[tuple[Any, ...]]]]:
-    """Each ref_id's row of the transaction table and its anomalies (as rows of the anomalies'
+    """Each ref_id's row of the transaction table (`whole`; else a plain history's row holds the
+    columns the totals count and no more: _plain()) and its anomalies (as rows of the anomalies'
     list: _anomaly_row()), _BATCH ref_ids at a time."""
     table: list[TableRow] = []
     anomalies: list[tuple[Any, ...]] = []
     for ref_id, kept in histories:
-        plain = _plain(ref_id, kept, tz)
+        plain = _plain(ref_id, kept, tz, whole)
         if plain is not None:  # a plain history: its anomalies are found, but its age's
             row, deciding, found_rows = plain
             if found_rows:
@@ -924,7 +962,8 @@ def _judged(
                     anomalies.append(
                         (path, line, _STUCK_RANK, path, line, _STUCK, ref_id, f"{path}:{line}", stuck)
                     )
-                    row = (*row[:-1], _STUCK)
+                    if whole:
+                        row = (*row[:-1], _STUCK)
         else:
             lifecycle = _lifecycle(ref_id, [seen(row, tz) for row in kept])
             found = _anomalies_of(lifecycle)
@@ -942,12 +981,14 @@ def _judged(
 
 
 def _plain(
-    ref_id: str, kept: list[Kept], tz: tzinfo | None
+    ref_id: str, kept: list[Kept], tz: tzinfo | None, whole: bool
 ) -> tuple[TableRow, Kept, Sequence[tuple[Any, ...]]] | None:
     """The transaction table's row, the deciding reply and the anomalies (as rows of the anomalies'
     list) of a ref_id whose replies can make no anomaly but changed_after_final (final replies of
     one status, no FAILED charge, one TRXID charged, every refid its own, every balance adding
     up), read from the rows kept; None for any other history, which _anomalies_of judges.
+    Not `whole` (the transactions are not kept), the row is its columns up to `deducted`, `places`
+    left empty: what count_totals() reads, and the deciding place the stuck check names.
 
     A shortcut past building a Seen and a datetime for each reply: test_reconcile.py holds its rows
     to those of the full judgement on every history drawn."""
@@ -989,6 +1030,13 @@ def _plain(
     else:
         deciding = kept[-1]
         outcome = PENDING if deciding[5] == _INPROGRESS else UNKNOWN
+    deciding_place, day = f"{deciding[0]}:{deciding[1]}", deciding[2][:10]  # the day: wall-clock, any zone
+    if not whole:
+        return (
+            (ref_id, "", outcome, deciding_place, deciding[5], deciding[4], day, deducted),
+            deciding,
+            changed or (),
+        )
     destination = deciding[12]
     if destination is None:
         destination = next((row[12] for row in reversed(kept) if row[12] is not None), None)
@@ -1001,10 +1049,10 @@ def _plain(
         ref_id,
         places,
         outcome,
-        f"{deciding[0]}:{deciding[1]}",
+        deciding_place,
         deciding[5],
         deciding[4],
-        deciding[2][:10],  # the ISO moment's date: the wall-clock day, whatever the zone
+        day,
         deducted,
         destination,
         _iso_in(first[2], tz),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import io
 import json
 import marshal
 import os
@@ -324,6 +325,73 @@ def test_the_transaction_table_reads_like_a_dict_and_goes_with_its_object(tmp_pa
 
     gc.collect()
     assert not file.exists()  # removed with the object
+
+
+def test_transactions_counted_not_kept_give_their_totals_and_refuse_a_lookup(tmp_path: Path) -> None:
+    log = write(
+        tmp_path / "buys.log",
+        "R#A DN1. 0811 SUCCESS. SN: 1. TRXID: 9. SISA SALDO: 5.000 - 1.000 = 4.000 @10:00:00.000000 01/12/2024",
+        "R#B PLN20. 0811 INPROGRESS. TRXID: 8. @10:01:00.000000 01/12/2024",
+        "R#C DN1. 0811 FAILED. TRXID: 7. SISA SALDO: 4.000 - 500 = 3.500 @12:00:00.000000 01/12/2024",
+    )
+    with mock.patch.object(spill.Tape, "append") as taped:
+        result = irs.reconcile([log], keep_transactions=False)
+    try:
+        taped.assert_not_called()  # no table of the transactions written
+        table = result.transactions
+        assert (table.kept, len(table), result.deducted()) == (False, 3, 1500)
+        assert result.outcomes() == {
+            "total": 3,
+            "succeeded": 1,
+            "failed": 1,
+            "conflicting": 0,
+            "pending": 1,
+            "unknown": 0,
+        }
+        assert result.by_product() == {
+            "DN1": {"transactions": 2, "deducted": 1500},
+            "PLN20": {"transactions": 1, "deducted": 0},
+        }
+        # B is stuck (2 hours at the last reply): its row is counted, its anomaly listed as ever, by line
+        assert [(a.kind, a.ref_id, a.lines) for a in result.anomalies] == [
+            ("stuck_pending", "B", (f"{log}:2",)),
+            ("failed_with_deduction", "C", (f"{log}:3",)),
+        ]
+        assert repr(table) == "<TransactionTable of 3 transactions, counted, not kept>"
+        looked_up = [
+            lambda: table["A"],
+            lambda: "A" in table,
+            lambda: table.get("A"),
+            lambda: list(table),
+            lambda: list(table.rows()),
+            lambda: table.add([]),
+        ]
+        for look in looked_up:
+            with pytest.raises(
+                LookupError, match=r"counted, not kept \(reconcile\(\.\.\., keep_transactions=False"
+            ):
+                look()
+    finally:
+        result.transactions.close()
+
+
+def test_the_command_keeps_the_transactions_only_for_the_formats_that_list_them(tmp_path: Path) -> None:
+    from irs_grammar import cli
+
+    log = buy_log(tmp_path / "buys.log", 2)
+    kept: list[bool] = []
+    real = reconciliation.reconcile
+
+    def spy(*args: Any, **kwargs: Any) -> Reconciliation:
+        kept.append(kwargs["keep_transactions"])
+        return real(*args, **kwargs)
+
+    runs = [["--format", "text"], ["--format", "json"], ["--format", "jsonl"]]
+    runs += [["--format", "parquet", "-o", str(tmp_path / "t.parquet")], ["--by", "product"]]
+    with mock.patch.object(reconciliation, "reconcile", spy), contextlib.redirect_stdout(io.StringIO()):
+        for options in runs:
+            assert cli.main(["reconcile", *options, str(log)]) == 0
+    assert kept == [False, False, True, True, False]
 
 
 def test_an_empty_result_has_an_empty_table(tmp_path: Path) -> None:
@@ -1022,13 +1090,23 @@ def test_a_plain_history_is_judged_by_the_shortcut_as_by_the_full_judgement(
 
 def _spooled_and_kept(log: Path, tz: tzinfo | None, folder: str, jobs: int = 1) -> list[tuple[Any, ...]]:
     """What reconcile() finds in a log without a state (read and judged on `jobs` processes) and
-    with one: rows, anomalies, report."""
-    results = [
-        irs.reconcile([log], tz=tz, reading=reconciliation.Reading(jobs=jobs)),
-        irs.reconcile([log], state=Path(folder, "state.sqlite"), tz=tz),
-    ]
+    with one: rows, anomalies, report; each run again with its transactions counted, not kept,
+    seen to find the same anomalies and report."""
+    reading = reconciliation.Reading(jobs=jobs)
+    state = Path(folder, "state.sqlite")
+    results = [irs.reconcile([log], tz=tz, reading=reading), irs.reconcile([log], state=state, tz=tz)]
     try:
-        return [(list(r.transactions.rows()), list(r.anomalies), r.to_dict(), r.replies) for r in results]
+        found = [(list(r.transactions.rows()), list(r.anomalies), r.to_dict(), r.replies) for r in results]
+        state.unlink()  # the counted run with a state reads the log as new, as the kept one did
+        counted = [
+            irs.reconcile([log], tz=tz, reading=reading, keep_transactions=False),
+            irs.reconcile([log], state=state, tz=tz, keep_transactions=False),
+        ]
+        results += counted
+        for kept, result in zip(found, counted, strict=True):
+            assert (list(result.anomalies), result.to_dict(), result.replies) == kept[1:]
+            assert len(result.transactions) == kept[2]["transactions"]["total"]
+        return found
     finally:
         for result in results:
             result.transactions.close()
@@ -1089,7 +1167,9 @@ def test_a_run_on_workers_finds_what_a_state_finds(lines: list[str], tz: tzinfo 
         with mock.patch.object(reconciliation, "each_in_workers", wraps=batches.each_in_workers) as pool:
             spooled, kept = _spooled_and_kept(log, tz, folder, jobs=2)
     reached()
-    assert [call.args[0] for call in pool.call_args_list] == [reconciliation.judge_parts]
+    # the run without a state judged on workers, its transactions kept, then only counted
+    assert [call.args[0] for call in pool.call_args_list] == [reconciliation.judge_parts] * 2
+    assert [call.args[2][-1] for call in pool.call_args_list] == [True, False]
     assert spooled == kept
 
 
@@ -1120,7 +1200,7 @@ def test_the_spool_spreads_its_rows_over_parts_and_sorts_the_chain_in_runs(tmp_p
     assert spooled == kept
     assert len(spooled[0]) == 600
     assert spooled[2]["anomalies"] == []  # every balance chained
-    assert written.count(0) == 12  # 1,200 rows, 100 at a time
+    assert written.count(0) == 2 * 12  # 1,200 rows, 100 at a time (the run kept, then counted)
     assert max(written) >= 1  # a part of more than 3 rows spread again
 
 
@@ -1213,19 +1293,15 @@ def test_a_part_judged_in_a_worker_is_judged_as_in_this_process(
     rows = read_batch([line.encode() + b"\n" for line in lines], 1, "a.log", tz, False, 1 << 20, False).rows
     late = datetime(2024, 12, 1, 14, 0, tzinfo=tz)
     serial_table, serial_anomalies, part = [], [], list(rows)
-    for table, found in reconciliation._judged(spool.by_ref(part), tz, late, timedelta(hours=1)):
+    for table, found in reconciliation._judged(spool.by_ref(part), tz, late, timedelta(hours=1), True):
         serial_table += table
         serial_anomalies += found
     # two parts in one task, as a spool's parts hold them: the first ref_id's rows, then the others'
     by_ref_id = sorted(rows, key=lambda row: row[3])
     first_ref = [row for row in by_ref_id if row[3] == by_ref_id[0][3]]
     others = [row for row in by_ref_id if row[3] != by_ref_id[0][3]]
-    written, anomaly_rows, repeats = reconciliation.judge_parts(
-        [[spill.dumps(first_ref)], [spill.dumps(others[:1]), spill.dumps(others[1:])]],
-        tz,
-        late,
-        timedelta(hours=1),
-    )
+    parts = [[spill.dumps(first_ref)], [spill.dumps(others[:1]), spill.dumps(others[1:])]]
+    written, anomaly_rows, repeats = reconciliation.judge_parts(parts, tz, late, timedelta(hours=1), True)
     assert len(written) == 2  # each part's table rows, written and counted
     assert sorted(row for chunk, _ in written for row in marshal.loads(chunk)) == sorted(serial_table)
     for (chunk, totals), rows_of_part in zip(written, (first_ref, others), strict=True):
@@ -1239,6 +1315,12 @@ def test_a_part_judged_in_a_worker_is_judged_as_in_this_process(
     assert [row for piece in repeats for row in marshal.loads(piece)] == [
         (rows[3][2], "a.log", 4, "L1", 10_000, 9_000)
     ]
+    # transactions not kept: the same totals, anomalies and repeats, no row written
+    assert reconciliation.judge_parts(parts, tz, late, timedelta(hours=1), False) == (
+        [(b"", totals) for _, totals in written],
+        anomaly_rows,
+        repeats,
+    )
 
 
 def test_the_workers_get_the_parts_in_tasks_of_at_most_8_parts_or_about_a_megabyte() -> None:
