@@ -47,7 +47,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from functools import partial
+from functools import lru_cache, partial
 from itertools import pairwise
 from typing import Any, NamedTuple, cast
 
@@ -1263,7 +1263,13 @@ def _signed(amount: int) -> str:
 
 
 def _duration(age: timedelta) -> str:
-    minutes = (age.days * 86_400 + age.seconds) // 60  # age // timedelta(minutes=1), in ints
+    return _in_minutes((age.days * 86_400 + age.seconds) // 60)  # age // timedelta(minutes=1), in ints
+
+
+# A run's stuck transactions are mostly of a few ages (a log spans hours): each age's text is made
+# once (formatting it was a third of _stuck()'s time).
+@lru_cache(maxsize=4096)
+def _in_minutes(minutes: int) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
 
 
