@@ -330,7 +330,8 @@ def test_the_transaction_table_reads_like_a_dict_and_goes_with_its_object(tmp_pa
 def test_transactions_counted_not_kept_give_their_totals_and_refuse_a_lookup(tmp_path: Path) -> None:
     log = write(
         tmp_path / "buys.log",
-        "R#A DN1. 0811 SUCCESS. SN: 1. TRXID: 9. SISA SALDO: 5.000 - 1.000 = 4.000 @10:00:00.000000 01/12/2024",
+        "R#A DN1. 0811 SUCCESS. SN: 1. TRXID: 9. SISA SALDO: 5.000 - 1.000 = 4.000 "
+        "@10:00:00.000000 01/12/2024",
         "R#B PLN20. 0811 INPROGRESS. TRXID: 8. @10:01:00.000000 01/12/2024",
         "R#C DN1. 0811 FAILED. TRXID: 7. SISA SALDO: 4.000 - 500 = 3.500 @12:00:00.000000 01/12/2024",
     )
