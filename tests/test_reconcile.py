@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import replace
@@ -359,7 +360,7 @@ def test_transactions_counted_not_kept_give_their_totals_and_refuse_a_lookup(tmp
             ("failed_with_deduction", "C", (f"{log}:3",)),
         ]
         assert repr(table) == "<TransactionTable of 3 transactions, counted, not kept>"
-        looked_up = [
+        looked_up: list[Callable[[], object]] = [
             lambda: table["A"],
             lambda: "A" in table,
             lambda: table.get("A"),
