@@ -426,6 +426,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         raise UsageError("-o/--output goes with --format parquet, and --format parquet needs -o FILE")
     progress = Progress(Progress.wanted(args))
     reading = Reading(args.extract, _jobs(args.jobs), args.max_line_length, progress.step)
+    rows = args.format in ("jsonl", "parquet")  # a row per transaction, or with --by the totals crossed
     try:
         result = reconcile(
             args.inputs or [STDIN],
@@ -433,8 +434,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             pending_after=args.pending_after,
             tz=args.tz,
             reading=reading,
-            # The text and JSON reports are anomalies and totals: no table of every transaction.
-            keep_transactions=args.format in ("jsonl", "parquet"),
+            # Only rows per transaction need them kept: the other reports are anomalies and totals.
+            keep_transactions=rows and not by,
         )
     except LogReadError as e:
         progress.close()
@@ -451,14 +452,14 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             print(f"irs-grammar: {note}", file=sys.stderr)
         if result.replies == 0:
             print("irs-grammar: no transaction reply in the input (is it a buy log?)", file=sys.stderr)
-        if args.format in ("jsonl", "parquet"):
-            rows = (
+        if rows:
+            listed = (
                 result.transactions.crossed(by) if by else (t.to_record() for t in result.transactions.rows())
             )
             if args.format == "jsonl":
-                _write_rows(rows, _json_ascii())
+                _write_rows(listed, _json_ascii())
             else:
-                _write_rows_parquet(rows, args, grouped=by)
+                _write_rows_parquet(listed, args, grouped=by)
         elif args.format == "json":
             document = result.to_dict(streamed=True)
             if by:
