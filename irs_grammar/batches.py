@@ -39,6 +39,7 @@ def in_order(
     prepare: Callable[[], object] | None = None,
     done: Callable[[int, int], object] | None = None,
     batch_lines: int | None = None,
+    worker_setup: Callable[[], object] | None = None,
 ) -> Iterator[R]:
     """`work(batch, first, *args)` for each batch of the log's raw lines, results in input order,
     on up to `jobs` processes (this one for a small file or `jobs` 1).
@@ -49,8 +50,9 @@ def in_order(
     bytes (a longer one is an Overlong), a batch at most BATCH_BYTES (and
     `batch_lines`, BATCH_LINES by default: smaller where each line's result is
     big), and at most WINDOW_BYTES are in flight to the workers. `prepare()` runs here
-    before the workers fork, so they inherit what it builds; `done(lines,
-    bytes)` is told the size of each batch as its result comes (for progress).
+    before the workers fork, so they inherit what it builds; `worker_setup()` (a
+    module's function: it is pickled by name) runs in each worker as it starts;
+    `done(lines, bytes)` is told the size of each batch as its result comes (for progress).
     """
     told = done or _nothing
     with open_log(path) as stream:
@@ -64,7 +66,7 @@ def in_order(
             return
         if prepare is not None:
             prepare()
-        yield from _in_workers(batches, _on_lines, (work, max_line_length, *args), jobs, told)
+        yield from _in_workers(batches, _on_lines, (work, max_line_length, *args), jobs, told, worker_setup)
 
 
 def _on_lines(
@@ -98,8 +100,9 @@ def _in_workers(
     args: tuple[Any, ...],
     jobs: int,
     told: Callable[[int, int], object] = _nothing,
+    worker_setup: Callable[[], object] | None = None,
 ) -> Iterator[R]:
-    pool = _pool(jobs)
+    pool = _pool(jobs, worker_setup)
     interval = _results_taken_promptly()
     try:
         window: deque[tuple[AsyncResult[R], int, int]] = deque()
@@ -157,11 +160,11 @@ def each_in_workers(
         pool.join()
 
 
-def _pool(jobs: int) -> Any:
+def _pool(jobs: int, worker_setup: Callable[[], object] | None = None) -> Any:
     import multiprocessing  # only big logs pay for importing it
 
     context = multiprocessing.get_context(start_method(multiprocessing.get_all_start_methods()))
-    pool = context.Pool(jobs, initializer=_quiet_worker)
+    pool = context.Pool(jobs, initializer=_worker_starts, initargs=(worker_setup,))
     _deepen_pipes(pool)
     return pool
 
@@ -202,6 +205,12 @@ def threads() -> int:
         import threading
 
         return threading.active_count()
+
+
+def _worker_starts(setup: Callable[[], object] | None) -> None:
+    _quiet_worker()
+    if setup is not None:
+        setup()
 
 
 def _quiet_worker() -> None:

@@ -38,6 +38,7 @@ from types import FrameType
 from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar
 
 from . import __version__
+from .arrow_process import arrow_without_pandas, worker_without_pandas
 from .batches import default_jobs, in_order, usable_cores
 from .errors import ParseError
 from .jsonlines import Options, ParsedBatch, parse_alone, parse_batch, writer
@@ -128,6 +129,7 @@ def _parsed(
     alone: Callable[[bytes, Options], Parsed] = parse_alone,  # type: ignore[assignment]
     more: tuple[Any, ...] = (),
     batch_lines: int | None = None,
+    worker_setup: Callable[[], object] | None = None,
 ) -> Iterator[Parsed]:
     """What `work(batch, first, options, *more, max_line_length)` makes of every input in batches
     (the JSON Lines by default; of `batch_lines` lines at most; on up to --jobs processes), in
@@ -155,6 +157,7 @@ def _parsed(
                     prepare=partial(writer, options),
                     done=partial(progress.advance, label),
                     batch_lines=batch_lines,
+                    worker_setup=worker_setup,
                 ):
                     yield _reported(label, batch, args)
             except LogReadError as e:
@@ -176,7 +179,6 @@ def _reported(label: str, batch: Parsed, args: argparse.Namespace) -> Parsed:
 # 1,000,000 mixed replies (170 against 153 MiB; this size costs 1 % more instructions, and the
 # file is 3 % larger).
 PARQUET_BATCH_LINES = 10_000
-ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"  # Arrow's choice of allocator; one set by the user stands
 
 
 def _write_parquet(args: argparse.Namespace) -> None:
@@ -184,12 +186,11 @@ def _write_parquet(args: argparse.Namespace) -> None:
         raise UsageError("--format parquet needs -o FILE")
     if args.wire:
         raise UsageError("--wire goes with JSON Lines; Parquet holds the typed record")
-    if not os.environ.get(ARROW_POOL_VARIABLE):
-        # Arrow's default pool (mimalloc) keeps the memory of the batches written, where the
-        # system allocator gives it back: a million lines peak 23 MiB lower (the CPU the same
-        # within the noise, 0.5 % more instructions).
-        # Arrow reads the variable once, when it is loaded: so before pyarrow is imported.
-        os.environ[ARROW_POOL_VARIABLE] = "system"
+    with arrow_without_pandas():  # before pyarrow is imported, here and in each worker
+        _write_parquet_batches(args)
+
+
+def _write_parquet_batches(args: argparse.Namespace) -> None:
     try:
         import pyarrow.parquet as pq
 
@@ -209,6 +210,7 @@ def _write_parquet(args: argparse.Namespace) -> None:
                 alone=alone,
                 more=(zone,),
                 batch_lines=PARQUET_BATCH_LINES,
+                worker_setup=worker_without_pandas,
             )
             for batch in batches:
                 if batch.table is not None:
@@ -531,7 +533,7 @@ def _write_rows_parquet(
     from .records import rows_to_parquet  # pyarrow itself waits for the first row group
 
     try:
-        with replacing(args.output) as out:
+        with arrow_without_pandas(), replacing(args.output) as out:
             rows_to_parquet(rows, out.temporary, tz=args.tz_name, grouped=grouped)
             out.complete = True
     except (OutputError, ImportError) as e:  # ImportError: records.PARQUET_EXTRA, naming the extra

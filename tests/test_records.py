@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ import pytest
 from hypothesis import given
 
 import irs_grammar as irs
-from irs_grammar import strategies
+from irs_grammar import batches, strategies
 from irs_grammar.records import COLUMNS, SCHEMA, _zone_name, arrow_schema, batch_to_table, to_record
 from tests import command
 from tests.corpus import CORPUS
@@ -54,7 +54,7 @@ def one(sql: str) -> tuple[Any, ...]:
 def arrow_pool_variable_as_found() -> Iterator[None]:
     """`parse --format parquet` names Arrow's allocator in the environment before it loads pyarrow;
     a test that runs the command in this process leaves the variable as it found it."""
-    from irs_grammar.cli import ARROW_POOL_VARIABLE
+    from irs_grammar.arrow_process import ARROW_POOL_VARIABLE
 
     found = os.environ.get(ARROW_POOL_VARIABLE)
     yield
@@ -369,7 +369,7 @@ def test_parquet_without_pyarrow_in_process(
 def test_parquet_is_built_with_the_system_allocator_unless_arrow_is_told(
     told: str | None, used: str, tmp_path: Path
 ) -> None:
-    from irs_grammar.cli import ARROW_POOL_VARIABLE
+    from irs_grammar.arrow_process import ARROW_POOL_VARIABLE
 
     log, out = tmp_path / "two.log", tmp_path / "x.parquet"
     log.write_text("R#A. PRICE: 7. @12:00:00.000000 01/01/2025\n" * 2, encoding="utf-8")
@@ -390,13 +390,106 @@ def test_parquet_is_built_with_the_system_allocator_unless_arrow_is_told(
     assert pq.read_table(out)["PRICE"].to_pylist() == [7, 7]
 
 
+def _in_a_process_of_its_own(script: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=False
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    return result.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "line", "column", "values"),
+    [
+        ("parse", "R#A. PRICE: 7. @12:00:00.000000 01/01/2025", "PRICE", [7, 7]),
+        (
+            "reconcile",
+            "R#1 A. 0812 SUCCESS. SN: 9. TRXID: 5. @12:00:00.000000 01/01/2025",
+            "ref_id",
+            ["1"],
+        ),
+    ],
+)
+def test_parquet_is_written_without_pandas_loaded_and_pandas_is_importable_after(
+    command: str, line: str, column: str, values: list[object], tmp_path: Path
+) -> None:
+    """pyarrow would import pandas (where installed) on its first array; the command refuses it while
+    it writes, in its own process, and the file is what it would be with pandas (the tests above)."""
+    log, out = tmp_path / "two.log", tmp_path / "x.parquet"
+    log.write_text(f"{line}\n" * 2, encoding="utf-8")
+    script = (
+        "import sys\n"
+        "from irs_grammar.arrow_process import PandasRefused\n"
+        "from irs_grammar.cli import main\n"
+        "assert main(sys.argv[1:]) == 0\n"
+        "print('pandas' in sys.modules, PandasRefused in sys.meta_path)\n"
+    )
+    told = _in_a_process_of_its_own(script, command, "--format", "parquet", "-o", str(out), str(log))
+    assert told == "False False\n"  # never loaded, and the refusal gone with the command
+    assert pq.read_table(out)[column].to_pylist() == values
+
+
+def test_pandas_is_refused_only_in_the_block_and_only_where_neither_is_loaded() -> None:
+    script = (
+        "import sys\n"
+        "from irs_grammar.arrow_process import arrow_without_pandas, PandasRefused\n"
+        "def refused():\n"
+        "    try:\n"
+        "        import pandas.api\n"
+        "    except ModuleNotFoundError as e:\n"
+        "        return e.name\n"
+        "    return 'imported'\n"
+        "with arrow_without_pandas():\n"
+        "    import pyarrow\n"
+        "    pyarrow.array([1])\n"  # pyarrow asks for pandas on its first array
+        "    print(refused(), 'pandas' in sys.modules)\n"
+        "print(PandasRefused in sys.meta_path)\n"
+        "with arrow_without_pandas():\n"  # pyarrow loaded now: the process's own choice stands
+        "    print(PandasRefused in sys.meta_path)\n"
+    )
+    assert _in_a_process_of_its_own(script) == "pandas False\nFalse\nFalse\n"
+
+
+def test_parquet_workers_are_started_without_pandas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `parse --format parquet` asks its workers to run first (they are started on big logs only)."""
+    from irs_grammar import cli
+    from irs_grammar.arrow_process import worker_without_pandas
+
+    asked: list[object] = []
+
+    def in_order(*args: Any, worker_setup: Callable[[], object] | None = None, **kwargs: Any) -> Any:
+        asked.append(worker_setup)
+        return batches.in_order(*args, worker_setup=worker_setup, **kwargs)
+
+    monkeypatch.setattr(cli, "in_order", in_order)
+    log = tmp_path / "one.log"
+    log.write_text("R#A. PRICE: 7. @12:00:00.000000 01/01/2025\n", encoding="utf-8")
+    assert cli.main(["parse", "--format", "parquet", "-o", str(tmp_path / "x.parquet"), str(log)]) == 0
+    assert cli.main(["parse", str(log)]) == 0  # JSON Lines: workers as they are
+    assert asked == [worker_without_pandas, None]
+
+
+def test_a_worker_refuses_pandas_for_its_whole_life() -> None:
+    script = (
+        "import sys\n"
+        "from irs_grammar.arrow_process import worker_without_pandas, PandasRefused\n"
+        "worker_without_pandas()\n"
+        "worker_without_pandas()\n"  # once is enough: one finder
+        "import pyarrow\n"
+        "pyarrow.array([1])\n"
+        "print('pandas' in sys.modules, sys.meta_path.count(PandasRefused))\n"
+    )
+    assert _in_a_process_of_its_own(script) == "False 1\n"
+
+
 @pytest.mark.parametrize(("told", "left"), [(None, "system"), ("", "system"), ("mimalloc", "mimalloc")])
 def test_parquet_names_the_system_allocator_to_arrow_unless_told_in_process(
     told: str | None, left: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What the command leaves in the variable, in this process (where mutants run; Arrow, loaded
     already, no longer reads it: the test above sees the pool used)."""
-    from irs_grammar.cli import ARROW_POOL_VARIABLE, main
+    from irs_grammar.arrow_process import ARROW_POOL_VARIABLE
+    from irs_grammar.cli import main
 
     if told is None:
         monkeypatch.delenv(ARROW_POOL_VARIABLE, raising=False)

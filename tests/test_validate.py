@@ -334,13 +334,17 @@ def test_summaries_merge_field_by_field() -> None:
 def test_workers_leave_ctrl_c_and_termination_to_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
     import signal
 
-    from irs_grammar.batches import _quiet_worker
+    from irs_grammar.batches import _worker_starts
 
     done: list[object] = []
     monkeypatch.setattr(os, "setpgrp", lambda: done.append("setpgrp"))
     monkeypatch.setattr(signal, "signal", lambda signum, handler: done.append((signum, handler)))
-    _quiet_worker()  # what each worker process runs first
-    assert done == ["setpgrp", (signal.SIGINT, signal.SIG_IGN), (signal.SIGTERM, signal.SIG_DFL)]
+    _worker_starts(None)  # what each worker process runs first
+    quiet = ["setpgrp", (signal.SIGINT, signal.SIG_IGN), (signal.SIGTERM, signal.SIG_DFL)]
+    assert done == quiet
+    done.clear()
+    _worker_starts(lambda: done.append("the command's setup"))  # in_order(..., worker_setup=...)
+    assert done == [*quiet, "the command's setup"]
 
 
 def test_the_text_summary_counts_inquiries_when_there_are_any_or_nothing_else() -> None:
@@ -366,9 +370,9 @@ def test_the_text_summary_counts_inquiries_when_there_are_any_or_nothing_else() 
 class _Pool:
     """A multiprocessing pool stand-in: counts the batches handed out and not yet collected."""
 
-    def __init__(self, log: dict[str, Any], jobs: int, initializer: Any) -> None:
+    def __init__(self, log: dict[str, Any], jobs: int, initializer: Any, initargs: tuple[Any, ...]) -> None:
         self.log = log
-        log.update(jobs=jobs, initializer=initializer, outstanding_at_submit=[], closed=False)
+        log.update(jobs=jobs, initializer=(initializer, initargs), outstanding_at_submit=[], closed=False)
         self.outstanding = 0
 
     def apply_async(self, fn: Any, args: tuple[Any, ...]) -> Any:
@@ -396,7 +400,7 @@ class _Pool:
 def run_in_window(monkeypatch: pytest.MonkeyPatch, jobs: int, sizes: list[int]) -> dict[str, Any]:
     import multiprocessing
 
-    from irs_grammar.batches import _in_workers, _quiet_worker, start_method
+    from irs_grammar.batches import _in_workers, _worker_starts, start_method
     from irs_grammar.validation import check_batch
 
     log: dict[str, Any] = {}
@@ -404,14 +408,16 @@ def run_in_window(monkeypatch: pytest.MonkeyPatch, jobs: int, sizes: list[int]) 
 
     def get_context(method: str | None) -> Any:
         log["method"] = method
-        return SimpleNamespace(Pool=lambda jobs, initializer: _Pool(log, jobs, initializer))
+        return SimpleNamespace(
+            Pool=lambda jobs, initializer, initargs: _Pool(log, jobs, initializer, initargs)
+        )
 
     monkeypatch.setattr(multiprocessing, "get_context", get_context)
     line: list[bytes | Overlong] = [b"R#A. @12:00:00.000000 01/01/2025\n"]
     batches = iter([(n + 1, line, 1, size) for n, size in enumerate(sizes)])
     results = list(_in_workers(batches, check_batch, (False, 1 << 20), jobs))
     assert [r.summary.valid for r in results] == [1] * len(sizes)  # every batch, in order
-    assert (log["method"], log["jobs"], log["initializer"]) == (method, jobs, _quiet_worker)
+    assert (log["method"], log["jobs"], log["initializer"]) == (method, jobs, (_worker_starts, (None,)))
     assert (log["closed"], log["terminated"]) == (True, True)
     return log
 
@@ -906,10 +912,29 @@ def test_jobs_2_works_in_other_processes_and_jobs_1_in_this_one(tmp_path: Path) 
     assert 1 <= len(workers) <= 2
 
 
+def _pandas_refused_here(batch: list[bytes], first: int) -> bool:
+    """Whether the process that worked on a batch refuses pandas (module level: a worker imports it)."""
+    from irs_grammar.arrow_process import PandasRefused
+
+    return PandasRefused in sys.meta_path
+
+
+def test_each_worker_runs_the_setup_it_is_given_as_it_starts(tmp_path: Path) -> None:
+    from irs_grammar.arrow_process import worker_without_pandas
+    from irs_grammar.batches import in_order
+
+    log = tmp_path / "big.log"
+    log.write_bytes(b"R#A. @12:00:00.000000 01/01/2025\n" * (PARALLEL_FROM_BYTES // 33 + 40_000))
+    told = list(in_order(str(log), _pandas_refused_here, (), jobs=2, worker_setup=worker_without_pandas))
+    assert len(told) > 1
+    assert all(told)
+    assert not any(in_order(str(log), _pandas_refused_here, (), jobs=2))  # no setup: as they were
+
+
 class _InProcessPool:
     """A pool that does each task here, at once (what the main process's thread sees meanwhile)."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, worker_setup: Any = None) -> None:
         self.jobs = jobs
 
     def apply_async(self, work: Any, args: tuple[Any, ...]) -> Any:
