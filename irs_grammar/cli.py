@@ -38,7 +38,6 @@ from types import FrameType
 from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar
 
 from . import __version__
-from .arrow_process import arrow_without_pandas, worker_without_pandas
 from .batches import default_jobs, in_order, usable_cores
 from .errors import ParseError
 from .jsonlines import Options, ParsedBatch, parse_alone, parse_batch, writer
@@ -186,11 +185,15 @@ def _write_parquet(args: argparse.Namespace) -> None:
         raise UsageError("--format parquet needs -o FILE")
     if args.wire:
         raise UsageError("--wire goes with JSON Lines; Parquet holds the typed record")
+    from .arrow_process import arrow_without_pandas
+
     with arrow_without_pandas():  # before pyarrow is imported, here and in each worker
         _write_parquet_batches(args)
 
 
 def _write_parquet_batches(args: argparse.Namespace) -> None:
+    from .arrow_process import worker_without_pandas
+
     try:
         import pyarrow.parquet as pq
 
@@ -530,6 +533,7 @@ def _iso(value: object) -> str:
 def _write_rows_parquet(
     rows: Iterable[dict[str, Any]], args: argparse.Namespace, grouped: Sequence[str]
 ) -> None:
+    from .arrow_process import arrow_without_pandas
     from .records import rows_to_parquet  # pyarrow itself waits for the first row group
 
     try:
