@@ -287,10 +287,12 @@ def table_batch(
     others: list[str] = []  # the JSON Lines of the lines no shape took
     errors: list[tuple[int, int, str]] = []
     extract = options.extract
-    # The shape that took the last line is tried first (a log runs in stretches of one kind),
-    # with where its lines go bound to locals: the loop's whole cost is here.
-    hit = 0
-    match, keep, count = commons[0], kept[0].values.extend, kept[0].numbers.append
+    # The common shape that took the last line is tried first (a log runs in stretches of one
+    # kind), then the one that took a line before it (a mixed log goes back and forth between
+    # two kinds), each with where its lines go bound to locals: the loop's whole cost is here.
+    bound = [(c, these.values.extend, these.numbers.append) for c, these in zip(commons, kept, strict=True)]
+    hit, alt = 0, len(bound) - 1
+    (match, keep, count), (alt_match, alt_keep, alt_count) = bound[hit], bound[alt]
     for number, line in enumerate(lines, first):
         if type(line) is str:
             start = line.find(REPLY_START) if extract else 0
@@ -301,11 +303,18 @@ def table_batch(
                     keep(m.groups())
                     count(number)
                     continue
-                took = _took(shapes, kept, hit, text, number)
+                m = alt_match(text) if alt != hit else None
+                if m is not None:
+                    alt_keep(m.groups())
+                    alt_count(number)
+                    hit, alt = alt, hit
+                    (match, keep, count), (alt_match, alt_keep, alt_count) = bound[hit], bound[alt]
+                    continue
+                took = _took(shapes, kept, (hit, alt), text, number)
                 if took >= 0:
                     if took != hit:
-                        hit = took
-                        match, keep, count = commons[hit], kept[hit].values.extend, kept[hit].numbers.append
+                        hit, alt = took, hit
+                        (match, keep, count), (alt_match, alt_keep, alt_count) = bound[hit], bound[alt]
                     continue
                 written = write(text, number)
                 if written is not None:
@@ -326,16 +335,17 @@ def table_batch(
     return TableBatch(_in_line_order(tables), errors, len(lines))
 
 
-def _took(shapes: Sequence[_Shape], kept: list[_Kept], hit: int, text: str, number: int) -> int:
-    """The shape that took a line the last line's common shape did not (another kind's common
-    shape, else the general shape of the last line's kind, then of the others), the line's groups
-    kept with its kind's; -1: none. A mixed log changes kind on many lines, where a general shape
-    is rare: the common shapes are tried first (one general match the fewer on a change of kind)."""
+def _took(shapes: Sequence[_Shape], kept: list[_Kept], tried: tuple[int, int], text: str, number: int) -> int:
+    """The shape that took a line the common shapes `tried` (the last line's kind, and the kind
+    before it) did not: another kind's common shape, else the general shape of the last line's
+    kind, then of the others; the line's groups kept with its kind's; -1: none. A mixed log changes
+    kind on many lines, where a general shape is rare: the common shapes are tried first."""
     for at, shape in enumerate(shapes):
-        if at != hit and (m := shape.common(text)) is not None:
+        if at not in tried and (m := shape.common(text)) is not None:
             kept[at].values.extend(m.groups())
             kept[at].numbers.append(number)
             return at
+    hit = tried[0]
     order: list[int] = [hit, *range(hit), *range(hit + 1, len(shapes))] if shapes else []
     for at in order:  # the last line's kind first
         m = shapes[at].general(text)

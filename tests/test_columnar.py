@@ -121,6 +121,35 @@ def test_a_log_of_both_kinds_comes_out_in_line_order() -> None:
     assert [(line, column) for line, column, _ in batch.errors] == [(4, 37), (6, 1)]
 
 
+def test_a_line_is_tried_against_the_common_shape_of_its_last_kind_then_of_the_kind_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The work of a mixed log: matches of the common shapes, counted a line at a time."""
+    tried: list[str] = []
+    shapes = columnar._shapes()
+
+    def counted(shape: Any) -> Any:
+        def common(text: str) -> Any:
+            tried.append(shape.kind)
+            return shape.common(text)
+
+        return shape._replace(common=common)
+
+    monkeypatch.setattr(columnar, "_shapes", lambda: tuple(counted(shape) for shape in shapes))
+    inquiry = "R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024"
+    buy = "R#P1 DN1. 0811 SUCCESS. SN: 12. TRXID: T1. @10:00:00.000000 01/12/2024"
+    general = "R#9 DN1 SUCCESS. SN: 1. NOTE: x. TRXID: T9. @10:54:14.776182 29/11/2024"  # no common shape
+    lines = [inquiry, buy, buy, buy, general, inquiry]
+    options = Options("a.log", None, False, False)
+    batch = table_batch([line.encode() + b"\n" for line in lines], 1, options, None)
+    assert batch.table is not None
+    assert batch.table["kind"].to_pylist() == ["inquiry"] + ["transaction"] * 4 + ["inquiry"]
+    i, t = "inquiry", "transaction"
+    # the first buy after an inquiry: both; the next buys: the buy's alone; the general buy: both
+    # commons once (then its general shape); the inquiry after the buys: both
+    assert tried == [i, i, t, t, t, t, i, t, i]
+
+
 @pytest.mark.parametrize("extract", [False, True])
 @pytest.mark.parametrize("zone", [ZONES[0], ZONES[1]], ids=["naive", "+07:00"])
 def test_valid_lines_of_either_kind_and_shape_are_built_as_columns_not_through_json_or_the_parser(
