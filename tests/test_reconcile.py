@@ -379,6 +379,29 @@ def test_transactions_counted_not_kept_give_their_totals_and_refuse_a_lookup(tmp
         result.transactions.close()
 
 
+def test_totals_a_worker_counted_are_added_to_the_tables_whether_kept_or_counted() -> None:
+    """append_written(): what judge_part() hands back from a worker, its rows' totals by (product,
+    day, outcome) added to those counted so far (a worker's part holds many of one key)."""
+    for kept in (True, False):
+        table = TransactionTable(kept=kept)
+        try:
+            day = "2024-12-01"
+            table.append_written(
+                (b"", {("DN1", day, "succeeded"): [3, 3000], ("DN1", day, "failed"): [2, 0]})
+            )
+            table.append_written(
+                (b"", {("DN1", day, "succeeded"): [4, 500], ("PLN20", day, "pending"): [1, 0]})
+            )
+            assert table.totals_by("product") == {
+                "DN1": {"transactions": 9, "deducted": 3500},
+                "PLN20": {"transactions": 1, "deducted": 0},
+            }
+            outcomes = table.outcomes()
+            assert (outcomes["succeeded"], outcomes["total"], table.deducted()) == (7, 10, 3500)
+        finally:
+            table.close()
+
+
 def test_the_command_keeps_the_transactions_only_for_the_formats_that_list_them(tmp_path: Path) -> None:
     from irs_grammar import cli
 
