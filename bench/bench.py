@@ -292,14 +292,15 @@ def parquet_memory_and_scaling(tmp: Path, count: int) -> list[tuple[str, str]]:
     parquet = peak_kib(
         [*irs_command, "parse", "--jobs", "1", "--format", "parquet", "-o", str(tmp / "o.pq"), str(mixed)]
     )
-    # pyarrow as the command loads it (the system allocator), and its first array: pyarrow then
-    # imports pandas when pandas is installed (it is here, with the `readers` extra).
+    # pyarrow as the command loads it (the system allocator, pandas refused: arrow_process), and
+    # its first array (on which pyarrow would import pandas, installed here with `readers`).
     imported = peak_kib(
         [
             sys.executable,
             "-c",
-            "import os; os.environ.setdefault('ARROW_DEFAULT_MEMORY_POOL', 'system'); "
-            "import pyarrow, pyarrow.parquet, pyarrow.compute, pyarrow.json; pyarrow.array(['x'])",
+            "from irs_grammar.arrow_process import arrow_without_pandas\n"
+            "with arrow_without_pandas():\n"
+            "    import pyarrow, pyarrow.parquet, pyarrow.compute, pyarrow.json; pyarrow.array(['x'])",
         ]
     )
     text = peak_kib([*irs_command, "parse", "--jobs", "1", str(mixed)])
