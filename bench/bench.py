@@ -127,18 +127,22 @@ def peak_kib(command: list[str], seconds: float | None = None, stdin: IO[bytes] 
     return max(int(line.split()[-1]) for line in report.splitlines() if "Maximum resident set size" in line)
 
 
-def cpu_and_peak(command: list[str], repeats: int) -> tuple[float, int]:
-    """Median user+sys CPU seconds (its workers too) and the highest peak memory (KiB) of a
-    command's runs, both from /usr/bin/time -v."""
-    cpu, peaks = [], []
+def cpu_and_peak(commands: list[list[str]], repeats: int) -> list[tuple[float, int]]:
+    """Median user+sys CPU seconds (their workers too) and the highest peak memory (KiB) of each
+    command's runs, both from /usr/bin/time -v; the commands run by turns (see cpu_against)."""
+    cpu: list[list[float]] = [[] for _ in commands]
+    peaks: list[list[int]] = [[] for _ in commands]
     for _ in range(repeats):
-        timed = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, check=False)
-        figures = dict(
-            line.strip().rsplit(": ", 1) for line in timed.stderr.splitlines() if line.startswith("\t")
-        )
-        cpu.append(float(figures["User time (seconds)"]) + float(figures["System time (seconds)"]))
-        peaks.append(int(figures["Maximum resident set size (kbytes)"]))
-    return statistics.median(cpu), max(peaks)
+        for at, command in enumerate(commands):
+            timed = subprocess.run(
+                ["/usr/bin/time", "-v", *command], capture_output=True, text=True, check=False
+            )
+            figures = dict(
+                line.strip().rsplit(": ", 1) for line in timed.stderr.splitlines() if line.startswith("\t")
+            )
+            cpu[at].append(float(figures["User time (seconds)"]) + float(figures["System time (seconds)"]))
+            peaks[at].append(int(figures["Maximum resident set size (kbytes)"]))
+    return [(statistics.median(times), max(highs)) for times, highs in zip(cpu, peaks, strict=True)]
 
 
 def memory_under_faults(tmp: Path) -> list[tuple[str, str]]:
@@ -218,19 +222,26 @@ def buy_logs(tmp: Path, count: int) -> dict[str, Path]:
     return logs
 
 
-def cpu_seconds(command: list[str], repeats: int = 3) -> float:
-    """Median user+sys CPU seconds of a command's processes (its workers too), output dropped."""
+def cpu_once(command: list[str]) -> float:
+    """User+sys CPU seconds of one run of a command's processes (its workers too), output dropped."""
     probe = (
         "import resource, subprocess, sys\n"
         "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)\n"
         "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
         "print(usage.ru_utime + usage.ru_stime)\n"
     )
-    runs = [
-        float(subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True).stdout)
-        for _ in range(repeats)
-    ]
-    return statistics.median(runs)
+    probed = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True)
+    return float(probed.stdout)
+
+
+def cpu_against(command: list[str], base: list[str], repeats: int = 3) -> tuple[float, float]:
+    """Median CPU seconds of a command and of its baseline, run by turns (baseline, command, ...):
+    on a shared machine a slow minute then falls on both sides of the ratio, not on one."""
+    spent, based = [], []
+    for _ in range(repeats):
+        based.append(cpu_once(base))
+        spent.append(cpu_once(command))
+    return statistics.median(spent), statistics.median(based)
 
 
 def jobs_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
@@ -245,7 +256,7 @@ def jobs_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
     for what, lines in logs.items():
         log = tmp / "log.log"
         log.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        base = cpu_seconds([*irs_command, "validate", "--quiet", "--jobs", "1", str(log)])
+        validate = [*irs_command, "validate", "--quiet", "--jobs", "1", str(log)]
         jobs = {
             "`parse`": ["parse", "--jobs", "1"],
             "`parse --wire`": ["parse", "--wire", "--jobs", "1"],
@@ -262,7 +273,7 @@ def jobs_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
         if what == "buy replies":
             jobs["`reconcile`"] = ["reconcile", "--jobs", "1"]
         for name, arguments in jobs.items():
-            spent = cpu_seconds([*irs_command, *arguments, str(log)])
+            spent, base = cpu_against([*irs_command, *arguments, str(log)], validate)
             # The corpus's buy replies hold 43 ref_ids: a reconcile of few, long histories.
             of = f"{what} of the corpus (43 ref_ids)" if name == "`reconcile`" else what
             rows.append((f"{name} / `validate --jobs 1` CPU, {count:,} {of}", f"{spent / base:.2f}x"))
@@ -334,8 +345,8 @@ def reconcile_alone(tmp: Path, count: int) -> list[tuple[str, str]]:
     log = tmp / "log.log"
     log.write_text("\n".join(generated_lines(count, 0.0, 3, "transaction")) + "\n", encoding="utf-8")
     irs_command = [sys.executable, "-m", "irs_grammar"]
-    base = cpu_seconds([*irs_command, "validate", "--quiet", "--jobs", "1", str(log)])
-    spent = cpu_seconds([*irs_command, "reconcile", "--jobs", "1", str(log)])
+    validate = [*irs_command, "validate", "--quiet", "--jobs", "1", str(log)]
+    spent, base = cpu_against([*irs_command, "reconcile", "--jobs", "1", str(log)], validate)
     log.unlink()
     of = "buy replies of the corpus (43 ref_ids)"
     row = (f"`reconcile` / `validate --jobs 1` CPU, {count:,} {of}", f"{spent / base:.2f}x")
@@ -351,8 +362,7 @@ def reconcile_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
         validate = [*irs_command, "validate", "--jobs", "1", "--quiet", str(log)]
         reconcile = [*irs_command, "reconcile", "--jobs", "1", str(log)]
         repeats = 1 if name == "invalid" else 3  # a million lines through Lark: minutes a run
-        r_cpu, r_peak = cpu_and_peak(reconcile, repeats)
-        v_cpu, v_peak = cpu_and_peak(validate, repeats)
+        (v_cpu, v_peak), (r_cpu, r_peak) = cpu_and_peak([validate, reconcile], repeats)
         what = {
             "clean": "buy replies (2 a ref_id)",
             "stuck": "stuck pending replies",
@@ -520,14 +530,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{one_peak / 1024:.0f} MiB vs {small_peak / 1024:.0f} MiB ({two_peak / 1024:.0f} MiB with 2 jobs)",
     )
 
-    print("\nthe main jobs vs validate --jobs 1, CPU of the same log, median of 3:")
+    print("\nthe main jobs vs validate --jobs 1, CPU of the same log, median of 3, by turns:")
     with tempfile.TemporaryDirectory() as tmp:
         for measure, figure in jobs_against_validate(Path(tmp), args.log_lines):
             row(measure, figure)
         for measure, figure in parquet_memory_and_scaling(Path(tmp), args.log_lines):
             row(measure, figure)
 
-    print("\nreconcile vs validate --jobs 1, the same buy log: CPU (median of 3), peak memory:")
+    print("\nreconcile vs validate --jobs 1, the same buy log: CPU (median of 3, by turns), peak memory:")
     with tempfile.TemporaryDirectory() as tmp:
         for measure, figure in reconcile_against_validate(Path(tmp), args.log_lines):
             row(measure, figure)
