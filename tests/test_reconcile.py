@@ -278,9 +278,10 @@ def test_the_result_holds_its_transactions_on_disk_not_in_python_memory(tmp_path
     # whole run, 32 MiB for a million replies against 33 MiB for validate, is in make bench.)
     import tracemalloc
 
-    irs.reconcile([buy_log(tmp_path / "warm.log", 10)])  # caches and lazy imports, before measuring
+    # caches, lazy imports and the spool's first buffers, before measuring
+    irs.reconcile([buy_log(tmp_path / "warm.log", 3_000)]).transactions.close()
     held = {}
-    for refs in (3_000, 12_000):
+    for refs in (3_000, 24_000):
         log = buy_log(tmp_path / f"{refs}.log", refs)
         tracemalloc.start()
         result = irs.reconcile([log])
@@ -290,8 +291,10 @@ def test_the_result_holds_its_transactions_on_disk_not_in_python_memory(tmp_path
         assert result.anomalies == []
         assert result.deducted() == 1000 * refs
         result.transactions.close()
-    # 9,000 more transactions: a dict of them held 7 MiB more.
-    assert held[12_000] - held[3_000] < 64 * 1024, held
+    # 21,000 more transactions: about 8 bytes each (bounded caches filling), where a dict of them
+    # held 780. What the result holds besides moves by some 400 KiB from one process to another
+    # (19 bytes a transaction here): 64 KiB over 9,000 failed now and then in mutmut's forked runs.
+    assert (held[24_000] - held[3_000]) / 21_000 < 100, held
 
 
 def test_the_transaction_table_reads_like_a_dict_and_goes_with_its_object(tmp_path: Path) -> None:
