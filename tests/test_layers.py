@@ -28,6 +28,7 @@ LAZY = {
     ("irs_grammar.wire.kinds", "irs_grammar.wire.trees"): "only a line Lark reads needs its tree read",
     ("irs_grammar.cli", "irs_grammar.records"): "pyarrow, for --format parquet only",
     ("irs_grammar.cli", "irs_grammar.columnar"): "pyarrow, for --format parquet only",
+    ("irs_grammar.cli", "irs_grammar.arrow_process"): "how Arrow is loaded, for --format parquet only",
     ("irs_grammar.cli", "irs_grammar.reconciliation"): "sqlite3, for `reconcile` only",
     ("irs_grammar.cli", "irs_grammar.state"): "sqlite3, for `reconcile` only",
     ("irs_grammar.cli", "irs_grammar.testing"): "wsgiref and the fake, for `serve` only",
