@@ -310,7 +310,7 @@ def table_batch(
                     hit, alt = alt, hit
                     (match, keep, count), (alt_match, alt_keep, alt_count) = bound[hit], bound[alt]
                     continue
-                took = _took(shapes, kept, (hit, alt), text, number)
+                took = _took(shapes, kept, hit, text, number)
                 if took >= 0:
                     if took != hit:
                         hit, alt = took, hit
@@ -335,17 +335,10 @@ def table_batch(
     return TableBatch(_in_line_order(tables), errors, len(lines))
 
 
-def _took(shapes: Sequence[_Shape], kept: list[_Kept], tried: tuple[int, int], text: str, number: int) -> int:
-    """The shape that took a line the common shapes `tried` (the last line's kind, and the kind
-    before it) did not: another kind's common shape, else the general shape of the last line's
-    kind, then of the others; the line's groups kept with its kind's; -1: none. A mixed log changes
-    kind on many lines, where a general shape is rare: the common shapes are tried first."""
-    for at, shape in enumerate(shapes):
-        if at not in tried and (m := shape.common(text)) is not None:
-            kept[at].values.extend(m.groups())
-            kept[at].numbers.append(number)
-            return at
-    hit = tried[0]
+def _took(shapes: Sequence[_Shape], kept: list[_Kept], hit: int, text: str, number: int) -> int:
+    """The general shape that took a line the common shapes table_batch tried did not (those of
+    the last line's kind and of the kind before it: the two kinds with a columnar builder), the
+    last line's kind first; the line's groups kept with its kind's; -1: none."""
     order: list[int] = [hit, *range(hit), *range(hit + 1, len(shapes))] if shapes else []
     for at in order:  # the last line's kind first
         m = shapes[at].general(text)

@@ -139,15 +139,16 @@ def test_a_line_is_tried_against_the_common_shape_of_its_last_kind_then_of_the_k
     inquiry = "R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024"
     buy = "R#P1 DN1. 0811 SUCCESS. SN: 12. TRXID: T1. @10:00:00.000000 01/12/2024"
     general = "R#9 DN1 SUCCESS. SN: 1. NOTE: x. TRXID: T9. @10:54:14.776182 29/11/2024"  # no common shape
-    lines = [inquiry, buy, buy, buy, general, inquiry]
+    lines = [inquiry, buy, buy, inquiry, general, inquiry, buy]
     options = Options("a.log", None, False, False)
     batch = table_batch([line.encode() + b"\n" for line in lines], 1, options, None)
     assert batch.table is not None
-    assert batch.table["kind"].to_pylist() == ["inquiry"] + ["transaction"] * 4 + ["inquiry"]
     i, t = "inquiry", "transaction"
-    # the first buy after an inquiry: both; the next buys: the buy's alone; the general buy: both
-    # commons once (then its general shape); the inquiry after the buys: both
-    assert tried == [i, i, t, t, t, t, i, t, i]
+    assert batch.table["kind"].to_pylist() == [i, t, t, i, t, i, t]
+    # the first buy after an inquiry: both; the next buy: the buy's alone; the inquiry after it:
+    # both; the general buy: both commons once (then its general shape, which makes the buy the
+    # last kind); the inquiry after it: both; the buy after that: both
+    assert tried == [i, i, t, t, t, i, i, t, t, i, i, t]
 
 
 @pytest.mark.parametrize("extract", [False, True])
