@@ -27,13 +27,14 @@ ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"  # Arrow's choice of allocator
 
 
 class PandasRefused:
-    """An import finder that answers `import pandas` (and its submodules) with ModuleNotFoundError."""
+    """An import finder that answers `import pandas` with ModuleNotFoundError (and so any of its
+    submodules: Python imports a package before its submodules)."""
 
     @staticmethod
     def find_spec(
         name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if name == "pandas" or name.startswith("pandas."):
+        if name == "pandas":
             raise ModuleNotFoundError(f"No module named {name!r} (left out while writing Parquet)", name=name)
         return None  # every other module is found as usual
 

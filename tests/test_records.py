@@ -435,9 +435,9 @@ def test_pandas_is_refused_only_in_the_block_and_only_where_neither_is_loaded() 
         "from irs_grammar.arrow_process import arrow_without_pandas, PandasRefused\n"
         "def refused():\n"
         "    try:\n"
-        "        import pandas.api\n"
+        "        import pandas.api\n"  # the package first, refused
         "    except ModuleNotFoundError as e:\n"
-        "        return e.name\n"
+        "        return f'{e.name}: {e}'\n"
         "    return 'imported'\n"
         "with arrow_without_pandas():\n"
         "    import pyarrow\n"
@@ -447,7 +447,26 @@ def test_pandas_is_refused_only_in_the_block_and_only_where_neither_is_loaded() 
         "with arrow_without_pandas():\n"  # pyarrow loaded now: the process's own choice stands
         "    print(PandasRefused in sys.meta_path)\n"
     )
-    assert _in_a_process_of_its_own(script) == "pandas False\nFalse\nFalse\n"
+    assert _in_a_process_of_its_own(script) == (
+        "pandas: No module named 'pandas' (left out while writing Parquet) False\nFalse\nFalse\n"
+    )
+
+
+@pytest.mark.parametrize("where", ["arrow_without_pandas", "worker_without_pandas"])
+def test_pandas_in_use_already_is_left_alone(where: str) -> None:
+    """A process that loaded pandas (here a stand-in, pyarrow not loaded) keeps it importable."""
+    script = (
+        "import sys, types\n"
+        "from irs_grammar import arrow_process\n"
+        "sys.modules['pandas'] = types.ModuleType('pandas')\n"
+        f"if {where!r} == 'worker_without_pandas':\n"
+        "    arrow_process.worker_without_pandas()\n"
+        "    print(arrow_process.PandasRefused in sys.meta_path)\n"
+        "else:\n"
+        "    with arrow_process.arrow_without_pandas():\n"
+        "        print(arrow_process.PandasRefused in sys.meta_path)\n"
+    )
+    assert _in_a_process_of_its_own(script) == "False\n"
 
 
 def test_parquet_workers_are_started_without_pandas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
