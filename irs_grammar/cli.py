@@ -180,6 +180,10 @@ def _reported(label: str, batch: Parsed, args: argparse.Namespace) -> Parsed:
 PARQUET_BATCH_LINES = 10_000
 
 
+# Said the same by `parse` and `reconcile` when --format parquet finds no pyarrow.
+PARQUET_NEEDS_PYARROW = "Parquet needs pyarrow: pip install 'irs-grammar[parquet]'"
+
+
 def _write_parquet(args: argparse.Namespace) -> None:
     if args.output is None:
         raise UsageError("--format parquet needs -o FILE")
@@ -200,7 +204,7 @@ def _write_parquet_batches(args: argparse.Namespace) -> None:
         from .columnar import table_alone, table_batch
         from .records import arrow_schema
     except ImportError:
-        raise UsageError("Parquet needs pyarrow: pip install 'irs-grammar[parquet]'") from None
+        raise UsageError(PARQUET_NEEDS_PYARROW) from None
     zone = args.tz_name
     try:
         with replacing(args.output) as out, pq.ParquetWriter(out.temporary, arrow_schema(zone)) as writer:
@@ -540,7 +544,9 @@ def _write_rows_parquet(
         with arrow_without_pandas(), replacing(args.output) as out:
             rows_to_parquet(rows, out.temporary, tz=args.tz_name, grouped=grouped)
             out.complete = True
-    except (OutputError, ImportError) as e:  # ImportError: records.PARQUET_EXTRA, naming the extra
+    except ImportError:
+        raise UsageError(PARQUET_NEEDS_PYARROW) from None
+    except OutputError as e:
         raise UsageError(str(e)) from None
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -320,6 +322,45 @@ def test_reconcile_totals_in_parquet_are_the_crossed_rows(tmp_path: Path) -> Non
         {"product": "PLN50", "transactions": 1, "deducted": 50000},
         {"product": "TSEL10", "transactions": 2, "deducted": 20000},
     ]
+
+
+def test_reconcile_parquet_in_a_zone_names_it(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "wib.parquet"
+    zoned = run("reconcile", "--tz", "+07:00", "--format", "parquet", "-o", str(out), str(DAY1))
+    assert zoned.returncode == 1  # the day's anomalies, as without a zone
+    table = pq.read_table(out)
+    assert str(table.schema.field("first_time").type) == "timestamp[us, tz=+07:00]"
+    assert str(table.schema.field("last_time").type) == "timestamp[us, tz=+07:00]"
+    first = {row["ref_id"]: row for row in table.to_pylist()}["A1"]
+    wib = timezone(timedelta(hours=7))  # A1's first reply: @10:00:00.000000 01/12/2024, in that zone
+    assert first["first_time"] == datetime(2024, 12, 1, 10, 0, tzinfo=wib)
+    assert first["day"] == date(2024, 12, 1)
+
+
+def test_reconcile_parquet_that_cannot_be_written_names_the_file(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "missing" / "t.parquet"
+    result = run("reconcile", "--format", "parquet", "-o", str(out), str(DAY1))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith(f"irs-grammar: {out}: ")
+    assert result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("missing", ["pyarrow", "pyarrow.parquet"])
+def test_reconcile_parquet_without_pyarrow_says_what_parse_says(
+    missing: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from irs_grammar.cli import main
+
+    monkeypatch.setitem(sys.modules, missing, None)  # what an install without the extra has
+    out = tmp_path / "t.parquet"
+    assert main(["reconcile", "--format", "parquet", "-o", str(out), str(DAY1)]) == 2
+    said = capsys.readouterr()
+    assert said.out == ""
+    assert said.err == "irs-grammar: Parquet needs pyarrow: pip install 'irs-grammar[parquet]'\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_reconcile_json_streams_its_long_lists(
