@@ -815,7 +815,7 @@ def reconcile(
         with State(os.fspath(state)) as store:
             for batch in read_replies(sources, tz, result, by_text=True, reading=reading):
                 store.add(batch.rows)
-            return judge(store, result, pending_after, tz)
+            return judge(store, result, pending_after, tz, reading.jobs)
     except LogReadError:
         result.transactions.close()
         raise
@@ -835,10 +835,10 @@ def judge(
     result: Reconciliation,
     pending_after: timedelta,
     tz: tzinfo | None,
-    jobs: int = 1,
+    jobs: int,
 ) -> Reconciliation:
     """Outcomes and anomalies of every reply kept (the logs', and an earlier run's); a spool's
-    parts on `jobs` processes when it went to disk."""
+    parts on `jobs` processes when it went to disk (a State's always in this process)."""
     # A spool holds this run's replies only, whose latest moment is the reader's.
     kept = store.last_moment(tz) if isinstance(store, State) else None
     last_moment = max([m for m in (kept, result.last_moment) if m is not None], default=None)
