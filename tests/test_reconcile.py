@@ -1116,6 +1116,33 @@ def test_a_plain_history_is_judged_by_the_shortcut_as_by_the_full_judgement(
     assert shortcut == full
 
 
+@pytest.mark.parametrize("shortcut", [True, False], ids=["shortcut", "full judgement"])
+@pytest.mark.parametrize("kept", [True, False], ids=["kept", "counted"])
+def test_each_snapshot_a_trxid_is_charged_in_counts_once(shortcut: bool, kept: bool, tmp_path: Path) -> None:
+    # Re-checks of one TRXID: a second snapshot charged (99.000 - 1.000) is a second charge, the
+    # same snapshot again is not. By hand: 1,000 + 1,000.
+    log = tmp_path / "buys.log"
+    reply = "R#A1 DN1. 0811 SUCCESS. SN: 1. TRXID: 9. SISA SALDO: {} @10:0{}:00.000000 01/12/2024\n"
+    snapshots = ["100.000 - 1.000 = 99.000", "99.000 - 1.000 = 98.000", "99.000 - 1.000 = 98.000"]
+    log.write_text("".join(reply.format(s, n) for n, s in enumerate(snapshots)), encoding="utf-8")
+    original, taken = reconciliation._plain, []
+
+    def plain(*arguments: Any) -> Any:
+        row = original(*arguments) if shortcut else None
+        taken.append(row is not None)
+        return row
+
+    with mock.patch.object(reconciliation, "_plain", plain):
+        result = irs.reconcile([log], keep_transactions=kept)
+    try:
+        assert taken == [shortcut]  # the history is a plain one: the shortcut takes it when asked
+        assert result.deducted() == 2000
+        assert result.to_dict()["deducted"] == 2000
+        assert [a.kind for a in result.anomalies] == ["changed_after_final"] * 2
+    finally:
+        result.transactions.close()
+
+
 # -- a run without a state (spool.Spool): what a state's SQL gives, however the rows are spread --------
 
 
