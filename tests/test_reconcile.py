@@ -1116,15 +1116,12 @@ def test_a_plain_history_is_judged_by_the_shortcut_as_by_the_full_judgement(
     assert shortcut == full
 
 
-@pytest.mark.parametrize("shortcut", [True, False], ids=["shortcut", "full judgement"])
-@pytest.mark.parametrize("kept", [True, False], ids=["kept", "counted"])
-def test_each_snapshot_a_trxid_is_charged_in_counts_once(shortcut: bool, kept: bool, tmp_path: Path) -> None:
-    # Re-checks of one TRXID: a second snapshot charged (99.000 - 1.000) is a second charge, the
-    # same snapshot again is not. By hand: 1,000 + 1,000.
-    log = tmp_path / "buys.log"
-    reply = "R#A1 DN1. 0811 SUCCESS. SN: 1. TRXID: 9. SISA SALDO: {} @10:0{}:00.000000 01/12/2024\n"
-    snapshots = ["100.000 - 1.000 = 99.000", "99.000 - 1.000 = 98.000", "99.000 - 1.000 = 98.000"]
-    log.write_text("".join(reply.format(s, n) for n, s in enumerate(snapshots)), encoding="utf-8")
+def _reconciled(
+    log: Path, shortcut: bool, kept: bool = True
+) -> tuple[list[Transaction], list[Anomaly], list[bool], tuple[int, int]]:
+    """reconcile() of a log, with the plain-history shortcut as it is or never taken: its
+    transactions (when kept), anomalies, whether the shortcut took each ref_id, and the sum
+    deducted as deducted() and the report say it."""
     original, taken = reconciliation._plain, []
 
     def plain(*arguments: Any) -> Any:
@@ -1135,12 +1132,65 @@ def test_each_snapshot_a_trxid_is_charged_in_counts_once(shortcut: bool, kept: b
     with mock.patch.object(reconciliation, "_plain", plain):
         result = irs.reconcile([log], keep_transactions=kept)
     try:
-        assert taken == [shortcut]  # the history is a plain one: the shortcut takes it when asked
-        assert result.deducted() == 2000
-        assert result.to_dict()["deducted"] == 2000
-        assert [a.kind for a in result.anomalies] == ["changed_after_final"] * 2
+        transactions = list(result.transactions.rows()) if kept else []
+        return transactions, list(result.anomalies), taken, (result.deducted(), result.to_dict()["deducted"])
     finally:
         result.transactions.close()
+
+
+@pytest.mark.parametrize("shortcut", [True, False], ids=["shortcut", "full judgement"])
+@pytest.mark.parametrize("kept", [True, False], ids=["kept", "counted"])
+def test_each_snapshot_a_trxid_is_charged_in_counts_once(shortcut: bool, kept: bool, tmp_path: Path) -> None:
+    # Re-checks of one TRXID: a second snapshot charged (99.000 - 1.000) is a second charge, the
+    # same snapshot again is not. By hand: 1,000 + 1,000.
+    log = tmp_path / "buys.log"
+    reply = "R#A1 DN1. 0811 SUCCESS. SN: 1. TRXID: 9. SISA SALDO: {} @10:0{}:00.000000 01/12/2024\n"
+    snapshots = ["100.000 - 1.000 = 99.000", "99.000 - 1.000 = 98.000", "99.000 - 1.000 = 98.000"]
+    log.write_text("".join(reply.format(s, n) for n, s in enumerate(snapshots)), encoding="utf-8")
+    _, anomalies, taken, deducted = _reconciled(log, shortcut, kept)
+    assert taken == [shortcut]  # the history is a plain one: the shortcut takes it when asked
+    assert deducted == (2000, 2000)
+    assert [a.kind for a in anomalies] == ["changed_after_final"] * 2
+
+
+@pytest.mark.parametrize("shortcut", [True, False], ids=["shortcut", "full judgement"])
+def test_a_final_reply_changed_after_another_reply_names_what_changed(shortcut: bool, tmp_path: Path) -> None:
+    # SUCCESS, a re-check still in progress, SUCCESS again with another SN: the second SUCCESS is
+    # compared with the first, past the reply between them.
+    log = tmp_path / "buys.log"
+    log.write_text(
+        "R#B1 DN1. 0811 SUCCESS. SN: 1. TRXID: 9. @10:00:00.000000 01/12/2024\n"
+        "R#B1 DN1. 0811 INPROGRESS. TRXID: 9. @10:01:00.000000 01/12/2024\n"
+        "R#B1 DN1. 0811 SUCCESS. SN: 2. TRXID: 9. @10:02:00.000000 01/12/2024\n",
+        encoding="utf-8",
+    )
+    (transaction,), anomalies, taken, _ = _reconciled(log, shortcut)
+    assert taken == [shortcut]
+    assert anomalies == [
+        Anomaly("changed_after_final", "B1", (f"{log}:1", f"{log}:3"), "SUCCESS again with another SN")
+    ]
+    assert (transaction.outcome, transaction.serial, transaction.deciding) == ("succeeded", "2", f"{log}:3")
+
+
+@pytest.mark.parametrize("shortcut", [True, False], ids=["shortcut", "full judgement"])
+def test_a_deciding_reply_without_a_destination_takes_the_last_one_named(
+    shortcut: bool, tmp_path: Path
+) -> None:
+    log = tmp_path / "buys.log"
+    log.write_text(
+        "R#C1 DN1. 0811 INPROGRESS. TRXID: 7. @10:00:00.000000 01/12/2024\n"
+        "R#C1 DN1. 0822 INPROGRESS. TRXID: 7. @10:01:00.000000 01/12/2024\n"
+        "R#C1 DN1 FAILED. TRXID: 7. @10:02:00.000000 01/12/2024\n",
+        encoding="utf-8",
+    )
+    (transaction,), anomalies, taken, _ = _reconciled(log, shortcut)
+    assert taken == [shortcut]
+    assert anomalies == []
+    assert (transaction.outcome, transaction.destination, transaction.deciding) == (
+        "failed",
+        "0822",
+        f"{log}:3",
+    )
 
 
 # -- a run without a state (spool.Spool): what a state's SQL gives, however the rows are spread --------
