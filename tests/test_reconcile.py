@@ -523,6 +523,27 @@ def test_anomalies_in_a_file_whose_name_has_a_colon(tmp_path: Path) -> None:
     assert (gap.kind, gap.lines) == ("balance_gap", (f"{log}:1", f"{log}:2"))
 
 
+def test_an_anomaly_is_where_its_last_line_in_file_order_is() -> None:
+    # by path, then by line as a number (12 after 3, which text would put first); a path may hold ":"
+    lines = ("day:1.log:9", "b.log:3", "b.log:12", "a.log:40")
+    assert Anomaly("balance_gap", "A1", lines, "m").where == "day:1.log:9"
+    assert Anomaly("balance_gap", "A1", ("a.log:40", "b.log:3", "b.log:12"), "m").where == "b.log:12"
+
+
+def test_a_log_named_twice_is_read_once_in_process(tmp_path: Path) -> None:
+    # tests/test_faults.py runs the command with a log as its standard input too; here the library
+    log = tmp_path / "day1.log"
+    shutil.copyfile(CORPUS / "logs" / "buys-day1.log", log)
+    again = f"{tmp_path}/./day1.log"
+    twice, once = irs.reconcile([log, again]), irs.reconcile([log])
+    try:
+        assert twice.notes == [f"{again}: the same file as {log}; read once"]
+        assert twice.to_dict() == once.to_dict()
+    finally:
+        twice.transactions.close()
+        once.transactions.close()
+
+
 def written(log: Path, text: str) -> Path:
     """A log holding `text` (UTF-8): the few hand-written replies a test reads."""
     log.write_text(text, encoding="utf-8")
