@@ -1164,54 +1164,56 @@ def _reconciled(
 def test_each_snapshot_a_trxid_is_charged_in_counts_once(shortcut: bool, kept: bool, tmp_path: Path) -> None:
     # Re-checks of one TRXID: a second snapshot charged (99.000 - 1.000) is a second charge, the
     # same snapshot again is not. By hand: 1,000 + 1,000.
-    log = tmp_path / "buys.log"
     reply = "R#A1 DN1. 0811 SUCCESS. SN: 1. TRXID: 9. SISA SALDO: {} @10:0{}:00.000000 01/12/2024\n"
     snapshots = ["100.000 - 1.000 = 99.000", "99.000 - 1.000 = 98.000", "99.000 - 1.000 = 98.000"]
-    log.write_text("".join(reply.format(s, n) for n, s in enumerate(snapshots)), encoding="utf-8")
+    log = written(tmp_path / "buys.log", "".join(reply.format(s, n) for n, s in enumerate(snapshots)))
     _, anomalies, taken, deducted = _reconciled(log, shortcut, kept)
     assert taken == [shortcut]  # the history is a plain one: the shortcut takes it when asked
     assert deducted == (2000, 2000)
     assert [a.kind for a in anomalies] == ["changed_after_final"] * 2
 
 
-@pytest.mark.parametrize("shortcut", [True, False], ids=["shortcut", "full judgement"])
-def test_a_final_reply_changed_after_another_reply_names_what_changed(shortcut: bool, tmp_path: Path) -> None:
+# Hand-written histories: their lines, the anomalies expected (kind, lines, message) and the
+# transaction's (outcome, destination, serial, deciding line).
+HISTORIES = {
     # SUCCESS, a re-check still in progress, SUCCESS again with another SN: the second SUCCESS is
-    # compared with the first, past the reply between them.
-    log = tmp_path / "buys.log"
-    log.write_text(
+    # compared with the first, past the reply between them
+    "a final reply changed past another": (
         "R#B1 DN1. 0811 SUCCESS. SN: 1. TRXID: 9. @10:00:00.000000 01/12/2024\n"
         "R#B1 DN1. 0811 INPROGRESS. TRXID: 9. @10:01:00.000000 01/12/2024\n"
         "R#B1 DN1. 0811 SUCCESS. SN: 2. TRXID: 9. @10:02:00.000000 01/12/2024\n",
-        encoding="utf-8",
-    )
-    (transaction,), anomalies, taken, _ = _reconciled(log, shortcut)
-    assert taken == [shortcut]
-    assert anomalies == [
-        Anomaly("changed_after_final", "B1", (f"{log}:1", f"{log}:3"), "SUCCESS again with another SN")
-    ]
-    assert (transaction.outcome, transaction.serial, transaction.deciding) == ("succeeded", "2", f"{log}:3")
-
-
-@pytest.mark.parametrize("shortcut", [True, False], ids=["shortcut", "full judgement"])
-def test_a_deciding_reply_without_a_destination_takes_the_last_one_named(
-    shortcut: bool, tmp_path: Path
-) -> None:
-    log = tmp_path / "buys.log"
-    log.write_text(
+        [("changed_after_final", (1, 3), "SUCCESS again with another SN")],
+        ("succeeded", "0811", "2", 3),
+    ),
+    # the deciding reply names no destination: the last one named (of two) is the transaction's
+    "a deciding reply without a destination": (
         "R#C1 DN1. 0811 INPROGRESS. TRXID: 7. @10:00:00.000000 01/12/2024\n"
         "R#C1 DN1. 0822 INPROGRESS. TRXID: 7. @10:01:00.000000 01/12/2024\n"
         "R#C1 DN1 FAILED. TRXID: 7. @10:02:00.000000 01/12/2024\n",
-        encoding="utf-8",
+        [],
+        ("failed", "0822", None, 3),
+    ),
+}
+
+
+@pytest.mark.parametrize("shortcut", [True, False], ids=["shortcut", "full judgement"])
+@pytest.mark.parametrize("history", list(HISTORIES))
+def test_a_history_is_judged_as_written_by_hand(history: str, shortcut: bool, tmp_path: Path) -> None:
+    text, anomalies, (outcome, destination, serial, deciding) = HISTORIES[history]
+    log = written(tmp_path / "buys.log", text)
+    (transaction,), found, taken, _ = _reconciled(log, shortcut)
+    assert taken == [shortcut]  # a plain history: the shortcut takes it when asked
+    ref_id = transaction.ref_id
+    assert found == [
+        Anomaly(kind, ref_id, tuple(f"{log}:{n}" for n in lines), message)
+        for kind, lines, message in anomalies
+    ]
+    assert (transaction.outcome, transaction.destination, transaction.serial) == (
+        outcome,
+        destination,
+        serial,
     )
-    (transaction,), anomalies, taken, _ = _reconciled(log, shortcut)
-    assert taken == [shortcut]
-    assert anomalies == []
-    assert (transaction.outcome, transaction.destination, transaction.deciding) == (
-        "failed",
-        "0822",
-        f"{log}:3",
-    )
+    assert transaction.deciding == f"{log}:{deciding}"
 
 
 # -- a run without a state (spool.Spool): what a state's SQL gives, however the rows are spread --------
