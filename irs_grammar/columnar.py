@@ -4,13 +4,14 @@
 batch that have one of the common shapes (`wire.fastpath.common_*_re`: most
 lines of a real log) are matched one by one and only their match groups are
 kept (a line of the fast path's general shape has its fields split into the
-same groups, and EXTRA); the groups, transposed into columns, become the
-record's columns through Arrow's compute functions (integers, booleans, the
-timestamp, ERROR_CODE once per distinct reason): no dict, no JSON text per
-reply. Every other line (a moment that is not real, a line the parser
-refuses, or any line when a named zone such as Asia/Jakarta must place each
-moment) is written as JSON Lines by `jsonlines` and read by Arrow's JSON
-reader, as every line was before.
+same groups); the groups, transposed into columns, become the record's
+columns through Arrow's compute functions (integers, booleans, the
+timestamp, ERROR_CODE once per distinct reason, EXTRA split from the text
+of the other fields): no dict, no JSON text per reply. Every other line (a
+moment that is not real, a line the parser refuses, or any line when a
+named zone such as Asia/Jakarta must place each moment) is written as JSON
+Lines by `jsonlines` and read by Arrow's JSON reader, as every line was
+before.
 
 The definition stays `records.records_to_table()` of the replies'
 `to_record()`: tests/test_columnar.py holds the two to equal tables on every
@@ -20,7 +21,6 @@ line the strategies draw. Needs pyarrow (the `parquet` extra).
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from datetime import timedelta, timezone, tzinfo
 from functools import cache
@@ -35,7 +35,16 @@ from .lines import MAX_LINE_BYTES, Overlong
 from .records import arrow_schema, json_lines_to_table
 from .validation import REPLY_START
 from .wire import inquiry, transaction
-from .wire.fastpath import INQUIRY_SHAPE, TRANSACTION_SHAPE, common_inquiry_re, common_transaction_re, line_re
+from .wire.fastpath import (
+    INQUIRY_SHAPE,
+    KEY_END,
+    SEP_TEXT,
+    TRANSACTION_SHAPE,
+    common_inquiry_re,
+    common_transaction_re,
+    line_re,
+)
+from .wire.grammar import terminal_pattern
 from .wire.reply import error_code_of
 from .wire.timestamp import iso_date
 
@@ -54,17 +63,14 @@ class TableBatch(NamedTuple):
 
 
 Groups = Sequence[Any]  # a line's values in its common shape's groups (str or None each)
-Pairs = list[tuple[str, str]]  # EXTRA: (key, value) of every other field, in wire order
 
 
 class _Kept(NamedTuple):
     """The lines of one kind a batch's shapes took: their groups one line after the other (the
-    shape's len(names) values a line: one flat list, turned into columns by Arrow), line numbers and
-    EXTRA (the place among them and the pairs, for the few lines that have any)."""
+    shape's len(names) values a line: one flat list, turned into columns by Arrow), line numbers."""
 
     values: list[Any]
     numbers: list[int]
-    extra: list[tuple[int, Pairs]]
 
 
 class _Columns(NamedTuple):
@@ -121,21 +127,30 @@ def _rupiah(amounts: pa.Array) -> pa.Array:
     return pc.cast(pc.replace_substring(amounts, ".", ""), pa.int64())
 
 
-def _extra(rows: int, extra: list[tuple[int, Pairs]], kind: pa.ListType) -> pa.Array:
-    """EXTRA: a list per row, empty but where `extra` gives a row (by its place) its pairs."""
-    if not extra:
-        offsets = pa.repeat(pa.scalar(0, pa.int32()), rows + 1)
-    else:
-        lengths = [0] * (rows + 1)
-        for place, more in extra:
-            lengths[place + 1] = len(more)
-        offsets = pc.cumulative_sum(pa.array(lengths, pa.int32()))
-    pairs = [pair for _, more in extra for pair in more]
-    keys, values = zip(*pairs, strict=True) if pairs else ((), ())
-    fields = pa.StructArray.from_arrays(
-        [pa.array(keys, _TEXT), pa.array(values, _TEXT)], fields=list(kind.value_type)
+# Between two fields of group `extra`: _SEP before a KEY, which no VALUE holds (the match checked
+# it: see wire.fastpath.field_end_re), replaced by a line break, which no VALUE or KEY holds. RE2,
+# Arrow's regex engine, has no lookahead, so the KEY is matched and written back.
+_FIELD_END = re.escape(SEP_TEXT) + "(" + terminal_pattern("KEY") + ")"
+
+
+def _extra(blocks: pa.Array, kind: pa.ListType) -> pa.Array:
+    """EXTRA from the text of each row's other fields (`KEY: VALUE. ` again and again; null: none):
+    its (key, value) pairs in wire order, an empty list for a row without."""
+    if blocks.null_count == len(blocks):  # most batches: no row has other fields
+        return pa.ListArray.from_arrays(
+            pa.repeat(pa.scalar(0, pa.int32()), len(blocks) + 1), pa.array([], kind.value_type), type=kind
+        )
+    fields = pc.replace_substring_regex(
+        pc.utf8_slice_codeunits(blocks, 0, -len(SEP_TEXT)), _FIELD_END, "\n\\1"
     )
-    return pa.ListArray.from_arrays(offsets, fields, type=kind)
+    each = pc.split_pattern(fields, "\n")  # a list of `KEY: VALUE` per row; null stays null
+    lengths = pc.fill_null(pc.list_value_length(each), 0)
+    offsets = pa.concat_arrays([pa.array([0], pa.int32()), pc.cumulative_sum(lengths).cast(pa.int32())])
+    pairs = pc.split_pattern(each.flatten(), KEY_END, max_splits=1)
+    struct = pa.StructArray.from_arrays(
+        [pc.list_element(pairs, 0), pc.list_element(pairs, 1)], fields=list(kind.value_type)
+    )
+    return pa.ListArray.from_arrays(offsets, struct, type=kind)
 
 
 def _columns(
@@ -152,23 +167,23 @@ def _columns(
     common["path"] = pa.repeat(pa.scalar(options.path, _TEXT), rows)
     common["line"] = kept.numbers
     common["CURRENT_TIMESTAMP"] = _timestamps(kept.moments, offset, schema)
-    common["EXTRA"] = _extra(rows, kept.extra, schema.field("EXTRA").type)
-    # each group's column from the rows of the shape's groups (a transpose in Arrow)
-    rows_of_groups = kept.values
-    named = [
-        (at, name) for at, name in enumerate(shape.names) if name not in ("time", "date")
-    ]  # in `moments`
-    return _Columns({name: pc.list_element(rows_of_groups, at) for at, name in named}, common)
+    common["EXTRA"] = _extra(kept.groups["extra"], schema.field("EXTRA").type)
+    return _Columns(kept.groups, common)
 
 
 # -- each kind: its common shape's groups, a general line as those groups, the groups as columns ----
 
 
-def _inquiry_groups(m: re.Match[str]) -> tuple[Groups, Pairs]:
-    """A general inquiry line (fast path) as the common shape's groups, and its EXTRA."""
+def _other_fields(pairs: list[tuple[str, str]]) -> str | None:
+    """The fields no column holds as the text of a common shape's group `extra` (None: none)."""
+    return "".join([f"{key}{KEY_END}{value}{SEP_TEXT}" for key, value in pairs]) or None
+
+
+def _inquiry_groups(m: re.Match[str]) -> Groups:
+    """A general inquiry line (fast path) as the common shape's groups."""
     product, block, _, reason, t, d = m.groups()
     (price, custnum, custname, power), rest = inquiry_fields(block)
-    return (product, price, custnum, custname, power, reason, t, d), rest
+    return (product, price, custnum, custname, power, _other_fields(rest), reason, t, d)
 
 
 def _inquiry_columns(columns: _Columns) -> dict[str, Any]:
@@ -183,11 +198,11 @@ def _inquiry_columns(columns: _Columns) -> dict[str, Any]:
     return out
 
 
-def _transaction_groups(m: re.Match[str]) -> tuple[Groups, Pairs]:
-    """A general buy reply line (fast path) as the common shape's groups, and its EXTRA."""
+def _transaction_groups(m: re.Match[str]) -> Groups:
+    """A general buy reply line (fast path) as the common shape's groups."""
     ref, product, destination, status, details, block, _, reason, *tail = m.groups()
     serial, rest = transaction_fields(block)
-    return (ref, product, destination, status, details, serial, reason, *tail), rest
+    return (ref, product, destination, status, details, serial, _other_fields(rest), reason, *tail)
 
 
 _SUCCESS = transaction.TransactionStatus.SUCCESS.value
@@ -216,16 +231,15 @@ def _transaction_columns(columns: _Columns) -> dict[str, Any]:
 
 class _Shape(NamedTuple):
     """A kind with a columnar builder: the match of its common shape and of its general one (the
-    fast path's whole line), a general match as the common groups and EXTRA, the places of TIME
-    and DATE among the groups, and how the groups become the record's columns."""
+    fast path's whole line), a general match as the common groups, the groups' names (`time`,
+    `date` and `extra`, the other fields' text, among them), and how the groups become the
+    record's columns."""
 
     kind: str
     common: Callable[[str], re.Match[str] | None]
     general: Callable[[str], re.Match[str] | None]
-    groups: Callable[[re.Match[str]], tuple[Groups, Pairs]]
+    groups: Callable[[re.Match[str]], Groups]
     names: tuple[str, ...]  # the common shape's groups, in order (a line keeps len(names) values)
-    time_at: int
-    date_at: int
     columns: Callable[[_Columns], dict[str, Any]]
 
 
@@ -244,8 +258,7 @@ def _shapes() -> tuple[_Shape, ...]:
         ),
     ):
         names = tuple(sorted(common.groupindex, key=common.groupindex.__getitem__))
-        time_at, date_at = names.index("time"), names.index("date")
-        shapes.append(_Shape(kind, common.match, general.match, groups, names, time_at, date_at, columns))
+        shapes.append(_Shape(kind, common.match, general.match, groups, names, columns))
     return tuple(shapes)
 
 
@@ -282,7 +295,7 @@ def table_batch(
     fixed, offset = _fixed(options.tz)
     shapes = _shapes() if fixed else ()
     commons = [shape.common for shape in shapes] or [_no_shape]
-    kept = [_Kept([], [], []) for _ in commons]
+    kept = [_Kept([], []) for _ in commons]
     write = writer_for(options)
     others: list[str] = []  # the JSON Lines of the lines no shape took
     errors: list[tuple[int, int, str]] = []
@@ -343,24 +356,19 @@ def _took(shapes: Sequence[_Shape], kept: list[_Kept], hit: int, text: str, numb
     for at in order:  # the last line's kind first
         m = shapes[at].general(text)
         if m is not None:
-            these = kept[at]
-            groups, rest = shapes[at].groups(m)
-            if rest:
-                these.extra.append((len(these.numbers), rest))
-            these.values.extend(groups)
-            these.numbers.append(number)
+            kept[at].values.extend(shapes[at].groups(m))
+            kept[at].numbers.append(number)
             return at
     return -1
 
 
 class _Rows(NamedTuple):
-    """A kind's kept lines in Arrow, those with a real moment only: the rows of their groups, their
-    line numbers, their moments' text and EXTRA (by the place of its row)."""
+    """A kind's kept lines in Arrow, those with a real moment only: each group's column (by the
+    group's name), their line numbers and their moments' text."""
 
-    values: pa.FixedSizeListArray
+    groups: dict[str, pa.Array]
     numbers: pa.Array
     moments: pa.Array
-    extra: list[tuple[int, Pairs]]
 
 
 def _real_moments_only(
@@ -375,20 +383,19 @@ def _real_moments_only(
 ) -> _Rows:
     """The kept lines whose TIME and DATE name a real moment, in Arrow; the others are read by the
     parser, which says which part is wrong (their errors are sorted into line order after)."""
-    values = pa.FixedSizeListArray.from_arrays(pa.array(kept.values, _TEXT), len(shape.names))
-    moments, real = _moments(pc.list_element(values, shape.time_at), pc.list_element(values, shape.date_at))
+    # each group's column: every len(names)-th value (the transpose, as list slices)
+    width, values = len(shape.names), kept.values
+    groups = {name: pa.array(values[at::width], _TEXT) for at, name in enumerate(shape.names)}
+    moments, real = _moments(groups["time"], groups["date"])
     numbers = pa.array(kept.numbers, pa.int64())
     unreal = pc.indices_nonzero(pc.invert(real)).to_pylist()
     if not unreal:
-        return _Rows(values, numbers, moments, kept.extra)
+        return _Rows(groups, numbers, moments)
     for place in unreal:
         number = kept.numbers[place]
         read_slowly(number, lines[number - first], options, max_line_length, number, others, errors)
-    dropped = set(unreal)  # EXTRA's places move up by the rows dropped before them
-    extra = [
-        (place - bisect_left(unreal, place), pairs) for place, pairs in kept.extra if place not in dropped
-    ]
-    return _Rows(values.filter(real), numbers.filter(real), moments.filter(real), extra)
+    kept_groups = {name: column.filter(real) for name, column in groups.items()}
+    return _Rows(kept_groups, numbers.filter(real), moments.filter(real))
 
 
 def _in_line_order(tables: list[pa.Table]) -> pa.Table | None:

@@ -203,8 +203,8 @@ def _inquiry_record(options: Options) -> Writer:
     def write(line: str, number: int) -> str | None:
         m = match_common(line)
         if m is not None:
-            product, price, custnum, custname, power, reason, t, d = m.groups()
-            extra = "[]"
+            product, price, custnum, custname, power, other, reason, t, d = m.groups()
+            extra = "[]" if other is None else _extra(field_pairs(other), encode)
         else:
             m = match_line(line)
             if m is None:
@@ -278,8 +278,8 @@ def _transaction_record(options: Options) -> Writer:
     def write(line: str, number: int) -> str | None:
         m = match_common(line)
         if m is not None:
-            ref, product, destination, status, details, serial, reason, trxid, *tail = m.groups()
-            extra = "[]"
+            ref, product, destination, status, details, serial, other, reason, trxid, *tail = m.groups()
+            extra = "[]" if other is None else _extra(field_pairs(other), encode)
         else:
             m = match_line(line)
             if m is None:
@@ -376,8 +376,10 @@ def _inquiry_wire(options: Options) -> Writer:
 
     def write(line: str, number: int) -> str | None:
         m = match_common(line)
+        if m is not None and m["extra"] is not None:
+            m = None  # other fields: named as the general shape names them, each name once
         if m is not None:
-            product, price, custnum, custname, power, reason, t, d = m.groups()
+            product, price, custnum, custname, power, _, reason, t, d = m.groups()
             named: str | None = (
                 ("" if price is None else _PRICE + encode(price))
                 + ("" if custnum is None else _CUSTNUM + encode(custnum))
@@ -411,8 +413,10 @@ def _transaction_wire(options: Options) -> Writer:
 
     def write(line: str, number: int) -> str | None:
         m = match_common(line)
+        if m is not None and m["extra"] is not None:
+            m = None  # other fields: named as the general shape names them, each name once
         if m is not None:
-            ref, product, destination, status, details, serial, reason, trxid, *tail = m.groups()
+            ref, product, destination, status, details, serial, _, reason, trxid, *tail = m.groups()
             named: str | None = ("" if serial is None else serial_name + encode(serial)) + (
                 "" if reason is None else ', "REASON": ' + encode(reason)
             )

@@ -617,6 +617,7 @@ def read_batch(
                     _,
                     serial,
                     _,
+                    _,
                     trxid,
                     before,
                     deduction,

@@ -77,6 +77,17 @@ def reference(lines: list[str], first: int, options: Options, zone: str | None) 
     path="a.log",
     extract=False,
 )
+# A line of the general shape with no field EXTRA holds (documented keys out of order), beside one
+# of the common shape with another field: EXTRA empty for the one, the field for the other
+@example(
+    lines=[
+        "R#A. CUSTNUM: 9. PRICE: 1. @12:00:00.000000 01/01/2025",
+        "R#B. X: 1. @12:00:00.000000 01/01/2025",
+    ],
+    zone=ZONES[0],
+    path="a.log",
+    extract=False,
+)
 def test_a_batch_is_the_table_of_its_records(
     lines: list[str], zone: tuple[tzinfo | None, str | None], path: str, extract: bool
 ) -> None:
@@ -146,7 +157,7 @@ def test_a_line_is_tried_against_the_common_shape_of_its_last_kind_then_of_the_k
     monkeypatch.setattr(columnar, "_shapes", lambda: tuple(counted(shape) for shape in shapes))
     inquiry = "R#PLN20. PRICE: 20546. @12:32:55.821005 12/11/2024"
     buy = "R#P1 DN1. 0811 SUCCESS. SN: 12. TRXID: T1. @10:00:00.000000 01/12/2024"
-    general = "R#9 DN1 SUCCESS. SN: 1. NOTE: x. TRXID: T9. @10:54:14.776182 29/11/2024"  # no common shape
+    general = "R#9 DN1 SUCCESS. NOTE: x. SN: 1. TRXID: T9. @10:54:14.776182 29/11/2024"  # no common shape
     lines = [inquiry, buy, buy, inquiry, general, inquiry, buy]
     options = Options("a.log", None, False, False)
     batch = table_batch([line.encode() + b"\n" for line in lines], 1, options, None)
@@ -183,8 +194,8 @@ def test_valid_lines_of_either_kind_and_shape_are_built_as_columns_not_through_j
     lines = [
         # a common inquiry; with --extract its reply starts at the first R#
         "R#PLN20. REASON: see R#7. @12:32:55.821005 12/11/2024",
-        "R#PLN20. XPOWER: 1. @12:32:55.821005 12/11/2024",  # general inquiry
-        "R#9 DN1 SUCCESS. SN: 1. NOTE: x. TRXID: T9. @10:54:14.776182 29/11/2024",  # general buy
+        "R#PLN20. XPOWER: 1. @12:32:55.821005 12/11/2024",  # common inquiry, another field (EXTRA)
+        "R#9 DN1 SUCCESS. NOTE: x. SN: 1. TRXID: T9. @10:54:14.776182 29/11/2024",  # general buy
         "R#7 DN1 FAILED. TRXID: -. @10:54:14.776182 29/11/2024",  # common buy
         "R#PLN20. PRICE: 5. PRICE: 6. @12:32:55.821005 12/11/2024",  # general inquiry, after a buy
         "R#PLN20. PRICE: x. @12:32:55.821005 12/11/2024",  # refused

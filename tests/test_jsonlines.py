@@ -159,8 +159,10 @@ def test_each_documented_shape_is_written_fast_and_the_same(line: str) -> None:
     [
         "R#PLN20. PRICE: 20546. @{}",  # the common shapes
         "R#7 DN1. 0817 SUCCESS. SN: 1. TRXID: 9. @{}",
+        "R#PLN20. PRICE: 1. NOTE: a. @{}",  # the common shapes, another field (EXTRA)
+        "R#7 DN1. 0817 SUCCESS. SN: 1. NOTE: a. TRXID: 9. @{}",
         "R#PLN20. CUSTNUM: 9. PRICE: 1. @{}",  # the general shapes
-        "R#7 DN1. 0817 SUCCESS. NOTE: a. TRXID: 9. @{}",
+        "R#7 DN1. 0817 SUCCESS. NOTE: a. SN: 1. TRXID: 9. @{}",
     ],
 )
 @pytest.mark.parametrize("wire", [False, True])

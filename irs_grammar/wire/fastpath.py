@@ -114,8 +114,8 @@ def head_re(shape: Shape) -> re.Pattern[str] | None:
     return None if shape.head is None else re.compile(assemble(shape.head, shape.grammar))
 
 
-_SEP_TEXT = ". "  # _SEP, which ends every field
-_KEY_END = ": "  # ends every KEY, which holds no other ":"
+SEP_TEXT = ". "  # _SEP, which ends every field
+KEY_END = ": "  # ends every KEY, which holds no other ":"
 
 
 @cache
@@ -128,9 +128,9 @@ def field_end_re() -> re.Pattern[str]:
     inquiry's PRICE value is ASCII digits, which VALUE reads the same.
     """
     sep, key = terminal_pattern("_SEP"), terminal_pattern("KEY")
-    assert re.fullmatch(sep, _SEP_TEXT)
-    assert key.endswith(_KEY_END)
-    assert ":" not in key.removesuffix(_KEY_END)
+    assert re.fullmatch(sep, SEP_TEXT)
+    assert key.endswith(KEY_END)
+    assert ":" not in key.removesuffix(KEY_END)
     return re.compile(f"{sep}(?={key})")
 
 
@@ -140,8 +140,8 @@ def field_pairs(block: str) -> list[tuple[str, str]]:
     if not block:
         return []
     pairs = []
-    for field in field_end_re().split(block[: -len(_SEP_TEXT)]):
-        name, _, value = field.partition(_KEY_END)
+    for field in field_end_re().split(block[: -len(SEP_TEXT)]):
+        name, _, value = field.partition(KEY_END)
         pairs.append((name, value))
     return pairs
 
@@ -268,14 +268,23 @@ def fast_reader_of(
 
 # -- the common shapes, read in one match ---------------------------------------------------------
 
-# A line whose fields are the documented ones, each at most once, in the documented order (by far
-# the most common shape), is read by one match whose groups are the columns: no split, no loop.
-# The same terminals as the fast path's (a sub-language of its line pattern: where this matches,
-# the fast path reads the same values); any other line goes the general way.
+# A line whose fields are the documented ones, each at most once, in the documented order, then
+# any others (by far the most common shape), is read by one match whose groups are the columns: no
+# split, no loop (the others, rare, are one group, `extra`, split by whoever needs them). The same
+# terminals as the fast path's (a sub-language of its line pattern: where this matches, the fast
+# path reads the same values); any other line goes the general way.
 
 
 def _optional_field(key: str, group: str) -> str:
     return f"(?:{re.escape(key)}: (?P<{group}>(?:{{VALUE}})?+){{_SEP}})?+"
+
+
+def _other_fields(keywords: str, *documented: str) -> str:
+    """Group `extra`: the fields after the documented ones, none of whose keys is a keyword (as in
+    the kind's general shape) or a documented key (a second one, or one out of order, goes the
+    general way), as the `fields` group of the general shape holds them (None: no such field)."""
+    keys = "".join(f"|{re.escape(key)}: " for key in documented)
+    return "(?P<extra>(?:(?!" + keywords + keys + "){KEY}(?:{VALUE})?+{_SEP})++)?+"
 
 
 _COMMON_INQUIRY = (
@@ -284,6 +293,7 @@ _COMMON_INQUIRY = (
     + _optional_field(CUSTNUM, "custnum")
     + _optional_field(CUSTNAME, "custname")
     + _optional_field(POWERCAPACITY, "power")
+    + _other_fields("{PRICE_KEY}|{REASON_KEY}", CUSTNUM, CUSTNAME, POWERCAPACITY)
     + "(?:{REASON_KEY}(?P<reason>(?:{REASON_VALUE})?+){_SEP})?+"
     "{_AT}(?P<time>{TIME}){_SPACE}(?P<date>{DATE})(?:{LINE_END})?\\Z"
 )
@@ -292,6 +302,7 @@ _COMMON_TRANSACTION = (
     "(?:{_SEP}(?P<destination>(?>{DEST})){_SPACE}|{_SPACE})(?P<status>(?>{STATUS})){_SEP}"
     "(?>(?P<details>(?>{DETAILS})){_SEP}|"
     + _optional_field(SN, "sn")
+    + _other_fields("{REASON_KEY}|{TRXID_KEY}", SN)
     + "(?:{REASON_KEY}(?P<reason>(?:{REASON_VALUE})?+){_SEP})?+)"
     "{TRXID_KEY}(?P<trxid>(?>{TRXID})){_SEP}"
     "(?:{BALANCE_KEY}(?P<before>(?>{AMOUNT})){_MINUS}(?P<deduction>(?>{AMOUNT}))"
