@@ -376,15 +376,18 @@ def _inquiry_wire(options: Options) -> Writer:
 
     def write(line: str, number: int) -> str | None:
         m = match_common(line)
-        if m is not None and m["extra"] is not None:
-            m = None  # other fields: named as the general shape names them, each name once
         if m is not None:
-            product, price, custnum, custname, power, _, reason, t, d = m.groups()
+            product, price, custnum, custname, power, other, reason, t, d = m.groups()
+            # the other fields (no documented key among them), in wire order, each name once
+            more = "" if other is None else _named(split(other), names, reserved, encode)
+            if more is None:
+                return None
             named: str | None = (
                 ("" if price is None else _PRICE + encode(price))
                 + ("" if custnum is None else _CUSTNUM + encode(custnum))
                 + ("" if custname is None else _CUSTNAME + encode(custname))
                 + ("" if power is None else _POWER + encode(power))
+                + more
                 + ("" if reason is None else _REASON + encode(reason))
             )
         else:
@@ -413,12 +416,16 @@ def _transaction_wire(options: Options) -> Writer:
 
     def write(line: str, number: int) -> str | None:
         m = match_common(line)
-        if m is not None and m["extra"] is not None:
-            m = None  # other fields: named as the general shape names them, each name once
         if m is not None:
-            ref, product, destination, status, details, serial, _, reason, trxid, *tail = m.groups()
-            named: str | None = ("" if serial is None else serial_name + encode(serial)) + (
-                "" if reason is None else ', "REASON": ' + encode(reason)
+            ref, product, destination, status, details, serial, other, reason, trxid, *tail = m.groups()
+            # the other fields (no SN among them), in wire order, each name once
+            more = "" if other is None else _named(split(other), names, reserved, encode)
+            if more is None:
+                return None
+            named: str | None = (
+                ("" if serial is None else serial_name + encode(serial))
+                + more
+                + ("" if reason is None else ', "REASON": ' + encode(reason))
             )
         else:
             m = match_line(line)
