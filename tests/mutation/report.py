@@ -37,7 +37,8 @@ EQUIVALENTS = Path(__file__).with_name("equivalents.md")
 # Sections of equivalents.md that list survivors which are not equivalent (a record, not a reason).
 NOT_EQUIVALENT = ("Killed by tests written after", "Not killed", "Not judged again")
 # "check was interrupted" is pytest's exit status 2: the mutant broke collection (an import).
-DETECTED = ("killed", "timeout", "caught by type check", "check was interrupted by user")
+# "segfault": the mutant crashed the tests' process (Arrow reading past a buffer it was misled about).
+DETECTED = ("killed", "timeout", "caught by type check", "check was interrupted by user", "segfault")
 
 
 def statuses() -> dict[str, str]:
