@@ -161,6 +161,12 @@ def _serializable(reply: InquiryResponse | TransactionResponse) -> bool:
     return True
 
 
+# The largest price often, as _amounts() does: left to the integers' own bias toward their bounds,
+# a whole suite's run (where Hypothesis also draws constants it finds in the loaded modules) drew
+# it in none of 3,000 replies once a module was added; the test run alone still did.
+_prices = st.integers(min_value=0, max_value=MAX_AMOUNT) | st.sampled_from([0, MAX_AMOUNT])
+
+
 @st.composite
 def responses(
     draw: st.DrawFn,
@@ -177,7 +183,7 @@ def responses(
     fields: list[tuple[str, str]] = []
     for key in draw(st.lists(keys, max_size=6)):
         if key == PRICE:
-            value = str(draw(st.integers(min_value=0, max_value=MAX_AMOUNT)))
+            value = str(draw(_prices))
             value = draw(st.sampled_from([value, "0" + value])) if len(value) < 18 else value
         else:
             value = draw(field_values())
