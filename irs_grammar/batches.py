@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult
 
+from .handoff import clear, packed, shelf, unpacked
 from .lines import MAX_LINE_BYTES, LogReadError, Overlong, open_log, read_pieces, split_lines
 
 R = TypeVar("R")
@@ -76,6 +77,12 @@ def _on_lines(
     return work(split_lines(pieces, max_line_length), first, *args)
 
 
+def _handed_over(directory: str | None, work: Callable[..., R], *args: Any) -> Any:
+    """`work(*args)` in a worker, its result handed to the command through `directory`
+    (handoff.packed(); the command takes it with handoff.unpacked())."""
+    return packed(work(*args), directory)
+
+
 def _nothing(lines: int, size: int) -> None:
     pass
 
@@ -104,8 +111,9 @@ def _in_workers(
 ) -> Iterator[R]:
     pool = _pool(jobs, worker_setup)
     interval = _results_taken_promptly()
+    directory = shelf()
     try:
-        window: deque[tuple[AsyncResult[R], int, int]] = deque()
+        window: deque[tuple[AsyncResult[Any], int, int]] = deque()
         in_flight = 0
         failure: LogReadError | None = None
         while True:
@@ -116,17 +124,18 @@ def _in_workers(
             if item is None:
                 break
             first, pieces, lines, size = item
-            window.append((pool.apply_async(work, (pieces, first, *args)), lines, size))
+            handed = pool.apply_async(_handed_over, (directory, work, pieces, first, *args))
+            window.append((handed, lines, size))
             in_flight += size
             while window and (in_flight > WINDOW_BYTES or len(window) > 2 * jobs):
                 done, done_lines, done_size = window.popleft()
                 in_flight -= done_size
-                result = done.get()
+                result = unpacked(done.get())
                 told(done_lines, done_size)
                 yield result
         while window:
             done, done_lines, done_size = window.popleft()
-            result = done.get()
+            result = unpacked(done.get())
             told(done_lines, done_size)
             yield result
         if failure is not None:
@@ -136,6 +145,7 @@ def _in_workers(
         sys.setswitchinterval(interval)
         pool.terminate()  # at once, on an interrupt too: no worker outlives the command
         pool.join()
+        clear(directory)
 
 
 def each_in_workers(
@@ -145,19 +155,21 @@ def each_in_workers(
     most 2 * jobs items in flight (reconcile judges the parts of its spool so)."""
     pool = _pool(jobs)
     interval = _results_taken_promptly()
+    directory = shelf()
     try:
-        window: deque[AsyncResult[R]] = deque()
+        window: deque[AsyncResult[Any]] = deque()
         for item in items:
-            window.append(pool.apply_async(work, (item, *args)))
+            window.append(pool.apply_async(_handed_over, (directory, work, item, *args)))
             if len(window) > 2 * jobs:
-                yield window.popleft().get()
+                yield unpacked(window.popleft().get())
         while window:
-            yield window.popleft().get()
+            yield unpacked(window.popleft().get())
         pool.close()
     finally:
         sys.setswitchinterval(interval)
         pool.terminate()  # at once, on an interrupt too: no worker outlives the command
         pool.join()
+        clear(directory)
 
 
 def _pool(jobs: int, worker_setup: Callable[[], object] | None = None) -> Any:

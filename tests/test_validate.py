@@ -968,7 +968,7 @@ def test_results_come_back_with_the_gil_handed_over_often_then_as_it_was(
     line: list[bytes | Overlong] = [b"x\n"]
     pools: list[Callable[[], Iterator[float]]] = [
         lambda: batches._in_workers(iter([(1, line, 1, 2), (2, line, 1, 2)]), _interval_now, (), 2),
-        lambda: batches.each_in_workers(_interval_now, [1, 2, 3], (), 2),
+        lambda: batches.each_in_workers(_interval_now, [1, 2, 3, 4, 5, 6], (), 2),
     ]
     for results in pools:
         seen = []
