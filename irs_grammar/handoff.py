@@ -1,19 +1,20 @@
 """A worker's big result handed to the command in a file in memory, not through the pool's pipe.
 
-A batch's result, 3 MB of JSON text or an Arrow table, crossing the pool's
-pipe is copied four times (pickled; written; read 1 MiB at a time by the
-pool's result thread, which waits for the GIL after each read; unpickled).
-Here the worker writes its result's big buffers, those pickle protocol 5
-takes out of band (an Arrow table's own; a NamedTuple's bytes fields, given
-as such), to a file on the machine's memory file system (/dev/shm), and the
-pipe carries the file's name. The command maps the file and unlinks it at
-once: an Arrow table is read where it lies, text is copied out once.
+A batch's result, 3 MB of JSON text, an Arrow table or reconcile's rows,
+crossing the pool's pipe is copied four times (pickled; written; read 1 MiB
+at a time by the pool's result thread, which waits for the GIL after each
+read; unpickled). Here the worker writes the result's pickle (protocol 5:
+the big buffers out of band, an Arrow table's own and a NamedTuple's bytes
+fields, given as such) to a file on the machine's memory file system
+(/dev/shm), and the pipe carries the file's name. The command maps the file
+and unlinks it at once: an Arrow table is read where it lies, text and rows
+are copied out once.
 
 Where there is no such directory, the result goes through the pipe as
-before. Where a result has no big buffer, or where the file cannot be
-written (a small /dev/shm, as in a container: 64 MiB), the pickle made to
-find its buffers goes through the pipe as bytes. The directory is private
-(mode 0700) and removed with everything in it when the workers are done.
+before. A small result, or one whose file cannot be written (a small
+/dev/shm, as in a container: 64 MiB), goes through the pipe as the pickle
+the worker made (not pickled twice). The directory is private (mode 0700)
+and removed with everything in it when the workers are done.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from typing import Any, NamedTuple
 
 # The memory file system where Linux has one; elsewhere results take the pipe.
 MEMORY_DIRECTORY = "/dev/shm"
-# A result whose big buffers come to less goes through the pipe: the file costs more than it saves.
+# A result whose pickle (in band and out) comes to less goes through the pipe: the file costs more
+# than it saves.
 HANDOFF_FROM_BYTES = 256 << 10
 # A bytes field of a NamedTuple result from this size is handed over out of band.
 _BIG_BYTES = 64 << 10
@@ -68,8 +70,8 @@ def clear(directory: str | None) -> None:
 
 
 def packed(result: Any, directory: str | None) -> Any:
-    """In a worker: the result as an InFile in `directory`, or as an InPipe when it has less than
-    HANDOFF_FROM_BYTES out of band or the file cannot be written; the result itself without a
+    """In a worker: the result as an InFile in `directory`, or as an InPipe when its pickle comes
+    to less than HANDOFF_FROM_BYTES or the file cannot be written; the result itself without a
     directory."""
     if directory is None:
         return result
@@ -84,7 +86,7 @@ def packed(result: Any, directory: str | None) -> Any:
     buffers: list[pickle.PickleBuffer] = []
     head = pickle.dumps(shown, protocol=5, buffer_callback=buffers.append)
     views = [buffer.raw() for buffer in buffers]
-    if sum(view.nbytes for view in views) < HANDOFF_FROM_BYTES:
+    if len(head) + sum(view.nbytes for view in views) < HANDOFF_FROM_BYTES:
         return InPipe(head, tuple(view.tobytes() for view in views))
     path = None
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import stat
 import tempfile
 from collections.abc import Generator
@@ -67,7 +68,7 @@ def mapped_at(path: str) -> tuple[int, int]:
 
 
 def test_a_small_result_takes_the_pipe_pickled_once(tmp_path: Path) -> None:
-    small = ParsedBatch(b"x" * (HANDOFF_FROM_BYTES - 1), [(1, 1, "expected")], 1)
+    small = ParsedBatch(b"x" * 100_000, [(1, 1, "expected")], 1)
     handed = packed(small, str(tmp_path))
     assert type(handed) is InPipe
     assert handed.buffers == (small.data,)  # out of band, but too little for a file
@@ -84,15 +85,28 @@ def test_a_small_result_takes_the_pipe_pickled_once(tmp_path: Path) -> None:
     assert unpacked(summary) is summary
 
 
-def test_the_handoff_starts_at_its_size(tmp_path: Path) -> None:
-    exactly = ParsedBatch(b"x" * HANDOFF_FROM_BYTES, [], 1)
-    assert type(packed(exactly, str(tmp_path))) is InFile
-    # Each field below the out-of-band size stays in the pickle, however many there are.
-    under = Five(*[b"y" * (BIG - 1)] * 5)
+def test_the_handoff_starts_at_its_size_in_band_and_out(tmp_path: Path) -> None:
+    # The pickle's in-band part is the same for any text out of band: make the whole come to the size.
+    text = ParsedBatch(pickle.PickleBuffer(b"x" * BIG), [], 1)  # type: ignore[arg-type]
+    found: list[pickle.PickleBuffer] = []
+    head = len(pickle.dumps(text, 5, buffer_callback=found.append))
+    under = ParsedBatch(b"x" * (HANDOFF_FROM_BYTES - head - 1), [], 1)
     handed = packed(under, str(tmp_path))
     assert type(handed) is InPipe
+    assert (len(handed.head), len(handed.buffers[0])) == (head, HANDOFF_FROM_BYTES - head - 1)
+    exactly = ParsedBatch(b"x" * (HANDOFF_FROM_BYTES - head), [], 1)
+    handed = packed(exactly, str(tmp_path))
+    assert type(handed) is InFile
+    assert (handed.head, handed.buffers) == (head, (HANDOFF_FROM_BYTES - head,))
+    assert unpacked(handed) == exactly
+    # A field below the out-of-band size stays in the pickle's in-band part (reconcile's rows are
+    # all there): the whole still goes through a file.
+    inside = Five(*[letter * (BIG - 1) for letter in (b"a", b"b", b"c", b"d", b"e")])
+    handed = packed(inside, str(tmp_path))
+    assert type(handed) is InFile
     assert handed.buffers == ()
-    assert unpacked(handed) == under
+    assert handed.head > 5 * (BIG - 1)
+    assert unpacked(handed) == inside
     at = Five(*[b"z" * BIG] * 4)
     handed = packed(at, str(tmp_path))
     assert type(handed) is InFile
