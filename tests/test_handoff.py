@@ -157,13 +157,9 @@ def big_log(tmp_path: Path) -> Path:
     return log
 
 
-@pytest.mark.parametrize("stop_early", [False, True])
-def test_under_jobs_the_results_come_through_files_in_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop_early: bool
-) -> None:
-    shm = tmp_path / "shm"
-    shm.mkdir()
-    monkeypatch.setattr(handoff, "MEMORY_DIRECTORY", str(shm))
+def handed_kinds(monkeypatch: pytest.MonkeyPatch, directory: Path) -> list[str]:
+    """Runs' directories made in `directory`; the kind of each result the command takes, as it comes."""
+    monkeypatch.setattr(handoff, "MEMORY_DIRECTORY", str(directory))
     seen: list[str] = []
 
     def counted(handed: Any) -> Any:
@@ -171,6 +167,16 @@ def test_under_jobs_the_results_come_through_files_in_order(
         return unpacked(handed)
 
     monkeypatch.setattr(batches, "unpacked", counted)
+    return seen
+
+
+@pytest.mark.parametrize("stop_early", [False, True])
+def test_under_jobs_the_results_come_through_files_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop_early: bool
+) -> None:
+    shm = tmp_path / "shm"
+    shm.mkdir()
+    seen = handed_kinds(monkeypatch, shm)
     log = big_log(tmp_path)
     options = Options("big.log", None, False, False)
     alone = list(batches.in_order(str(log), parse_batch, (options,), jobs=1, batch_lines=5_000))
@@ -195,14 +201,7 @@ def text_of(item: int) -> ParsedBatch:
 def test_each_item_on_workers_comes_back_through_files_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop_early: bool
 ) -> None:
-    monkeypatch.setattr(handoff, "MEMORY_DIRECTORY", str(tmp_path))
-    seen: list[str] = []
-
-    def counted(handed: Any) -> Any:
-        seen.append(type(handed).__name__)
-        return unpacked(handed)
-
-    monkeypatch.setattr(batches, "unpacked", counted)
+    seen = handed_kinds(monkeypatch, tmp_path)
     items = [1, 2, 3, 4, 5, 6, 7]
     results = cast(Generator[ParsedBatch, None, None], batches.each_in_workers(text_of, items, (), 2))
     if stop_early:
