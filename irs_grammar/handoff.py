@@ -19,7 +19,6 @@ and removed with everything in it when the workers are done.
 
 from __future__ import annotations
 
-import contextlib
 import mmap
 import os
 import pickle
@@ -77,29 +76,35 @@ def packed(result: Any, directory: str | None) -> Any:
         return result
     shown = result
     if _is_named_tuple(result):  # its big bytes fields (text) out of band too
-        text = {
-            field: pickle.PickleBuffer(value)
-            for field, value in zip(result._fields, result, strict=True)
-            if type(value) is bytes and len(value) >= _BIG_BYTES
-        }
-        shown = result._replace(**text) if text else result
+        shown = result._replace(
+            **{
+                field: pickle.PickleBuffer(value)
+                for field, value in result._asdict().items()
+                if type(value) is bytes and len(value) >= _BIG_BYTES
+            }
+        )
     buffers: list[pickle.PickleBuffer] = []
     head = pickle.dumps(shown, protocol=5, buffer_callback=buffers.append)
     views = [buffer.raw() for buffer in buffers]
-    if len(head) + sum(view.nbytes for view in views) < HANDOFF_FROM_BYTES:
-        return InPipe(head, tuple(view.tobytes() for view in views))
-    path = None
+    if len(head) + sum(view.nbytes for view in views) >= HANDOFF_FROM_BYTES:
+        try:
+            return _written(head, views, directory)
+        except OSError:  # the memory file system is full (or gone with a run stopping): the pipe
+            pass
+    return InPipe(head, tuple(view.tobytes() for view in views))
+
+
+def _written(head: bytes, views: list[memoryview], directory: str) -> InFile:
+    """The pickle's parts in a new file of `directory`; none left behind when it cannot be written."""
+    descriptor, path = tempfile.mkstemp(dir=directory)
     try:
-        descriptor, path = tempfile.mkstemp(dir=directory)
         with open(descriptor, "wb") as file:
             file.write(head)
             for view in views:
                 file.write(view)
-    except OSError:  # the memory file system is full (or gone with a run stopping): the pipe
-        if path is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-        return InPipe(head, tuple(view.tobytes() for view in views))
+    except BaseException:
+        os.unlink(path)
+        raise
     return InFile(path, len(head), tuple(view.nbytes for view in views))
 
 
@@ -124,9 +129,8 @@ def _restored(result: Any) -> Any:
     """A NamedTuple's bytes fields as bytes: they come back as views of the mapping (no memoryview
     pickles otherwise)."""
     if _is_named_tuple(result):
-        fields = zip(result._fields, result, strict=True)
-        text = {field: bytes(value) for field, value in fields if type(value) is memoryview}
-        return result._replace(**text) if text else result
+        views = {field: value for field, value in result._asdict().items() if type(value) is memoryview}
+        return result._replace(**{field: bytes(view) for field, view in views.items()})
     return result
 
 
