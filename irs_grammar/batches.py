@@ -2,7 +2,8 @@
 
 `validate`, `parse` and `reconcile` read a log the same way: consecutive
 batches of raw lines (bounded in lines and bytes), each given to a function
-that can run in a worker process; the results come back in input order.
+that can run in a worker process; the results come back in input order (a big
+one in a file in memory: irs_grammar.handoff).
 """
 
 from __future__ import annotations
