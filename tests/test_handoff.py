@@ -150,10 +150,10 @@ def test_a_run_has_a_private_directory_cleared_at_its_end(
     assert shelf() is None  # no memory file system here: the pipe
 
 
-def big_log(tmp_path: Path) -> Path:
+def big_log(tmp_path: Path, replies: int = 60_000, refused: bytes = b"R#PLN20. PRICE: x\n") -> Path:
     log = tmp_path / "big.log"
     line = b"R#PLN20. PRICE: 20546. CUSTNUM: 01105691111. CUSTNAME: BAHARRUDIN. @12:32:55.821005 12/11/2024\n"
-    log.write_bytes(line * 60_000 + b"R#PLN20. PRICE: x\n")  # 5.6 MB: worked on in the workers
+    log.write_bytes(line * replies + refused)  # 60,000: 5.6 MB, worked on in the workers
     return log
 
 
@@ -211,3 +211,30 @@ def test_each_item_on_workers_comes_back_through_files_in_order(
         assert list(results) == [text_of(item) for item in items]
         assert seen == ["InPipe"] + ["InFile"] * 6  # 200 KB: under the handoff's 256 KiB
     assert os.listdir(tmp_path) == []
+
+
+def test_parquet_under_jobs_writes_the_tables_it_was_handed_in_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The command writes each row group from an Arrow table that lies in a file's mapping.
+    pq = pytest.importorskip("pyarrow.parquet")
+    from irs_grammar import cli
+
+    shm = tmp_path / "shm"
+    shm.mkdir()
+    seen = handed_kinds(monkeypatch, shm)
+    monkeypatch.setattr(batches, "PARALLEL_FROM_BYTES", 0)  # a 2 MB log goes to the workers too
+    monkeypatch.setattr(cli, "usable_cores", lambda: 2)  # --jobs 2 is not cut to this box's cores
+    log = big_log(tmp_path, 20_500, b"")  # three row groups
+    for jobs in ("1", "2"):
+        assert (
+            cli.main(
+                ["parse", "--format", "parquet", "--jobs", jobs, "-o", str(tmp_path / f"{jobs}.pq"), str(log)]
+            )
+            == 0
+        )
+    assert seen == ["InFile", "InFile", "InPipe"]  # 10,000 rows, 10,000, then 500 (under 256 KiB)
+    one, two = pq.read_table(tmp_path / "1.pq"), pq.read_table(tmp_path / "2.pq")
+    assert two.num_rows == 20_500
+    assert two.equals(one)
+    assert os.listdir(shm) == []
