@@ -13,6 +13,7 @@ import stat
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -110,10 +111,7 @@ def _in_workers(
     told: Callable[[int, int], object] = _nothing,
     worker_setup: Callable[[], object] | None = None,
 ) -> Iterator[R]:
-    pool = _pool(jobs, worker_setup)
-    interval = _results_taken_promptly()
-    directory = shelf()
-    try:
+    with _working(jobs, worker_setup) as submit:
         window: deque[tuple[AsyncResult[Any], int, int]] = deque()
         in_flight = 0
         failure: LogReadError | None = None
@@ -125,8 +123,7 @@ def _in_workers(
             if item is None:
                 break
             first, pieces, lines, size = item
-            handed = pool.apply_async(_handed_over, (directory, work, pieces, first, *args))
-            window.append((handed, lines, size))
+            window.append((submit(work, pieces, first, *args), lines, size))
             in_flight += size
             while window and (in_flight > WINDOW_BYTES or len(window) > 2 * jobs):
                 done, done_lines, done_size = window.popleft()
@@ -141,12 +138,6 @@ def _in_workers(
             yield result
         if failure is not None:
             raise failure
-        pool.close()
-    finally:
-        sys.setswitchinterval(interval)
-        pool.terminate()  # at once, on an interrupt too: no worker outlives the command
-        pool.join()
-        clear(directory)
 
 
 def each_in_workers(
@@ -154,21 +145,37 @@ def each_in_workers(
 ) -> Iterator[R]:
     """`work(item, *args)` for each item on `jobs` processes, results in the items' order; at
     most 2 * jobs items in flight (reconcile judges the parts of its spool so)."""
-    pool = _pool(jobs)
-    interval = _results_taken_promptly()
-    directory = shelf()
-    try:
+    with _working(jobs) as submit:
         window: deque[AsyncResult[Any]] = deque()
         for item in items:
-            window.append(pool.apply_async(_handed_over, (directory, work, item, *args)))
+            window.append(submit(work, item, *args))
             if len(window) > 2 * jobs:
                 yield unpacked(window.popleft().get())
         while window:
             yield unpacked(window.popleft().get())
+
+
+@contextmanager
+def _working(
+    jobs: int, worker_setup: Callable[[], object] | None = None
+) -> Iterator[Callable[..., AsyncResult[Any]]]:
+    """A pool of `jobs` workers for one run, as `submit(work, *args)`: work(*args) in a worker, its
+    result handed over (handoff.packed(): take it with unpacked()). On leaving, the pool is
+    stopped at once, an interrupt or a failure too (no worker outlives the command), and the run's
+    directory cleared with what no one took."""
+    pool = _pool(jobs, worker_setup)
+    interval = _results_taken_promptly()
+    directory = shelf()
+
+    def submit(work: Callable[..., Any], *args: Any) -> AsyncResult[Any]:
+        return pool.apply_async(_handed_over, (directory, work, *args))  # type: ignore[no-any-return]
+
+    try:
+        yield submit
         pool.close()
     finally:
         sys.setswitchinterval(interval)
-        pool.terminate()  # at once, on an interrupt too: no worker outlives the command
+        pool.terminate()
         pool.join()
         clear(directory)
 
