@@ -1,15 +1,19 @@
 """Speed of irs-grammar, as ratios against baselines run in the same process.
 
     make bench            # or: python bench/bench.py [--lines N] [--log-lines N] [--readme]
+    python bench/bench.py --only reconcile|cold|jobs|instructions
 
 Machines are shared and noisy: every figure is the median of several runs, and
 the ratios (measured side by side, on the same lines) are what to compare.
-`--readme` writes the table into README.md between its bench markers.
+`--readme` writes the table into README.md between its bench markers. `--only
+instructions` counts instructions with valgrind instead of timing: the same
+figure on a busy machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import gzip
 import json
@@ -389,6 +393,77 @@ def reconcile_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
     return rows
 
 
+# Lines of each log run under valgrind, whose instructions cost about 50 times the CPU.
+INSTRUCTION_LINES = 100_000
+
+
+def instructions(command: list[str]) -> int:
+    """Instructions one run of a command executes (its process: run with `--jobs 1`), counted by
+    valgrind's callgrind: the same count on a busy machine as on a quiet one, where CPU seconds swing
+    by a fifth. Python's hash seed is fixed so that two runs take the same paths."""
+    counted = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+        check=False,
+    )
+    found = re.search(r"^==\d+== Collected : (\d+)$", counted.stderr, re.MULTILINE)
+    if found is None:
+        raise SystemExit(f"valgrind counted nothing for {command}: {counted.stderr[-500:]}")
+    return int(found[1])
+
+
+def instructions_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
+    """Instructions per line of reconcile (clean, 30 % stuck, 10 % anomalies) and parse (typed,
+    --wire, Parquet; inquiries, mixed) over `validate --jobs 1`'s on the same log of `count`
+    lines, each command's start-up (its run on the log's first line alone) taken out."""
+    irs_command = [sys.executable, "-m", "irs_grammar"]
+    logs = buy_logs(tmp, count)
+    inquiries, mixed = tmp / "inquiries.log", tmp / "mixed.log"
+    inquiries.write_text("\n".join(generated_lines(count, 0.0, 4)) + "\n", encoding="utf-8")
+    mixed.write_text("\n".join(mixed_log(count, 0.3, seed=5)) + "\n", encoding="utf-8")
+    reconcile = {"reconcile": ["reconcile"]}
+    parse = {
+        "parse": ["parse"],
+        "parse --wire": ["parse", "--wire"],
+        "parse --format parquet": ["parse", "--format", "parquet", "-o", str(tmp / "o.pq")],
+    }
+    jobs = [
+        (logs["clean"], "buy replies (2 a ref_id)", reconcile),
+        (logs["stuck30"], "buy replies, 30 % of buys stuck pending", reconcile),
+        (logs["anomalies10"], "buy replies, 10 % of buys with an anomaly", reconcile),
+        (inquiries, "inquiry replies", parse),
+        (mixed, "mixed replies (30% buys, 1% invalid)", parse),
+    ]
+    runs: dict[tuple[str, Path], list[str]] = {}
+    for log, _, commands in jobs:
+        first = log.with_suffix(".first")
+        with open(log, encoding="utf-8") as lines:
+            first.write_text(next(lines), encoding="utf-8")
+        for name, arguments in {"validate": ["validate", "--quiet"], **commands}.items():
+            for path in (log, first):
+                runs[(name, path)] = [*irs_command, arguments[0], "--jobs", "1", *arguments[1:], str(path)]
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # one process each
+        counted = dict(zip(runs, pool.map(instructions, runs.values()), strict=True))
+    rows = []
+    for log, what, commands in jobs:
+        first = log.with_suffix(".first")
+
+        def per_line(name: str, log: Path = log, first: Path = first) -> float:
+            return (counted[(name, log)] - counted[(name, first)]) / (count - 1)
+
+        for name in commands:
+            rows.append(
+                (
+                    f"`{name}` / `validate --jobs 1` instructions a line, {count:,} {what}",
+                    f"{per_line(name) / per_line('validate'):.2f}x",
+                )
+            )
+    return rows
+
+
 def cold(code: str, repeats: int = 7) -> float:
     """Median CPU seconds (user+sys) of a fresh `python -c code`: on a shared machine its wall
     time swings by a fifth between runs of the same code, its CPU time by a few percent."""
@@ -440,7 +515,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     options.add_argument("--log-lines", type=int, default=1_000_000, help="lines of the validated log")
     options.add_argument("--readme", action="store_true", help="write the table into README.md")
     options.add_argument(
-        "--only", choices=("reconcile", "cold", "jobs"), help="only these rows (not with --readme)"
+        "--only",
+        choices=("reconcile", "cold", "jobs", "instructions"),
+        help="only these rows (not with --readme); instructions: counted by valgrind, not timed",
+    )
+    options.add_argument(
+        "--instruction-lines", type=int, default=INSTRUCTION_LINES, help="lines a log for --only instructions"
     )
     args = options.parse_args(argv)
     if args.only == "jobs":
@@ -448,6 +528,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             for measure, figure in jobs_against_validate(Path(tmp), args.log_lines):
                 _show(measure, figure)
             for measure, figure in parquet_memory_and_scaling(Path(tmp), args.log_lines):
+                _show(measure, figure)
+        return
+    if args.only == "instructions":
+        with tempfile.TemporaryDirectory() as tmp:
+            for measure, figure in instructions_against_validate(Path(tmp), args.instruction_lines):
                 _show(measure, figure)
         return
     if args.only == "cold":
