@@ -417,11 +417,12 @@ def instructions(command: list[str]) -> int:
 
 def instructions_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
     """Instructions per line of reconcile (clean, 30 % stuck, 10 % anomalies) and parse (typed,
-    --wire, Parquet; inquiries, mixed) over `validate --jobs 1`'s on the same log of `count`
+    --wire, Parquet; buys, inquiries, mixed) over `validate --jobs 1`'s on the same log of `count`
     lines, each command's start-up (its run on the log's first line alone) taken out."""
     irs_command = [sys.executable, "-m", "irs_grammar"]
     logs = buy_logs(tmp, count)
-    inquiries, mixed = tmp / "inquiries.log", tmp / "mixed.log"
+    buys, inquiries, mixed = tmp / "buys.log", tmp / "inquiries.log", tmp / "mixed.log"
+    buys.write_text("\n".join(generated_lines(count, 0.0, 3, "transaction")) + "\n", encoding="utf-8")
     inquiries.write_text("\n".join(generated_lines(count, 0.0, 4)) + "\n", encoding="utf-8")
     mixed.write_text("\n".join(mixed_log(count, 0.3, seed=5)) + "\n", encoding="utf-8")
     reconcile = {"reconcile": ["reconcile"]}
@@ -434,6 +435,7 @@ def instructions_against_validate(tmp: Path, count: int) -> list[tuple[str, str]
         (logs["clean"], "buy replies (2 a ref_id)", reconcile),
         (logs["stuck30"], "buy replies, 30 % of buys stuck pending", reconcile),
         (logs["anomalies10"], "buy replies, 10 % of buys with an anomaly", reconcile),
+        (buys, "buy replies", parse),
         (inquiries, "inquiry replies", parse),
         (mixed, "mixed replies (30% buys, 1% invalid)", parse),
     ]
