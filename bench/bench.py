@@ -192,10 +192,20 @@ def _saldo(before: int) -> str:
     return f"{before:,} - 1.000 = {before - 1000:,}".replace(",", ".")
 
 
+# The logs of buy_logs(), by name: what each holds.
+BUY_LOGS = {
+    "clean": "buy replies (2 a ref_id)",
+    "stuck": "stuck pending replies",
+    "invalid": "invalid lines",
+    "stuck30": "buy replies, 30 % of buys stuck pending",
+    "anomalies10": "buy replies, 10 % of buys with an anomaly",
+}
+
+
 def buy_logs(tmp: Path, count: int) -> dict[str, Path]:
     """Logs of `count` lines: clean buys, stuck pending ones, invalid lines, and buys of which 30 %
     stay pending or 10 % have an anomaly (a second SUCCESS with another SN)."""
-    logs = {name: tmp / f"{name}.log" for name in ("clean", "stuck", "invalid", "stuck30", "anomalies10")}
+    logs = {name: tmp / f"{name}.log" for name in BUY_LOGS}
     balance = balance30 = 10**15
     with (
         open(logs["clean"], "w", encoding="utf-8") as clean,
@@ -249,39 +259,44 @@ def cpu_against(command: list[str], base: list[str], repeats: int = 3) -> tuple[
     return statistics.median(spent), statistics.median(based)
 
 
-def jobs_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
-    """CPU per line of parse (typed, --wire, Parquet) and reconcile, over `validate --jobs 1`'s."""
-    irs_command = [sys.executable, "-m", "irs_grammar"]
-    logs = {
+def main_logs(count: int) -> dict[str, list[str]]:
+    """The logs the main jobs are measured on: buy replies, inquiry replies, and both mixed."""
+    return {
         "buy replies": generated_lines(count, 0.0, 3, "transaction"),
         "inquiry replies": generated_lines(count, 0.0, 4),
         "mixed replies (30% buys, 1% invalid)": mixed_log(count, 0.3, seed=5),
     }
+
+
+def parse_jobs(tmp: Path) -> dict[str, list[str]]:
+    """The three ways `parse` writes, by name: its subcommand and options (a Parquet file in `tmp`)."""
+    return {
+        "parse": ["parse"],
+        "parse --wire": ["parse", "--wire"],
+        "parse --format parquet": ["parse", "--format", "parquet", "-o", str(tmp / "o.pq")],
+    }
+
+
+def one_process(arguments: list[str], log: Path) -> list[str]:
+    """The command line of a job (subcommand first) run with `--jobs 1` on a log."""
+    return [sys.executable, "-m", "irs_grammar", arguments[0], "--jobs", "1", *arguments[1:], str(log)]
+
+
+def jobs_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
+    """CPU per line of parse (typed, --wire, Parquet) and reconcile, over `validate --jobs 1`'s."""
     rows = []
-    for what, lines in logs.items():
+    for what, lines in main_logs(count).items():
         log = tmp / "log.log"
         log.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        validate = [*irs_command, "validate", "--quiet", "--jobs", "1", str(log)]
-        jobs = {
-            "`parse`": ["parse", "--jobs", "1"],
-            "`parse --wire`": ["parse", "--wire", "--jobs", "1"],
-            "`parse --format parquet`": [
-                "parse",
-                "--jobs",
-                "1",
-                "--format",
-                "parquet",
-                "-o",
-                str(tmp / "o.pq"),
-            ],
-        }
+        validate = one_process(["validate", "--quiet"], log)
+        jobs = parse_jobs(tmp)
         if what == "buy replies":
-            jobs["`reconcile`"] = ["reconcile", "--jobs", "1"]
+            jobs["reconcile"] = ["reconcile"]
         for name, arguments in jobs.items():
-            spent, base = cpu_against([*irs_command, *arguments, str(log)], validate)
+            spent, base = cpu_against(one_process(arguments, log), validate)
             # The corpus's buy replies hold 43 ref_ids: a reconcile of few, long histories.
-            of = f"{what} of the corpus (43 ref_ids)" if name == "`reconcile`" else what
-            rows.append((f"{name} / `validate --jobs 1` CPU, {count:,} {of}", f"{spent / base:.2f}x"))
+            of = f"{what} of the corpus (43 ref_ids)" if name == "reconcile" else what
+            rows.append((f"`{name}` / `validate --jobs 1` CPU, {count:,} {of}", f"{spent / base:.2f}x"))
         log.unlink()
     return rows
 
@@ -304,10 +319,8 @@ def parquet_memory_and_scaling(tmp: Path, count: int) -> list[tuple[str, str]]:
     rows = []
     mixed = tmp / "mixed.log"
     mixed.write_text("\n".join(mixed_log(count, 0.3, seed=5)) + "\n", encoding="utf-8")
-    validate = peak_kib([*irs_command, "validate", "--quiet", "--jobs", "1", str(mixed)])
-    parquet = peak_kib(
-        [*irs_command, "parse", "--jobs", "1", "--format", "parquet", "-o", str(tmp / "o.pq"), str(mixed)]
-    )
+    validate = peak_kib(one_process(["validate", "--quiet"], mixed))
+    parquet = peak_kib(one_process(parse_jobs(tmp)["parse --format parquet"], mixed))
     # pyarrow as the command loads it (the system allocator, pandas refused: arrow_process), and
     # its first array (on which pyarrow would import pandas, installed here with `readers`).
     imported = peak_kib(
@@ -319,7 +332,7 @@ def parquet_memory_and_scaling(tmp: Path, count: int) -> list[tuple[str, str]]:
             "    import pyarrow, pyarrow.parquet, pyarrow.compute, pyarrow.json; pyarrow.array(['x'])",
         ]
     )
-    text = peak_kib([*irs_command, "parse", "--jobs", "1", str(mixed)])
+    text = peak_kib(one_process(["parse"], mixed))
     rows.append(
         (
             f"`parse` (JSON Lines) peak memory, {count:,} mixed replies",
@@ -349,9 +362,7 @@ def reconcile_alone(tmp: Path, count: int) -> list[tuple[str, str]]:
     jobs_against_validate, then reconcile_against_validate."""
     log = tmp / "log.log"
     log.write_text("\n".join(generated_lines(count, 0.0, 3, "transaction")) + "\n", encoding="utf-8")
-    irs_command = [sys.executable, "-m", "irs_grammar"]
-    validate = [*irs_command, "validate", "--quiet", "--jobs", "1", str(log)]
-    spent, base = cpu_against([*irs_command, "reconcile", "--jobs", "1", str(log)], validate)
+    spent, base = cpu_against(one_process(["reconcile"], log), one_process(["validate", "--quiet"], log))
     log.unlink()
     of = "buy replies of the corpus (43 ref_ids)"
     row = (f"`reconcile` / `validate --jobs 1` CPU, {count:,} {of}", f"{spent / base:.2f}x")
@@ -362,19 +373,12 @@ def reconcile_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
     """CPU (median of 3) and peak memory of `reconcile` over `validate --jobs 1`'s, on buy logs of
     `count` lines: clean, stuck, invalid, 30 % stuck pending, 10 % anomalies."""
     rows = []
-    irs_command = [sys.executable, "-m", "irs_grammar"]
     for name, log in buy_logs(tmp, count).items():
-        validate = [*irs_command, "validate", "--jobs", "1", "--quiet", str(log)]
-        reconcile = [*irs_command, "reconcile", "--jobs", "1", str(log)]
+        validate = one_process(["validate", "--quiet"], log)
+        reconcile = one_process(["reconcile"], log)
         repeats = 1 if name == "invalid" else 3  # a million lines through Lark: minutes a run
         (v_cpu, v_peak), (r_cpu, r_peak) = cpu_and_peak([validate, reconcile], repeats)
-        what = {
-            "clean": "buy replies (2 a ref_id)",
-            "stuck": "stuck pending replies",
-            "invalid": "invalid lines",
-            "stuck30": "buy replies, 30 % of buys stuck pending",
-            "anomalies10": "buy replies, 10 % of buys with an anomaly",
-        }[name]
+        what = BUY_LOGS[name]
         rows.append(
             (
                 f"`reconcile` / `validate --jobs 1` CPU, {count:,} {what}",
@@ -422,34 +426,21 @@ def instructions_against_validate(tmp: Path, count: int) -> list[tuple[str, str]
     lines: the instructions its lines past the first tenth take (the whole log's less its first
     tenth's), so that what a run does once (start-up, Lark built at the first invalid line) counts
     for nothing."""
-    irs_command = [sys.executable, "-m", "irs_grammar"]
-    logs = buy_logs(tmp, count)
-    buys, inquiries, mixed = tmp / "buys.log", tmp / "inquiries.log", tmp / "mixed.log"
-    buys.write_text("\n".join(generated_lines(count, 0.0, 3, "transaction")) + "\n", encoding="utf-8")
-    inquiries.write_text("\n".join(generated_lines(count, 0.0, 4)) + "\n", encoding="utf-8")
-    mixed.write_text("\n".join(mixed_log(count, 0.3, seed=5)) + "\n", encoding="utf-8")
     reconcile = {"reconcile": ["reconcile"]}
-    parse = {
-        "parse": ["parse"],
-        "parse --wire": ["parse", "--wire"],
-        "parse --format parquet": ["parse", "--format", "parquet", "-o", str(tmp / "o.pq")],
-    }
-    jobs = [
-        (logs["clean"], "buy replies (2 a ref_id)", reconcile),
-        (logs["stuck30"], "buy replies, 30 % of buys stuck pending", reconcile),
-        (logs["anomalies10"], "buy replies, 10 % of buys with an anomaly", reconcile),
-        (buys, "buy replies", parse),
-        (inquiries, "inquiry replies", parse),
-        (mixed, "mixed replies (30% buys, 1% invalid)", parse),
-    ]
+    buys = buy_logs(tmp, count)
+    jobs = [(buys[name], BUY_LOGS[name], reconcile) for name in ("clean", "stuck30", "anomalies10")]
+    for at, (what, lines) in enumerate(main_logs(count).items()):
+        log = tmp / f"main{at}.log"
+        log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        jobs.append((log, what, parse_jobs(tmp)))
     runs: dict[tuple[str, Path], list[str]] = {}
     for log, _, commands in jobs:
         tenth = log.with_suffix(".tenth")
-        with open(log, encoding="utf-8") as lines:
-            tenth.write_text("".join(itertools.islice(lines, count // 10)), encoding="utf-8")
+        with open(log, encoding="utf-8") as text:
+            tenth.write_text("".join(itertools.islice(text, count // 10)), encoding="utf-8")
         for name, arguments in {"validate": ["validate", "--quiet"], **commands}.items():
             for path in (log, tenth):
-                runs[(name, path)] = [*irs_command, arguments[0], "--jobs", "1", *arguments[1:], str(path)]
+                runs[(name, path)] = one_process(arguments, path)
     with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # one process each
         counted = dict(zip(runs, pool.map(instructions, runs.values()), strict=True))
     beyond = count - count // 10
