@@ -259,13 +259,19 @@ def cpu_against(command: list[str], base: list[str], repeats: int = 3) -> tuple[
     return statistics.median(spent), statistics.median(based)
 
 
-def main_logs(count: int) -> dict[str, list[str]]:
-    """The logs the main jobs are measured on: buy replies, inquiry replies, and both mixed."""
-    return {
-        "buy replies": generated_lines(count, 0.0, 3, "transaction"),
-        "inquiry replies": generated_lines(count, 0.0, 4),
-        "mixed replies (30% buys, 1% invalid)": mixed_log(count, 0.3, seed=5),
-    }
+# The logs the main jobs are measured on, by what they hold: each made of `count` lines when asked.
+MIXED = "mixed replies (30% buys, 1% invalid)"
+MAIN_LOGS: dict[str, Callable[[int], list[str]]] = {
+    "buy replies": lambda count: generated_lines(count, 0.0, 3, "transaction"),
+    "inquiry replies": lambda count: generated_lines(count, 0.0, 4),
+    MIXED: lambda count: mixed_log(count, 0.3, seed=5),
+}
+
+
+def write_log(path: Path, lines: Sequence[str]) -> Path:
+    """The lines written to `path`, a line each."""
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def parse_jobs(tmp: Path) -> dict[str, list[str]]:
@@ -277,17 +283,16 @@ def parse_jobs(tmp: Path) -> dict[str, list[str]]:
     }
 
 
-def one_process(arguments: list[str], log: Path) -> list[str]:
-    """The command line of a job (subcommand first) run with `--jobs 1` on a log."""
-    return [sys.executable, "-m", "irs_grammar", arguments[0], "--jobs", "1", *arguments[1:], str(log)]
+def one_process(arguments: list[str], log: Path, jobs: int = 1) -> list[str]:
+    """The command line of a job (subcommand first) on a log, with `--jobs 1` unless told."""
+    return [sys.executable, "-m", "irs_grammar", arguments[0], "--jobs", str(jobs), *arguments[1:], str(log)]
 
 
 def jobs_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
     """CPU per line of parse (typed, --wire, Parquet) and reconcile, over `validate --jobs 1`'s."""
     rows = []
-    for what, lines in main_logs(count).items():
-        log = tmp / "log.log"
-        log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for what, make in MAIN_LOGS.items():
+        log = write_log(tmp / "log.log", make(count))
         validate = one_process(["validate", "--quiet"], log)
         jobs = parse_jobs(tmp)
         if what == "buy replies":
@@ -315,12 +320,11 @@ def parquet_memory_and_scaling(tmp: Path, count: int) -> list[tuple[str, str]]:
     """Peak memory of `parse` (JSON Lines, Parquet) against validate's, and the wall-time speed of
     `--jobs 2` over `--jobs 1` for parse (JSON Lines, Parquet): on two free cores only (reconcile's:
     reconcile_against_validate)."""
-    irs_command = [sys.executable, "-m", "irs_grammar"]
     rows = []
-    mixed = tmp / "mixed.log"
-    mixed.write_text("\n".join(mixed_log(count, 0.3, seed=5)) + "\n", encoding="utf-8")
+    mixed = write_log(tmp / "mixed.log", MAIN_LOGS[MIXED](count))
+    writers = parse_jobs(tmp)
     validate = peak_kib(one_process(["validate", "--quiet"], mixed))
-    parquet = peak_kib(one_process(parse_jobs(tmp)["parse --format parquet"], mixed))
+    parquet = peak_kib(one_process(writers["parse --format parquet"], mixed))
     # pyarrow as the command loads it (the system allocator, pandas refused: arrow_process), and
     # its first array (on which pyarrow would import pandas, installed here with `readers`).
     imported = peak_kib(
@@ -332,7 +336,7 @@ def parquet_memory_and_scaling(tmp: Path, count: int) -> list[tuple[str, str]]:
             "    import pyarrow, pyarrow.parquet, pyarrow.compute, pyarrow.json; pyarrow.array(['x'])",
         ]
     )
-    text = peak_kib(one_process(["parse"], mixed))
+    text = peak_kib(one_process(writers["parse"], mixed))
     rows.append(
         (
             f"`parse` (JSON Lines) peak memory, {count:,} mixed replies",
@@ -346,22 +350,16 @@ def parquet_memory_and_scaling(tmp: Path, count: int) -> list[tuple[str, str]]:
             f"pyarrow's import and first array alone: {imported / 1024:.0f} MiB)",
         )
     )
-    jobs = {
-        "`parse`": (["parse"], mixed),
-        "`parse --format parquet`": (["parse", "--format", "parquet", "-o", str(tmp / "o.pq")], mixed),
-    }
-    for name, (arguments, log) in jobs.items():
-        one = wall_seconds([*irs_command, *arguments, "--jobs", "1", str(log)])
-        two = wall_seconds([*irs_command, *arguments, "--jobs", "2", str(log)])
-        rows.append((f"{name} `--jobs 2` / `--jobs 1` speed, {count:,} lines", f"{one / two:.2f}x"))
+    for name in ("parse", "parse --format parquet"):
+        one, two = (wall_seconds(one_process(writers[name], mixed, jobs)) for jobs in (1, 2))
+        rows.append((f"`{name}` `--jobs 2` / `--jobs 1` speed, {count:,} lines", f"{one / two:.2f}x"))
     return rows
 
 
 def reconcile_alone(tmp: Path, count: int) -> list[tuple[str, str]]:
     """The reconcile rows only (`--only reconcile`): its CPU over validate's on the buy log of
     jobs_against_validate, then reconcile_against_validate."""
-    log = tmp / "log.log"
-    log.write_text("\n".join(generated_lines(count, 0.0, 3, "transaction")) + "\n", encoding="utf-8")
+    log = write_log(tmp / "log.log", MAIN_LOGS["buy replies"](count))
     spent, base = cpu_against(one_process(["reconcile"], log), one_process(["validate", "--quiet"], log))
     log.unlink()
     of = "buy replies of the corpus (43 ref_ids)"
@@ -386,7 +384,7 @@ def reconcile_against_validate(tmp: Path, count: int) -> list[tuple[str, str]]:
             )
         )
         if name == "clean":  # the workers read, then judge: on two free cores only
-            one, two = (wall_seconds([*reconcile[:-3], "--jobs", jobs, str(log)]) for jobs in ("1", "2"))
+            one, two = (wall_seconds(one_process(["reconcile"], log, jobs)) for jobs in (1, 2))
             rows.append((f"`reconcile` `--jobs 2` / `--jobs 1` speed, {count:,} {what}", f"{one / two:.2f}x"))
         rows.append(
             (
@@ -429,10 +427,8 @@ def instructions_against_validate(tmp: Path, count: int) -> list[tuple[str, str]
     reconcile = {"reconcile": ["reconcile"]}
     buys = buy_logs(tmp, count)
     jobs = [(buys[name], BUY_LOGS[name], reconcile) for name in ("clean", "stuck30", "anomalies10")]
-    for at, (what, lines) in enumerate(main_logs(count).items()):
-        log = tmp / f"main{at}.log"
-        log.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        jobs.append((log, what, parse_jobs(tmp)))
+    for at, (what, make) in enumerate(MAIN_LOGS.items()):
+        jobs.append((write_log(tmp / f"main{at}.log", make(count)), what, parse_jobs(tmp)))
     runs: dict[tuple[str, Path], list[str]] = {}
     for log, _, commands in jobs:
         tenth = log.with_suffix(".tenth")
@@ -588,8 +584,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         log = Path(tmp) / "replies.log"
         small = Path(tmp) / "small.log"
         log_lines = mixed_log(args.log_lines, 0.3, seed=2)
-        log.write_text("\n".join(log_lines) + "\n", encoding="utf-8")
-        small.write_text("\n".join(log_lines[:10_000]) + "\n", encoding="utf-8")
+        write_log(log, log_lines)
+        write_log(small, log_lines[:10_000])
         in_process = rate(_parse_or_error, log_lines[:200_000], repeats=3)
         one_seconds, one_peak = run_validate(log, jobs=1)
         two_seconds, two_peak = run_validate(log, jobs=2)
